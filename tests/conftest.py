@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 import requests
 
+# Process fixtures for the sandbox and the example app live in their own modules.
+pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.example_app"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 STRICT = os.environ.get("HMS_TEST_STRICT") == "1"
