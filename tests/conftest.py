@@ -61,8 +61,16 @@ def free_port() -> int:
 class ServerProcess:
     """A real server in its own process, its output in a log file shown when a test fails."""
 
-    def __init__(self, args: list[str], *, ready_url: str, env: dict[str, str] | None = None,
-                 cwd: Path = ROOT, timeout: float = 30.0, name: str = "server") -> None:
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        ready_url: str,
+        env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
+        timeout: float = 30.0,
+        name: str = "server",
+    ) -> None:
         self.args = args
         self.ready_url = ready_url
         self.name = name
@@ -108,9 +116,21 @@ def redis_server() -> Iterator[str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="hms-redis-")
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while True:

@@ -154,7 +154,9 @@ class CallRegistry:
     async def _delete_if_unjoined(self, call: Call) -> None:
         await asyncio.sleep(self.config.unjoined_room_ttl)
         if call.status == "queued":
-            log.info("room %s deleted: nobody joined within %ss", call.room_name, self.config.unjoined_room_ttl)
+            log.info(
+                "room %s deleted: nobody joined within %ss", call.room_name, self.config.unjoined_room_ttl
+            )
             await self.end(call, ERROR)
 
     async def _end_at_max_duration(self, call: Call) -> None:

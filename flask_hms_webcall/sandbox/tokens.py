@@ -53,7 +53,11 @@ class TokenAuthority:
             raise TokenRejected("no access token")
         try:
             claims = jwt.decode(
-                token, self.api_secret, algorithms=[ALGORITHM], issuer=self.api_key, leeway=0,
+                token,
+                self.api_secret,
+                algorithms=[ALGORITHM],
+                issuer=self.api_key,
+                leeway=0,
                 options={"require": ["exp", "sub", "iss"]},
             )
         except jwt.ExpiredSignatureError:
