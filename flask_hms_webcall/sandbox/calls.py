@@ -25,6 +25,8 @@ USER_HANGUP = "user_hangup"
 AGENT_HANGUP = "agent_hangup"
 MAX_DURATION = "max_duration"
 ERROR = "error"
+CONFIG_ERROR = "config_error"
+END_REASONS = (USER_HANGUP, AGENT_HANGUP, MAX_DURATION, ERROR, CONFIG_ERROR)
 
 
 class ConcurrencyLimitReached(Exception):
@@ -43,6 +45,9 @@ class Call:
     ended_at: float | None = None
     ended_reason: str | None = None
     transcript: list[dict[str, str]] = field(default_factory=list)  # [{"role", "content"}]
+    assistant_id: str | None = None  # the saved assistant it was created from (None: transient)
+    mode: str = "reference"  # "reference", "hybrid" or "transient" (the Web Calls page's modes)
+    error: str | None = None  # why it ended, when ended_reason is an error
     # Set by the media face while a browser is in the room: ends that session (sends the leave, closes).
     disconnect: Callable[[str], Awaitable[None]] | None = None
     _timers: list[asyncio.Task] = field(default_factory=list, repr=False)
@@ -101,8 +106,14 @@ class CallRegistry:
     def out_of_credits(self) -> bool:
         return self.credits_seconds is not None and self.credits_seconds <= 0
 
-    def create(self, assistant: dict[str, Any]) -> Call:
-        if len(self.active_calls()) >= self.config.max_concurrent_calls:
+    @property
+    def at_capacity(self) -> bool:
+        return len(self.active_calls()) >= self.config.max_concurrent_calls
+
+    def create(
+        self, assistant: dict[str, Any], *, assistant_id: str | None = None, mode: str = "reference"
+    ) -> Call:
+        if self.at_capacity:
             raise ConcurrencyLimitReached
         call_id = str(uuid.uuid4())
         call = Call(
@@ -110,6 +121,8 @@ class CallRegistry:
             room_name=f"web-{call_id[:8]}",
             identity=f"web-user-{secrets.token_hex(4)}",
             assistant=assistant,
+            assistant_id=assistant_id,
+            mode=mode,
         )
         self._calls[call_id] = call
         self._by_room[call.room_name] = call
@@ -126,7 +139,7 @@ class CallRegistry:
         call._timers.append(asyncio.ensure_future(self._end_at_max_duration(call)))
         await self._notify(call, "status-update")
 
-    async def end(self, call: Call, reason: str) -> None:
+    async def end(self, call: Call, reason: str, *, error: str | None = None) -> None:
         """End the call once (later calls are no-ops): disconnect the browser, free the slot, report."""
         if not call.active:
             return
@@ -134,6 +147,7 @@ class CallRegistry:
         call.status = "ended"
         call.ended_at = time.time()
         call.ended_reason = reason
+        call.error = error
         current = asyncio.current_task()
         for task in call._timers:
             if task is not current:
@@ -157,7 +171,9 @@ class CallRegistry:
             log.info(
                 "room %s deleted: nobody joined within %ss", call.room_name, self.config.unjoined_room_ttl
             )
-            await self.end(call, ERROR)
+            await self.end(
+                call, ERROR, error=f"Room deleted: nobody joined within {self.config.unjoined_room_ttl:g} s"
+            )
 
     async def _end_at_max_duration(self, call: Call) -> None:
         await asyncio.sleep(self.config.max_duration)

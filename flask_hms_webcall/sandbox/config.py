@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 DEFAULT_API_KEY = "sk_sandbox_local"
 DEFAULT_ASSISTANT_ID = "5a4db0c5-0000-4000-8000-000000000001"
@@ -45,7 +48,12 @@ class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 7880
     api_key: str = DEFAULT_API_KEY
-    # Saved assistants by id: each a dict of assistant fields (first_message, metadata, webhook_url, ...).
+    # The default saved assistant, always present; --webhook-url/--webhook-secret are its webhook fields.
+    assistant_id: str = DEFAULT_ASSISTANT_ID
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    # More saved assistants by id (from --assistants FILE): each a dict of assistant fields
+    # (first_message, metadata, webhook_url, ...). An entry with the default id replaces the default.
     assistants: dict[str, dict[str, Any]] = field(default_factory=dict)
     credits_seconds: float | None = None  # None: unlimited balance
     max_concurrent_calls: int = MAX_CONCURRENT_CALLS
@@ -57,13 +65,176 @@ class SandboxConfig:
     agent_join_delay: float | None = 0.0
     # Bind ICE to 127.0.0.1 only (tests, with Chromium's --allow-loopback-in-peer-connection).
     loopback_only: bool = False
-    webhook_retries: int = 3
-    webhook_backoff: float = 0.5
+    webhook_retries: int = 3  # attempts after the first one, for a connection error or a non-2xx answer
+    webhook_backoff: float = 0.5  # seconds before the first retry, doubled before each later one
+    webhook_timeout: float = 10.0  # seconds per delivery attempt
+
+    @property
+    def _netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def api_base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self._netloc}"
 
     @property
     def server_url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"ws://{self._netloc}"
+
+
+PROG = "python -m flask_hms_webcall.sandbox"
+
+
+class _Parser(argparse.ArgumentParser):
+    # config_from_args is also called in-process (the example app), where a bad flag must be an exception
+    # the caller can report, not a SystemExit.
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def _seconds(minimum: float, *, inclusive: bool = True):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < minimum or (not inclusive and value == minimum):
+            relation = "at least" if inclusive else "more than"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {relation} {minimum:g}")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port")
+    return value
+
+
+def _join_delay(text: str) -> float | None:
+    return None if text == "never" else _seconds(0)(text)
+
+
+def _api_key(text: str) -> str:
+    if not text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError("the API key must be non-empty and contain no whitespace")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Offline stand-in for HMS Sovereign web calls: the HMS API (POST /v1/web-calls, signed webhooks) "
+            "and a LiveKit-compatible media server with a scripted assistant, on one port."
+        ),
+    )
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    add(
+        "--port",
+        type=_port,
+        default=7880,
+        help="port for both faces; 0 picks a free one (default: %(default)s)",
+    )
+    add("--api-key", type=_api_key, default=DEFAULT_API_KEY, help="the org API key (default: %(default)s)")
+    add("--assistant-id", default=DEFAULT_ASSISTANT_ID, help="id of the default saved assistant")
+    add(
+        "--assistants",
+        metavar="FILE",
+        help="JSON file of more saved assistants: {id: {fields}} or [{id, ...}]",
+    )
+    add("--webhook-url", metavar="URL", help="webhook_url of the default saved assistant")
+    add(
+        "--webhook-secret",
+        metavar="S",
+        help="webhook_secret of the default saved assistant (signs deliveries)",
+    )
+    add(
+        "--webhook-retries",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="retries of a failed delivery (default: 3)",
+    )
+    add(
+        "--webhook-backoff",
+        type=_seconds(0),
+        default=0.5,
+        metavar="S",
+        help="first retry delay, then doubled",
+    )
+    add("--webhook-timeout", type=_seconds(0, inclusive=False), default=10.0, metavar="S", help="per attempt")
+    add(
+        "--credits-seconds",
+        type=_seconds(0),
+        metavar="N",
+        help="credit balance in call seconds (default: unlimited)",
+    )
+    add("--max-duration", type=_seconds(0, inclusive=False), default=MAX_DURATION_SECONDS, metavar="S")
+    add("--token-ttl", type=_seconds(1), default=TOKEN_TTL_SECONDS, metavar="S", help="join token lifetime")
+    add(
+        "--unjoined-room-ttl",
+        type=_seconds(0, inclusive=False),
+        default=UNJOINED_ROOM_TTL_SECONDS,
+        metavar="S",
+    )
+    add(
+        "--script",
+        metavar="FILE",
+        help='JSON {"lines": [...], "agent_hangup": true}: what the assistant says',
+    )
+    add("--agent-join-delay", type=_join_delay, default=0.0, metavar="S|never", help="assistant join delay")
+    add("--loopback-only", action="store_true", help="offer only 127.0.0.1 ICE candidates (tests)")
+    return parser
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
+    """Parse the sandbox's command-line flags into a config; raise ``ValueError`` saying what is wrong."""
+    from .assistants import is_http_url, load_assistants_file, normalise_id
+
+    args = build_parser().parse_args(argv)
+    assistant_id = normalise_id(args.assistant_id)
+    if assistant_id is None:
+        raise ValueError(f"argument --assistant-id: {args.assistant_id!r} is not a UUID")
+    if args.webhook_url is not None and not is_http_url(args.webhook_url):
+        raise ValueError(f"argument --webhook-url: {args.webhook_url!r} is not an http(s) URL")
+    script = Script()
+    if args.script:
+        try:
+            script = Script.load(args.script)
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"argument --script: {exc}") from None
+    assistants = load_assistants_file(args.assistants) if args.assistants else {}
+    return SandboxConfig(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        assistant_id=assistant_id,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret or None,
+        assistants=assistants,
+        credits_seconds=args.credits_seconds,
+        token_ttl=args.token_ttl,
+        max_duration=args.max_duration,
+        unjoined_room_ttl=args.unjoined_room_ttl,
+        script=script,
+        agent_join_delay=args.agent_join_delay,
+        loopback_only=args.loopback_only,
+        webhook_retries=args.webhook_retries,
+        webhook_backoff=args.webhook_backoff,
+        webhook_timeout=args.webhook_timeout,
+    )

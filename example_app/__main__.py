@@ -1,0 +1,103 @@
+"""``python -m example_app``: run the example site, on the offline sandbox unless HMS_API_KEY is set.
+
+Environment: ``EXAMPLE_APP_PORT`` (default 5000), ``HMS_SANDBOX_ARGS`` (extra sandbox flags, shell syntax),
+``EXAMPLE_APP_INSTANCE`` (where the calls database lives), ``HMS_API_KEY`` / ``HMS_ASSISTANT_ID`` /
+``HMS_WEBHOOK_SECRET`` / ``HMS_API_BASE_URL`` (use the real HMS instead of the sandbox).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import secrets
+import shlex
+import sys
+from typing import Any
+
+from werkzeug.serving import run_simple
+
+from flask_hms_webcall import ConfigurationError
+
+from .app import create_app
+
+HOST = "127.0.0.1"
+log = logging.getLogger("example_app")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        port = int(os.environ.get("EXAMPLE_APP_PORT", "5000"))
+    except ValueError:
+        print("example_app: EXAMPLE_APP_PORT must be a port number", file=sys.stderr)
+        return 2
+    app_url = f"http://{HOST}:{port}"
+    config: dict[str, Any] = {}
+    sandbox = None
+    if not os.environ.get("HMS_API_KEY"):
+        sandbox = _start_sandbox(app_url, config)
+        if sandbox is None:
+            return 2
+        backend = f"the offline sandbox at {sandbox.api_base_url} (no HMS account needed)"
+    else:
+        backend = "HMS with your HMS_API_KEY"
+
+    try:
+        try:
+            app = create_app(config)
+        except ConfigurationError as exc:
+            print(f"example_app: {exc}", file=sys.stderr)
+            return 2
+        print(f"Example app ready: open {app_url}/ in your browser. Calls go to {backend}.", flush=True)
+        run_simple(HOST, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    except OSError as exc:
+        print(
+            f"example_app: cannot listen on {HOST}:{port} ({exc.strerror or exc}); "
+            "set EXAMPLE_APP_PORT to a free port",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    return 0
+
+
+def _start_sandbox(app_url: str, config: dict[str, Any]) -> Any:
+    # Imported here: the sandbox's dependencies (the [sandbox] extra) are not needed against the real HMS.
+    from flask_hms_webcall.sandbox import config_from_args, start_in_thread
+
+    # Made up per run unless given: the sandbox signs its webhooks with it and this app verifies them.
+    secret = os.environ.get("HMS_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+    argv = shlex.split(os.environ.get("HMS_SANDBOX_ARGS", ""))
+    argv += ["--webhook-url", f"{app_url}/hms/webhooks", "--webhook-secret", secret]
+    try:
+        sandbox_config = config_from_args(argv)
+    except ValueError as exc:
+        print(f"example_app: HMS_SANDBOX_ARGS: {exc}", file=sys.stderr)
+        return None
+    try:
+        handle = start_in_thread(sandbox_config)
+    except OSError as exc:
+        if "--port" in " ".join(argv):
+            print(
+                f"example_app: the sandbox cannot listen on port {sandbox_config.port}: {exc}",
+                file=sys.stderr,
+            )
+            return None
+        # Its usual port is taken (a second demo, a local LiveKit server): any free port does as well.
+        log.info("port %s is taken; the sandbox takes a free port instead", sandbox_config.port)
+        handle = start_in_thread(dataclasses.replace(sandbox_config, port=0))
+    config.update(
+        HMS_API_KEY=handle.api_key,
+        HMS_API_BASE_URL=handle.api_base_url,
+        HMS_ASSISTANT_ID=handle.assistant_id,
+        HMS_WEBHOOK_SECRET=secret,
+        EXAMPLE_SANDBOX_URL=handle.api_base_url,
+    )
+    return handle
+
+
+if __name__ == "__main__":
+    sys.exit(main())

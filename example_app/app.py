@@ -1,0 +1,223 @@
+"""The example site: a landing page with the widget, a "sign in as" box, and a Calls page.
+
+Everything a site owner needs to copy is in :func:`create_app`: the extension, who the caller is
+(``identity_loader``) and what to do with the webhooks (``on(...)``). The rest is an ordinary Flask site.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+
+from flask_hms_webcall import EndOfCallReport, Event, HMSWebCall, StatusUpdate
+
+from . import db
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MAX_NAME_LENGTH = 40
+
+# The HMS settings a deployment sets in its environment (strings only; the rest keeps the defaults).
+ENV_SETTINGS = (
+    "HMS_API_KEY",
+    "HMS_API_BASE_URL",
+    "HMS_ASSISTANT_ID",
+    "HMS_WEBHOOK_SECRET",
+    "HMS_STORAGE_URI",
+    "HMS_RATE_LIMIT",
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the example app. ``config`` wins over the environment, which wins over the defaults.
+
+    ``python -m example_app`` passes the sandbox's URL, key and webhook secret here when no HMS account is
+    configured; a real deployment sets ``HMS_API_KEY`` (and friends) in the environment instead.
+    """
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("EXAMPLE_APP_INSTANCE")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.update(
+        # Anonymous visitors are allowed; they are rate limited by IP address instead of by name.
+        HMS_REQUIRE_IDENTITY=False,
+        # None: only pages of this site (the request's own origin) may start calls, which spend credits.
+        HMS_ALLOWED_ORIGINS=None,
+        DATABASE=str(Path(app.instance_path) / "calls.sqlite3"),
+        # None: real HMS. The sandbox's base URL when `python -m example_app` runs one.
+        EXAMPLE_SANDBOX_URL=None,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY and friends
+    app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        # A fresh key per run: sign-ins do not survive a restart, which is fine for a demo.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+    db.init_app(app)
+    webcall = HMSWebCall(app)
+    _register_webcall_hooks(webcall)
+    _register_pages(app)
+    return app
+
+
+def _register_webcall_hooks(webcall: HMSWebCall) -> None:
+    @webcall.identity_loader
+    def current_user() -> str | None:
+        # The signed-in name becomes metadata.user_id and the key of the per-user limits.
+        return session.get("name")
+
+    @webcall.on("status-update")
+    def on_status(event: StatusUpdate) -> None:
+        if event.call_id:
+            db.record_status(
+                event.call_id,
+                user_id=_user_id(event),
+                status=event.status or event.call_status,
+                ended_reason=_status_end_reason(event),
+            )
+
+    @webcall.on("end-of-call-report")
+    def on_report(event: EndOfCallReport) -> None:
+        if event.call_id:
+            db.record_report(
+                event.call_id,
+                user_id=_user_id(event),
+                ended_reason=event.ended_reason,
+                duration_seconds=event.duration_seconds,
+                summary=event.summary,
+                transcript=_transcript(event.transcript),
+            )
+
+
+def _register_pages(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.context_processor
+    def page_globals() -> dict[str, Any]:
+        return {
+            "user_name": session.get("name"),
+            "csrf_token": _csrf_token(),
+            "sandbox_url": app.config["EXAMPLE_SANDBOX_URL"],
+            "hms_prefix": _url_prefix(app),
+        }
+
+    @app.get("/")
+    def index():
+        return render_template("index.html", limits=_limits(app))
+
+    @app.post("/sign-in")
+    def sign_in():
+        _check_csrf()
+        name = _clean_name(request.form.get("name", ""))
+        if name is None:
+            flash(f"Type a name of 1 to {MAX_NAME_LENGTH} characters.", "error")
+        else:
+            session["name"] = name
+            flash(f"Signed in as {name}.", "ok")
+        return redirect(url_for("index"))
+
+    @app.post("/sign-out")
+    def sign_out():
+        _check_csrf()
+        session.pop("name", None)
+        flash("Signed out. Calls now count against your IP address.", "ok")
+        return redirect(url_for("index"))
+
+    @app.get("/calls")
+    def calls():
+        return render_template("calls.html", calls=db.list_calls())
+
+    @app.template_filter("duration")
+    def duration(seconds: int | None) -> str:
+        if seconds is None:
+            return "–"
+        minutes, rest = divmod(int(seconds), 60)
+        return f"{minutes}:{rest:02d}"
+
+    @app.template_filter("humanize")
+    def humanize(value: str | None) -> str:
+        return (value or "").replace("_", " ").replace("-", " ")
+
+
+def _url_prefix(app: Flask) -> str:
+    return app.extensions["hms_webcall"].settings.url_prefix
+
+
+def _limits(app: Flask) -> dict[str, Any]:
+    settings = app.extensions["hms_webcall"].settings
+    return {"max_calls_per_user": settings.max_calls_per_user, "rate_limit": settings.rate_limit}
+
+
+def _csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, "The form expired; reload the page and try again.")
+
+
+def _clean_name(raw: str) -> str | None:
+    """A display name: trimmed, no control characters, not too long."""
+    name = " ".join(raw.split())
+    if not name or len(name) > MAX_NAME_LENGTH:
+        return None
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        return None
+    return name
+
+
+# The events are already typed; what is left to check is what HMS does not document (metadata, transcript).
+def _user_id(event: Event) -> str | None:
+    return _text(event.metadata.get("user_id"))
+
+
+def _status_end_reason(event: StatusUpdate) -> str | None:
+    # Not a documented status-update field, but HMS and the sandbox send it once a call has ended: it is
+    # the only end reason of a call that never started (and so gets no end-of-call report).
+    message = event.raw.get("message", {})
+    for key in ("end_reason", "ended_reason", "endedReason", "endReason"):
+        if _text(message.get(key)):
+            return message[key]
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _transcript(value: Any) -> list[dict[str, str]] | None:
+    """``[{role, content}]`` from the message list HMS sends (or a list of strings, or one string)."""
+    if isinstance(value, str):
+        return [{"role": "", "content": value}] if value else []
+    if not isinstance(value, (list, tuple)):
+        return None
+    lines = []
+    for item in value:
+        if isinstance(item, str):
+            lines.append({"role": "", "content": item})
+        elif isinstance(item, dict):
+            content = item.get("content", item.get("message", item.get("text")))
+            role = item.get("role")
+            if isinstance(content, str) and content:
+                lines.append({"role": role if isinstance(role, str) else "", "content": content})
+    return lines

@@ -1,0 +1,172 @@
+"""The example app's record of calls: one SQLite table, filled by the webhook handlers.
+
+Webhooks can arrive late, twice or out of order (a retried ``status-update`` after the report), so every
+write is an upsert that never moves a call backwards: an ended call stays ended and a known field is never
+blanked by a delivery that lacks it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    call_id          TEXT PRIMARY KEY,
+    user_id          TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    status           TEXT,
+    ended_reason     TEXT,
+    duration_seconds INTEGER,
+    summary          TEXT,
+    transcript       TEXT
+)
+"""
+
+FINAL_STATUSES = ("ended", "ended-with-error")
+
+# The status only moves forward; the other fields keep what they had when a delivery does not carry them.
+_UPSERT_STATUS = """
+INSERT INTO calls (call_id, user_id, created_at, updated_at, status, ended_reason)
+VALUES (:call_id, :user_id, :now, :now, :status, :ended_reason)
+ON CONFLICT (call_id) DO UPDATE SET
+    user_id = COALESCE(calls.user_id, excluded.user_id),
+    updated_at = excluded.updated_at,
+    status = CASE WHEN calls.status IN ('ended', 'ended-with-error') THEN calls.status
+                  ELSE COALESCE(excluded.status, calls.status) END,
+    ended_reason = COALESCE(calls.ended_reason, excluded.ended_reason)
+"""
+
+_UPSERT_REPORT = """
+INSERT INTO calls (call_id, user_id, created_at, updated_at, status, ended_reason, duration_seconds,
+                   summary, transcript)
+VALUES (:call_id, :user_id, :now, :now, 'ended', :ended_reason, :duration_seconds, :summary, :transcript)
+ON CONFLICT (call_id) DO UPDATE SET
+    user_id = COALESCE(calls.user_id, excluded.user_id),
+    updated_at = excluded.updated_at,
+    status = CASE WHEN calls.status = 'ended-with-error' THEN calls.status ELSE 'ended' END,
+    ended_reason = COALESCE(excluded.ended_reason, calls.ended_reason),
+    duration_seconds = COALESCE(excluded.duration_seconds, calls.duration_seconds),
+    summary = COALESCE(excluded.summary, calls.summary),
+    transcript = COALESCE(excluded.transcript, calls.transcript)
+"""
+
+
+@dataclass(frozen=True)
+class CallRow:
+    call_id: str
+    user_id: str | None
+    created_at: datetime
+    status: str | None
+    ended_reason: str | None
+    duration_seconds: int | None
+    summary: str | None
+    transcript: list[dict[str, str]]
+
+
+def init_app(app: Flask) -> None:
+    """Create the table if needed and close each request's connection when the request ends."""
+    path = Path(app.config["DATABASE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute(SCHEMA)
+    app.teardown_appcontext(_close)
+
+
+def _connection() -> sqlite3.Connection:
+    if "calls_db" not in g:
+        # The dev server is threaded and webhooks write while a page reads: wait for a lock, never fail.
+        conn = sqlite3.connect(current_app.config["DATABASE"], timeout=10)
+        conn.row_factory = sqlite3.Row
+        g.calls_db = conn
+    return g.calls_db
+
+
+def _close(_exc: BaseException | None = None) -> None:
+    conn = g.pop("calls_db", None)
+    if conn is not None:
+        conn.close()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def record_status(call_id: str, *, user_id: str | None, status: str | None, ended_reason: str | None) -> None:
+    conn = _connection()
+    with conn:
+        conn.execute(
+            _UPSERT_STATUS,
+            {
+                "call_id": call_id,
+                "user_id": user_id,
+                "now": _now(),
+                "status": status,
+                "ended_reason": ended_reason,
+            },
+        )
+
+
+def record_report(
+    call_id: str,
+    *,
+    user_id: str | None,
+    ended_reason: str | None,
+    duration_seconds: int | None,
+    summary: str | None,
+    transcript: list[dict[str, str]] | None,
+) -> None:
+    conn = _connection()
+    with conn:
+        conn.execute(
+            _UPSERT_REPORT,
+            {
+                "call_id": call_id,
+                "user_id": user_id,
+                "now": _now(),
+                "ended_reason": ended_reason,
+                "duration_seconds": duration_seconds,
+                "summary": summary,
+                "transcript": None if transcript is None else json.dumps(transcript),
+            },
+        )
+
+
+def list_calls(limit: int = 200) -> list[CallRow]:
+    """The most recent calls first."""
+    rows = (
+        _connection()
+        .execute("SELECT * FROM calls ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
+        .fetchall()
+    )
+    return [_row(r) for r in rows]
+
+
+def _row(r: sqlite3.Row) -> CallRow:
+    return CallRow(
+        call_id=r["call_id"],
+        user_id=r["user_id"],
+        created_at=datetime.fromisoformat(r["created_at"]),
+        status=r["status"],
+        ended_reason=r["ended_reason"],
+        duration_seconds=r["duration_seconds"],
+        summary=r["summary"],
+        transcript=_load_transcript(r["transcript"]),
+    )
+
+
+def _load_transcript(text: str | None) -> list[dict[str, str]]:
+    if not text:
+        return []
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []

@@ -1,0 +1,241 @@
+"""Typed HMS webhook events, built from an already verified and JSON-decoded payload.
+
+HMS documents two spellings of the same fields: the general webhook pages and the SDK use snake_case
+(``end_reason``, ``duration_seconds``, ``messages``), the Web Calls page uses camelCase (``endedReason``,
+``durationSeconds``, ``transcript``). Both are accepted. Parsing is defensive: a field of the wrong type
+becomes ``None`` (or empty), so one odd field never costs the site owner the whole event. Only a payload
+without a ``message`` object is refused, because then there is nothing to dispatch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import WebhookPayloadError
+
+__all__ = [
+    "EVENT_TYPES",
+    "EndOfCallReport",
+    "Event",
+    "StatusUpdate",
+    "ToolCall",
+    "ToolCalls",
+    "UnknownEvent",
+    "parse_event",
+]
+
+STATUS_UPDATE = "status-update"
+END_OF_CALL_REPORT = "end-of-call-report"
+TOOL_CALLS = "tool-calls"
+EVENT_TYPES = (STATUS_UPDATE, END_OF_CALL_REPORT, TOOL_CALLS)
+
+# Statuses after which HMS sends nothing more for the call, so its concurrency slot can be freed.
+FINAL_STATUSES = frozenset({"ended", "ended-with-error"})
+
+
+@dataclass(frozen=True)
+class Event:
+    """Fields every webhook event has. ``metadata`` is ``message.assistant.metadata`` exactly as sent."""
+
+    type: str
+    call_id: str | None
+    call_type: str | None
+    call_status: str | None
+    metadata: dict[str, Any]
+    raw: dict[str, Any]
+
+    @property
+    def is_final(self) -> bool:
+        """True when this event tells that the call is over."""
+        return False
+
+
+@dataclass(frozen=True)
+class StatusUpdate(Event):
+    status: str | None = None
+    error: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class EndOfCallReport(Event):
+    ended_reason: str | None = None
+    duration_seconds: int | None = None
+    summary: str | None = None
+    transcript: tuple[Any, ...] = ()
+    analysis: dict[str, Any] | None = None
+    recording_url: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCalls(Event):
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnknownEvent(Event):
+    """An event type this package does not model (HMS may add some); ``raw`` holds all of it."""
+
+
+def parse_event(payload: Any) -> Event:
+    """Turn a decoded webhook body into the matching :class:`Event` subclass.
+
+    Raises :class:`~flask_hms_webcall.errors.WebhookPayloadError` when ``payload`` is not an object or has no
+    ``message`` object; anything else parses, at worst into an :class:`UnknownEvent`.
+    """
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("webhook payload is not a JSON object")
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        raise WebhookPayloadError("webhook payload has no message object")
+
+    call = _obj(message.get("call"))
+    assistant = _obj(message.get("assistant"))
+    event_type = _str(message.get("type")) or ""
+    common: dict[str, Any] = {
+        "type": event_type,
+        "call_id": _first_str(call, "id") or _first_str(message, "call_id", "callId"),
+        "call_type": _first_str(call, "type") or _first_str(message, "call_type", "callType"),
+        "call_status": _first_str(call, "status") or _first_str(message, "call_status", "callStatus"),
+        "metadata": dict(_obj(assistant.get("metadata"))),
+        "raw": payload,
+    }
+
+    if event_type == STATUS_UPDATE:
+        return StatusUpdate(
+            **common,
+            status=_first_str(message, "status") or _first_str(call, "status"),
+            error=_error_text(message.get("error")) or _error_text(call.get("error")),
+        )
+    if event_type == END_OF_CALL_REPORT:
+        return EndOfCallReport(
+            **common,
+            ended_reason=_first_str(message, *_ENDED_REASON_KEYS) or _first_str(call, *_ENDED_REASON_KEYS),
+            duration_seconds=_first_valid(_seconds, message, "duration_seconds", "durationSeconds"),
+            summary=_first_str(message, "summary"),
+            transcript=_first_valid(_transcript, message, "messages", "transcript") or (),
+            analysis=_first_valid(_obj_or_none, message, "analysis", "analysis_result", "analysisResult"),
+            recording_url=_first_str(message, "recording_url", "recordingUrl"),
+        )
+    if event_type == TOOL_CALLS:
+        items = _first(message, "tool_call_list", "toolCallList", "tool_calls", "toolCalls")
+        calls = (
+            tuple(_tool_call(item) for item in items if isinstance(item, dict))
+            if isinstance(items, list)
+            else ()
+        )
+        return ToolCalls(**common, tool_calls=calls)
+    return UnknownEvent(**common)
+
+
+_ENDED_REASON_KEYS = ("end_reason", "ended_reason", "endedReason", "endReason")
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _obj_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _first(source: Mapping[str, Any], *keys: str) -> Any:
+    """The value of the first of ``keys`` present and not null (a payload may carry both spellings)."""
+    for key in keys:
+        value = source.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _first_valid(convert: Callable[[Any], Any], source: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` whose value converts (to anything but ``None``): one malformed spelling must not
+    hide a good one."""
+    for key in keys:
+        value = convert(source.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def _first_str(source: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = source.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _error_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict):
+        return _first_str(value, "message", "detail")
+    return None
+
+
+def _seconds(value: Any) -> int | None:
+    # bool is an int subclass; "true" seconds is a malformed payload, not 1 s.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return round(value) if math.isfinite(value) and value >= 0 else None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _transcript(value: Any) -> tuple[Any, ...] | None:
+    """Entries as sent: ``{"role", "content"}`` objects (snake_case docs) or strings (Web Calls page)."""
+    if isinstance(value, list):
+        return tuple(entry for entry in value if isinstance(entry, (dict, str)))
+    if isinstance(value, str) and value:
+        return (value,)
+    return None
+
+
+def _tool_call(item: Mapping[str, Any]) -> ToolCall:
+    # Documented shape: {"id", "type": "function", "function": {"name", "arguments"}}; the flat
+    # {"id", "name", "arguments"} shape is accepted too.
+    function = _obj(item.get("function"))
+    name = _first_str(function, "name") or _first_str(item, "name") or ""
+    arguments = function.get("arguments") if "arguments" in function else item.get("arguments")
+    return ToolCall(
+        id=_first_str(item, "id", "tool_call_id", "toolCallId") or "",
+        name=name,
+        arguments=_arguments(arguments),
+    )
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    # The docs say an object, but OpenAI-style senders put a JSON string there.
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,597 @@
+"""LiveKit signalling over a websocket: one :class:`SignalSession` per browser in a call's room.
+
+Both paths of livekit-client 2.x are served:
+
+* v1 (``/rtc/v1``, the default): one peer connection. The first offer arrives inside ``join_request``; the
+  browser creates the data channels; the assistant's audio travels in the server's answers.
+* v0 (``/rtc``, ``singlePeerConnection: false`` or the client's fallback): the server offers a subscriber
+  connection carrying the assistant's audio and the data channels; the browser's publisher connection is
+  answered as in v1.
+
+Resuming a session is not supported (aiortc cannot restart ICE): a ``reconnect`` join gets a ``leave``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from livekit.protocol import models, rtc
+
+from ..calls import AGENT_HANGUP, ERROR, USER_HANGUP, Call, CallRegistry
+from ..config import SandboxConfig
+from ..tokens import TokenAuthority
+from .assistant import ScriptedAssistant
+from .audio import SpeechTrack
+from .join import JoinRefused, admit, check_token, parse_join_request, request_token
+from .peer import AnsweringPeer, OfferingPeer, parse_candidate, use_loopback_ice
+from .room import AGENT_STATE, Participant, audio_track, new_sid, room_info, server_info
+
+log = logging.getLogger("flask_hms_webcall.sandbox.media")
+
+PING_INTERVAL = 5  # seconds; livekit-client pings this often and gives up after PING_TIMEOUT without a pong
+PING_TIMEOUT = 15
+AGENT_TRACK_WAIT_SECONDS = 10.0
+_MAX_MESSAGE_BYTES = 1024 * 1024
+_UNSET = object()
+
+
+class ProtocolError(Exception):
+    """The browser sent something that is not LiveKit signalling; the session ends."""
+
+
+class MediaHub:
+    """The media face's per-app state: live sessions, and call-lifecycle work that must outlive them."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.sessions: dict[str, SignalSession] = {}  # by call id: one browser per room
+        self._background: set[asyncio.Task] = set()
+        self._lanes: dict[str, asyncio.Lock] = {}
+        self.closing = False
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self.app["config"]
+
+    @property
+    def registry(self) -> CallRegistry:
+        return self.app["registry"]
+
+    @property
+    def tokens(self) -> TokenAuthority:
+        return self.app["tokens"]
+
+    def occupied(self, call: Call) -> bool:
+        return call.call_id in self.sessions
+
+    def agent_join_delay(self) -> float | None:
+        """Seconds from the visitor entering the room to the assistant joining; None: it never joins.
+
+        ``app["faults"]`` (settable while the sandbox runs) wins over the configuration.
+        """
+        faults = self.app.get("faults")
+        override = getattr(faults, "agent_join_delay", _UNSET)
+        if override is _UNSET and isinstance(faults, Mapping):
+            override = faults.get("agent_join_delay", _UNSET)
+        return self.config.agent_join_delay if override is _UNSET else override
+
+    def lifecycle(self, call: Call, step: Any) -> asyncio.Task:
+        """Run a registry step (``joined``/``end`` coroutine) for ``call`` outside any session.
+
+        Steps of one call run in order, and a session's teardown never cancels them, so the webhooks they
+        send go out in order and complete.
+        """
+        lane = self._lanes.setdefault(call.call_id, asyncio.Lock())
+
+        async def run() -> None:
+            async with lane:
+                try:
+                    await step
+                except Exception:
+                    log.exception("call %s: lifecycle step failed", call.call_id)
+
+        task = asyncio.ensure_future(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def close(self) -> None:
+        """Server shutdown: close every session (and its peer connections), let lifecycle steps finish."""
+        self.closing = True
+        sessions = list(self.sessions.values())
+        await asyncio.gather(*(s.shutdown() for s in sessions), return_exceptions=True)
+        if self._background:
+            _, pending = await asyncio.wait(list(self._background), timeout=5)
+            for task in pending:
+                task.cancel()
+
+
+HUB: web.AppKey[MediaHub] = web.AppKey("hms_sandbox_media_hub", MediaHub)
+
+
+async def validate_handler(request: web.Request) -> web.Response:
+    """``GET /rtc[/v1]/validate``: what livekit-client asks after a failed upgrade, to explain it."""
+    hub = request.app[HUB]
+    try:
+        admit(hub.tokens, hub.registry, request_token(request), occupied=hub.occupied)
+    except JoinRefused as refused:
+        return refused.response()
+    return web.Response(text="success")
+
+
+async def rtc_handler(request: web.Request) -> web.StreamResponse:
+    """``GET /rtc`` and ``GET /rtc/v1``: the signalling websocket."""
+    hub = request.app[HUB]
+    v0 = not request.path.rstrip("/").endswith("/v1")
+    join: rtc.JoinRequest | None = None
+    if not v0:
+        try:
+            join = parse_join_request(request.query.get("join_request", ""))
+        except ValueError as exc:
+            log.warning("refused a join: %s", exc)
+            return web.Response(status=400, text="malformed join_request")
+    resume = join.reconnect if join is not None else request.query.get("reconnect") in ("1", "true")
+    try:
+        if hub.closing:
+            raise JoinRefused(503, "server is shutting down")
+        if resume:
+            grant = check_token(hub.tokens, request_token(request))
+            call = hub.registry.by_room(grant.room)
+        else:
+            admission = admit(hub.tokens, hub.registry, request_token(request), occupied=hub.occupied)
+            call, grant = admission.call, admission.grant
+    except JoinRefused as refused:
+        log.info("refused a join on %s: %s %s", request.path, refused.status, refused.reason)
+        return refused.response()
+
+    ws = web.WebSocketResponse(heartbeat=15.0, max_msg_size=_MAX_MESSAGE_BYTES)
+    if resume:
+        await ws.prepare(request)
+        await _refuse_resume(hub, ws, call)
+        return ws
+
+    if hub.config.loopback_only:
+        use_loopback_ice()  # in this handler's context, i.e. for every peer connection of this session
+    session = SignalSession(hub, ws, call, grant.identity, join=join, v0=v0)
+    hub.sessions[call.call_id] = session  # before the first await: a second join now finds the room taken
+    try:
+        try:
+            await ws.prepare(request)
+        except BaseException:
+            await session.close()
+            raise
+        await session.run()
+    finally:
+        if hub.sessions.get(call.call_id) is session:
+            del hub.sessions[call.call_id]
+    return ws
+
+
+async def _refuse_resume(hub: MediaHub, ws: web.WebSocketResponse, call: Call | None) -> None:
+    """A resume needs an ICE restart, which aiortc cannot do: tell the client to give up instead."""
+    log.info("refused a resume attempt (call %s)", call.call_id if call else "unknown")
+    leave = rtc.LeaveRequest(
+        action=rtc.LeaveRequest.Action.DISCONNECT,
+        reason=models.DisconnectReason.STATE_MISMATCH,
+        can_reconnect=False,
+    )
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_bytes(rtc.SignalResponse(leave=leave).SerializeToString())
+    await ws.close()
+    # The browser that tried to resume has left the room for good: so has the call's old session.
+    old = hub.sessions.get(call.call_id) if call is not None else None
+    if old is not None:
+        await old.close()
+
+
+class DataLink:
+    """The reliable data channel the assistant's packets go out on; packets wait until it is open."""
+
+    def __init__(self) -> None:
+        self._channel: Any = None
+        self._backlog: list[bytes] = []
+        self.ready = asyncio.Event()
+
+    @property
+    def attached(self) -> bool:
+        return self._channel is not None
+
+    def attach(self, channel: Any) -> None:
+        self._channel = channel
+        if channel.readyState == "open":
+            self._opened()
+        else:
+            channel.on("open", self._opened)
+
+    def _opened(self) -> None:
+        self.ready.set()
+        backlog, self._backlog = self._backlog, []
+        for packet in backlog:
+            self.send(packet)
+
+    def send(self, packet: bytes) -> None:
+        channel = self._channel
+        if channel is None or channel.readyState == "connecting":
+            self._backlog.append(packet)
+            return
+        if channel.readyState != "open":
+            return  # closed: the browser has gone
+        try:
+            channel.send(packet)
+        except Exception as exc:  # closed between the check and the send
+            log.debug("data channel send failed: %r", exc)
+
+
+class SignalSession:
+    """One browser's websocket: signalling, its peer connection(s) and the assistant in its room."""
+
+    def __init__(
+        self,
+        hub: MediaHub,
+        ws: web.WebSocketResponse,
+        call: Call,
+        identity: str,
+        *,
+        join: rtc.JoinRequest | None,
+        v0: bool,
+    ) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.call = call
+        self.join = join
+        self.v0 = v0
+        self.room_sid = new_sid("RM_")
+        self.user = Participant(identity=identity, name=identity)
+        assistant_name = call.assistant.get("name")
+        self.agent = Participant(
+            identity="agent-" + new_sid("AJ_"),
+            name=assistant_name if isinstance(assistant_name, str) and assistant_name else "Assistant",
+            kind=models.ParticipantInfo.Kind.AGENT,
+            attributes={AGENT_STATE: "initializing"},
+        )
+        self.voice = SpeechTrack(new_sid("TR_"))
+        self.agent.tracks = [audio_track(self.voice.id, "assistant_voice")]
+        self._user_track_sid: str | None = None
+        self.publisher = AnsweringPeer("publisher")
+        self.subscriber = OfferingPeer("subscriber") if v0 else None
+        self.data = DataLink()
+        join_delay = hub.agent_join_delay()
+        self.assistant = ScriptedAssistant(
+            call=call,
+            script=hub.config.script,
+            agent=self.agent,
+            voice=self.voice,
+            link=self,
+            hang_up=self._agent_hangs_up,
+            present=join_delay == 0,
+            join_delay=join_delay,
+        )
+        self._send_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+        self._in_room = False
+        self._offer_id = 0
+        self._closing: asyncio.Future | None = None
+        # How the call ends if this session ends on its own: the browser left unless something else is known.
+        self._end_reason: str | None = USER_HANGUP
+        self._wire_peers()
+
+    # --- RoomLink, for the assistant -------------------------------------------------------------------
+
+    @property
+    def user_identity(self) -> str:
+        return self.user.identity
+
+    @property
+    def user_track_sid(self) -> str | None:
+        return self._user_track_sid
+
+    async def agent_arrives(self) -> None:
+        log.info("call %s: the assistant joins", self.call.call_id)
+        if self.subscriber is not None:
+            self.subscriber.send_track(self.voice, self.agent.sid)
+            await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
+            await self._offer_subscriber()
+            return
+        self.publisher.send_track(self.voice, self.agent.sid)
+        await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
+        # The browser only receives media in answers to its own offers: ask it for a new one.
+        await self._send(media_sections_requirement=rtc.MediaSectionsRequirement(num_audios=1))
+        try:
+            await asyncio.wait_for(self.publisher.track_attached.wait(), AGENT_TRACK_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("call %s: no renegotiation for the assistant's audio", self.call.call_id)
+
+    async def agent_changed(self) -> None:
+        await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
+
+    def send_data(self, packet: bytes) -> None:
+        self.data.send(packet)
+
+    async def data_ready(self) -> None:
+        await self.data.ready.wait()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            if not self.call.active:  # ended while the websocket was being opened
+                await self._send_leave(models.DisconnectReason.ROOM_DELETED)
+                return
+            await self._start()
+            await self._read_loop()
+        except ProtocolError as exc:
+            log.warning("call %s: closing the session: %s", self.call.call_id, exc)
+            self._end_reason = ERROR
+        except ConnectionError:
+            pass
+        except Exception:
+            log.exception("call %s: the media session failed", self.call.call_id)
+            self._end_reason = ERROR
+        finally:
+            await self.close(code=WSCloseCode.PROTOCOL_ERROR if self._end_reason == ERROR else WSCloseCode.OK)
+            if self.call.disconnect == self._call_ended:
+                self.call.disconnect = None
+            if self.call.active and self._end_reason is not None:
+                self.hub.lifecycle(self.call, self.hub.registry.end(self.call, self._end_reason))
+
+    async def _start(self) -> None:
+        present = self.assistant.present
+        await self._send(
+            join=rtc.JoinResponse(
+                room=room_info(
+                    self.room_sid, self.call.room_name, self.call.created_at, participants=2 if present else 1
+                ),
+                participant=self.user.info(),
+                other_participants=[self.agent.info()] if present else [],
+                server_version=server_info().version,
+                server_info=server_info(),
+                subscriber_primary=self.v0,
+                ping_interval=PING_INTERVAL,
+                ping_timeout=PING_TIMEOUT,
+            )
+        )
+        self.call.disconnect = self._call_ended
+        log.info(
+            "call %s: %s joined room %s (%s)",
+            self.call.call_id,
+            self.user.identity,
+            self.call.room_name,
+            "v0, two peer connections" if self.v0 else "v1, one peer connection",
+        )
+        if self.subscriber is not None:
+            if present:
+                self.subscriber.send_track(self.voice, self.agent.sid)
+            await self._offer_subscriber()
+        else:
+            if present:
+                self.publisher.send_track(self.voice, self.agent.sid)
+            if self.join is not None and self.join.HasField("publisher_offer"):
+                await self._answer(self.join.publisher_offer)
+
+    async def _read_loop(self) -> None:
+        async for message in self.ws:
+            if message.type == WSMsgType.BINARY:
+                try:
+                    request = rtc.SignalRequest.FromString(message.data)
+                except DecodeError as exc:
+                    raise ProtocolError(f"undecodable signal request: {exc}") from None
+            elif message.type == WSMsgType.TEXT:
+                try:
+                    request = json_format.Parse(message.data, rtc.SignalRequest(), ignore_unknown_fields=True)
+                except (json_format.ParseError, ValueError) as exc:
+                    raise ProtocolError(f"undecodable JSON signal request: {exc}") from None
+            else:
+                break
+            await self._handle(request)
+            if self.ws.closed:
+                break
+
+    async def _call_ended(self, reason: str) -> None:
+        """The registry ended the call (max duration, agent hangup, ...): tell the browser, close."""
+        if reason == AGENT_HANGUP and self.assistant.present:
+            self.agent.state = models.ParticipantInfo.State.DISCONNECTED
+            self.agent.attributes.pop(AGENT_STATE, None)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
+        if reason != USER_HANGUP:
+            await self._send_leave(models.DisconnectReason.ROOM_DELETED)
+        await self.close()
+
+    def _agent_hangs_up(self) -> None:
+        self.hub.lifecycle(self.call, self.hub.registry.end(self.call, AGENT_HANGUP))
+
+    async def shutdown(self) -> None:
+        """The sandbox is stopping: the browser is told so; the call is left as it is."""
+        self._end_reason = None
+        await self._send_leave(models.DisconnectReason.SERVER_SHUTDOWN)
+        await self.close(code=WSCloseCode.GOING_AWAY)
+
+    async def close(self, code: int = WSCloseCode.OK) -> None:
+        """Stop everything this session started: tasks, peer connections, the websocket. Idempotent."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
+            return
+        self._closing = asyncio.get_running_loop().create_future()
+        try:
+            current = asyncio.current_task()
+            tasks = [t for t in self._tasks if t is not current]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=5)
+            self.voice.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code=code), 5)
+            for peer in (self.publisher, self.subscriber):
+                if peer is not None:
+                    with contextlib.suppress(Exception):
+                        await peer.close()
+        finally:
+            self._closing.set_result(None)
+
+    # --- signal requests ---------------------------------------------------------------------------------
+
+    async def _handle(self, request: rtc.SignalRequest) -> None:
+        kind = request.WhichOneof("message")
+        if kind == "offer":
+            await self._answer(request.offer)
+        elif kind == "answer":
+            if self.subscriber is None:
+                raise ProtocolError("an answer, but the server made no offer")
+            try:
+                await self.subscriber.accept_answer(request.answer.sdp)
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from None
+        elif kind == "trickle":
+            await self._trickle(request.trickle)
+        elif kind == "add_track":
+            await self._publish(request.add_track)
+        elif kind == "mute":
+            for track in self.user.tracks:
+                if track.sid == request.mute.sid:
+                    track.muted = request.mute.muted
+        elif kind == "ping_req":
+            await self._send(
+                pong_resp=rtc.Pong(last_ping_timestamp=request.ping_req.timestamp, timestamp=_now_ms())
+            )
+        elif kind == "ping":
+            await self._send(pong=_now_ms())
+        elif kind == "leave":
+            log.info("call %s: the browser left", self.call.call_id)
+            self._end_reason = USER_HANGUP
+            await self.close()
+        else:
+            # subscription, track_setting, update_layers, sync_state, update_metadata, ...: nothing to do
+            log.debug("call %s: ignoring %s", self.call.call_id, kind)
+
+    async def _answer(self, offer: rtc.SessionDescription) -> None:
+        try:
+            sdp = await self.publisher.answer(offer.sdp)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from None
+        await self._send(
+            answer=rtc.SessionDescription(
+                type="answer", sdp=sdp, id=offer.id, mid_to_track_id=self.publisher.mid_to_track_id
+            )
+        )
+
+    async def _offer_subscriber(self) -> None:
+        assert self.subscriber is not None
+        sdp = await self.subscriber.offer()
+        self._offer_id += 1
+        await self._send(
+            offer=rtc.SessionDescription(
+                type="offer", sdp=sdp, id=self._offer_id, mid_to_track_id=self.subscriber.mid_to_track_id
+            )
+        )
+
+    async def _trickle(self, trickle: rtc.TrickleRequest) -> None:
+        try:
+            candidate = parse_candidate(trickle.candidateInit, loopback_only=self.hub.config.loopback_only)
+        except ValueError as exc:
+            log.warning("call %s: ignoring a trickled candidate: %s", self.call.call_id, exc)
+            return
+        if candidate is None:
+            return
+        peer = self.subscriber if trickle.target == rtc.SignalTarget.SUBSCRIBER else self.publisher
+        if peer is None:
+            return
+        try:
+            await peer.add_candidate(candidate)
+        except Exception as exc:  # a candidate for an m-line aiortc does not know
+            log.warning("call %s: could not add a candidate: %r", self.call.call_id, exc)
+
+    async def _publish(self, request: rtc.AddTrackRequest) -> None:
+        track = models.TrackInfo(
+            sid=new_sid("TR_"),
+            type=request.type,
+            name=request.name,
+            source=request.source,
+            muted=request.muted,
+            stream=request.stream,
+            mime_type="audio/opus" if request.type == models.TrackType.AUDIO else "",
+        )
+        self.user.tracks.append(track)
+        if request.type == models.TrackType.AUDIO and (
+            self._user_track_sid is None or request.source == models.TrackSource.MICROPHONE
+        ):
+            self._user_track_sid = track.sid
+        await self._send(track_published=rtc.TrackPublishedResponse(cid=request.cid, track=track))
+
+    # --- peer connection events --------------------------------------------------------------------------
+
+    def _wire_peers(self) -> None:
+        primary = self.subscriber or self.publisher
+        primary.on("connectionstatechange", lambda: self._connection_changed(primary))
+        if self.subscriber is not None:
+            self.data.attach(self.subscriber.reliable)
+            self.publisher.on("connectionstatechange", lambda: self._connection_changed(self.publisher))
+
+        def on_datachannel(channel: Any) -> None:
+            if channel.label == "_reliable" and not self.data.attached:
+                self.data.attach(channel)
+
+        def on_track(track: Any) -> None:
+            if track.kind == "audio":
+                self._spawn(self.assistant.hear(track))
+
+        self.publisher.on("datachannel", on_datachannel)
+        self.publisher.on("track", on_track)
+
+    def _connection_changed(self, peer: AnsweringPeer | OfferingPeer) -> None:
+        state = peer.connection_state
+        log.debug("call %s: %s connection %s", self.call.call_id, peer.name, state)
+        if self._closing is not None:
+            return
+        if state == "connected" and peer is (self.subscriber or self.publisher) and not self._in_room:
+            self._in_room = True
+            # The visitor is in the room once media can flow: the call is in progress from here.
+            self.hub.lifecycle(self.call, self.hub.registry.joined(self.call))
+            self._spawn(self.assistant.run())
+        elif state == "failed":
+            log.info("call %s: %s connection failed; the browser is gone", self.call.call_id, peer.name)
+            self._end_reason = USER_HANGUP
+            self._spawn(self.close())
+
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.ensure_future(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guard(self, coro: Any) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("call %s: task stopped: %r", self.call.call_id, exc)
+        except Exception:
+            log.exception("call %s: a media task failed", self.call.call_id)
+
+    # --- sending -----------------------------------------------------------------------------------------
+
+    async def _send(self, **message: Any) -> None:
+        if self.ws.closed:
+            return
+        payload = rtc.SignalResponse(**message).SerializeToString()
+        async with self._send_lock:
+            await self.ws.send_bytes(payload)
+
+    async def _send_leave(self, reason: int) -> None:
+        action = rtc.LeaveRequest.Action.DISCONNECT
+        leave = rtc.LeaveRequest(action=action, reason=reason, can_reconnect=False)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self._send(leave=leave)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

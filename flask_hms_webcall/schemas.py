@@ -1,0 +1,144 @@
+"""What goes in and out, as marshmallow schemas: the browser's request, the body sent to HMS with its three
+configuration modes, HMS's answer, and the webhook envelope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+__all__ = [
+    "CONTEXT_KEY_PATTERN",
+    "MAX_CONTEXT_ENTRIES",
+    "MAX_CONTEXT_VALUE_LENGTH",
+    "RULE_NEEDS_CONFIG",
+    "RULE_OVERRIDE_NEEDS_ID",
+    "RULE_OVERRIDE_XOR_ASSISTANT",
+    "RULE_TRANSIENT_CONFIGS",
+    "CreateWebCallSchema",
+    "WebCallRequestSchema",
+    "WebCallResponseSchema",
+    "WebhookEnvelopeSchema",
+    "create_body_error",
+]
+
+MAX_CONTEXT_ENTRIES = 10
+MAX_CONTEXT_KEY_LENGTH = 40
+MAX_CONTEXT_VALUE_LENGTH = 200
+CONTEXT_KEY_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CONTEXT_KEY_LENGTH}}}$"
+
+# The four 400 details of the HMS Web Calls page, word for word.
+RULE_NEEDS_CONFIG = "Must provide assistant_id, assistant, or both"
+RULE_OVERRIDE_NEEDS_ID = "assistant_override requires assistant_id"
+RULE_OVERRIDE_XOR_ASSISTANT = "Cannot provide both assistant and assistant_override"
+RULE_TRANSIENT_CONFIGS = "Transient assistant must provide: stt_config, llm_config, tts_config"
+TRANSIENT_REQUIRED = ("stt_config", "llm_config", "tts_config")
+
+
+class WebCallRequestSchema(Schema):
+    """``POST {prefix}/web-calls`` from the browser: which configured assistant, and a little context. The
+    browser never chooses an assistant id, override or prompt; anything else is refused."""
+
+    class Meta:
+        unknown = RAISE
+
+    assistant = fields.String(validate=validate.Length(min=1, max=64))
+    context = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(CONTEXT_KEY_PATTERN)),
+        values=fields.String(validate=validate.Length(max=MAX_CONTEXT_VALUE_LENGTH)),
+        validate=validate.Length(max=MAX_CONTEXT_ENTRIES),
+    )
+
+
+def _uuid_text(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValidationError("assistant_id must be a UUID") from None
+    return True
+
+
+class CreateWebCallSchema(Schema):
+    """The body of ``POST /v1/web-calls``: reference mode (``assistant_id``), hybrid mode (``assistant_id`` +
+    ``assistant_override``) or transient mode (``assistant``), with HMS's own rules, checked before sending
+    so a bad configuration is caught without spending a request."""
+
+    class Meta:
+        unknown = RAISE
+
+    assistant_id = fields.String(allow_none=True, validate=_uuid_text)
+    assistant_override = fields.Dict(keys=fields.String(), allow_none=True)
+    assistant = fields.Dict(keys=fields.String(), allow_none=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _modes(self, data: dict[str, Any], **_: Any) -> None:
+        assistant_id = data.get("assistant_id")
+        override = data.get("assistant_override")
+        assistant = data.get("assistant")
+        # An override without a base assistant is the more specific mistake, so it is named first.
+        if override is not None and assistant_id is None:
+            raise ValidationError(RULE_OVERRIDE_NEEDS_ID)
+        if assistant_id is None and assistant is None:
+            raise ValidationError(RULE_NEEDS_CONFIG)
+        if assistant is not None and override is not None:
+            raise ValidationError(RULE_OVERRIDE_XOR_ASSISTANT)
+        transient = assistant is not None and assistant_id is None
+        if transient and any(not isinstance(assistant.get(key), dict) for key in TRANSIENT_REQUIRED):
+            raise ValidationError(RULE_TRANSIENT_CONFIGS)
+        for config in (override, assistant):
+            if config is not None and not isinstance(config.get("metadata", {}), dict):
+                raise ValidationError("metadata must be an object")
+
+
+def create_body_error(body: Any) -> str | None:
+    """The detail HMS would answer 400 with for ``body``, or ``None`` when it is acceptable."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    try:
+        CreateWebCallSchema().load(body)
+    except ValidationError as exc:
+        return _first_message(exc.messages)
+    return None
+
+
+def _first_message(messages: Any) -> str:
+    if isinstance(messages, str):
+        return messages
+    if isinstance(messages, list) and messages:
+        return _first_message(messages[0])
+    if isinstance(messages, dict) and messages:
+        key, value = next(iter(messages.items()))
+        text = _first_message(value)
+        return text if key == "_schema" else f"{key}: {text}"
+    return "invalid request body"
+
+
+def _websocket_url(value: str) -> bool:
+    if not value.startswith(("wss://", "ws://")):
+        raise ValidationError("server_url must be a ws:// or wss:// URL")
+    return True
+
+
+class WebCallResponseSchema(Schema):
+    """HMS's 200 answer. ``call_id``, ``token`` and ``server_url`` are what the browser needs; extra fields
+    HMS may add later are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    success = fields.Boolean(load_default=True)
+    call_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    room_name = fields.String(load_default="", validate=validate.Length(max=200))
+    token = fields.String(required=True, validate=validate.Length(min=1, max=16384))
+    server_url = fields.String(required=True, validate=[validate.Length(max=2048), _websocket_url])
+
+
+class WebhookEnvelopeSchema(Schema):
+    """``{"message": {...}}``: the only shape a webhook body must have; every field inside is parsed
+    defensively by :mod:`flask_hms_webcall.events`."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    message = fields.Dict(required=True)

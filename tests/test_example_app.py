@@ -1,0 +1,309 @@
+"""The example app: its pages, its sign-in, and a call going from POST /hms/web-calls to the Calls page.
+
+Page-level behaviour runs in-process with Flask's test client; the whole flow runs ``python -m example_app``
+as a real process with its in-process sandbox (the ``example_app_factory`` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+import requests
+from markupsafe import escape
+
+from example_app import create_app
+from flask_hms_webcall.signature import signature_header
+
+SECRET = "whsec_example_app_tests"
+
+
+# --- in-process: pages, sign-in, webhooks -------------------------------------------------------------
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "HMS_API_KEY": "sk_test_never_sent",
+            "HMS_ASSISTANT_ID": "5a4db0c5-0000-4000-8000-000000000001",
+            # Nothing listens there: these tests never create a call.
+            "HMS_API_BASE_URL": "http://127.0.0.1:9",
+            "HMS_WEBHOOK_SECRET": SECRET,
+        }
+    )
+    return app.test_client()
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "the page has no sign-in form token"
+    return match.group(1)
+
+
+def _sign_in(client, name: str):
+    token = _csrf(client.get("/").get_data(as_text=True))
+    return client.post("/sign-in", data={"name": name, "csrf": token}, follow_redirects=True)
+
+
+def _report(call_id: str, **fields) -> dict:
+    message = {
+        "type": "end-of-call-report",
+        "call": {"id": call_id, "type": "web_call", "status": "ended"},
+        "assistant": {"metadata": {"user_id": fields.pop("user_id", "ada")}},
+        "end_reason": "user_hangup",
+        "duration_seconds": 47,
+        "summary": "The caller asked about opening hours.",
+        "messages": [
+            {"role": "assistant", "content": "Hello! How can I help?"},
+            {"role": "user", "content": "When are you open?"},
+        ],
+    }
+    message.update(fields)
+    return {"message": message}
+
+
+def _status(call_id: str, status: str, user_id: str = "ada") -> dict:
+    return {
+        "message": {
+            "type": "status-update",
+            "status": status,
+            "call": {"id": call_id, "type": "web_call", "status": status},
+            "assistant": {"metadata": {"user_id": user_id}},
+        }
+    }
+
+
+def _deliver(client, payload: dict, *, secret: str = SECRET, timestamp: int | None = None):
+    body = json.dumps(payload).encode()
+    ts = int(time.time()) if timestamp is None else timestamp
+    return client.post(
+        "/hms/webhooks",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Webhook-Timestamp": str(ts),
+            "X-Webhook-Signature": signature_header(secret, ts, body),
+            "X-Webhook-Event": payload["message"]["type"],
+        },
+    )
+
+
+def test_landing_page_has_the_widget_script_and_the_sign_in_box(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<script src="/hms/widget.js" defer></script>' in page
+    assert "<hms-webcall" in page
+    assert re.search(r'<form method="post" action="/sign-in"[^>]*>', page)
+    assert 'name="name"' in page
+    assert "Not signed in" in page
+    # The script tag points at something the extension serves as JavaScript (built or "run make widget").
+    widget = client.get("/hms/widget.js")
+    assert "javascript" in widget.headers["Content-Type"]
+
+
+def test_sign_in_shows_the_name_and_sign_out_forgets_it(client):
+    page = _sign_in(client, "  Ada   Lovelace ").get_data(as_text=True)
+    assert "Signed in as <strong" in page
+    assert "Ada Lovelace</strong>" in page
+    assert '<code>metadata.user_id = "Ada Lovelace"</code>' in page
+
+    token = _csrf(page)
+    page = client.post("/sign-out", data={"csrf": token}, follow_redirects=True).get_data(as_text=True)
+    assert "Not signed in" in page
+    assert "Ada Lovelace" not in page
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 41, "bad\x00name", "tab\u200bbed"])
+def test_sign_in_refuses_unusable_names(client, name):
+    page = _sign_in(client, name).get_data(as_text=True)
+    assert "Type a name of 1 to 40 characters." in page
+    assert "Not signed in" in page
+
+
+def test_sign_in_without_the_form_token_is_refused(client):
+    response = client.post("/sign-in", data={"name": "Mallory"})
+    assert response.status_code == 400
+    assert "Not signed in" in client.get("/").get_data(as_text=True)
+
+
+def test_calls_page_shows_a_reported_call(client):
+    assert "No calls yet." in client.get("/calls").get_data(as_text=True)
+    call_id = str(uuid.uuid4())
+    assert _deliver(client, _status(call_id, "in-progress")).status_code == 200
+    page = client.get("/calls").get_data(as_text=True)
+    assert call_id in page
+    assert "in progress" in page
+    assert "The report arrives when the call ends." in page
+
+    assert _deliver(client, _report(call_id)).status_code == 200
+    page = client.get("/calls").get_data(as_text=True)
+    assert f'data-call-id="{call_id}"' in page
+    assert "The caller asked about opening hours." in page
+    assert "user hangup" in page
+    assert "0:47" in page
+    assert "When are you open?" in page and "Hello! How can I help?" in page
+
+
+def test_a_late_status_update_does_not_undo_the_report(client):
+    call_id = str(uuid.uuid4())
+    assert _deliver(client, _report(call_id)).status_code == 200
+    assert _deliver(client, _status(call_id, "in-progress")).status_code == 200
+    page = client.get("/calls").get_data(as_text=True)
+    assert ">ended</span>" in page
+    assert "in progress" not in page
+    assert "The caller asked about opening hours." in page
+
+
+def test_calls_page_escapes_hostile_strings(client):
+    hostile_name = '<script>alert("name")</script>'
+    page = _sign_in(client, hostile_name).get_data(as_text=True)
+    assert hostile_name not in page
+    assert escape(hostile_name) in page
+
+    call_id = str(uuid.uuid4())
+    payload = _report(
+        call_id,
+        user_id='<img src=x onerror="alert(1)">',
+        summary="</p><script>alert('summary')</script>",
+        end_reason='"><svg onload=alert(2)>',
+        messages=[{"role": "<b>user</b>", "content": "<iframe src=javascript:alert(3)>"}],
+    )
+    assert _deliver(client, payload).status_code == 200
+    page = client.get("/calls").get_data(as_text=True)
+    assert call_id in page
+    for raw in ("<img src=x", "<script>alert(", "<svg onload", "<iframe", "<b>user</b>"):
+        assert raw not in page, raw
+    assert "&lt;/p&gt;&lt;script&gt;alert(&#39;summary&#39;)&lt;/script&gt;" in page
+    assert "&lt;iframe src=javascript:alert(3)&gt;" in page
+
+
+def test_webhooks_that_fail_verification_change_nothing(client):
+    before = client.get("/calls").get_data(as_text=True)
+    call_id = str(uuid.uuid4())
+    payload = _report(call_id, summary="forged summary")
+
+    assert _deliver(client, payload, secret="not-the-secret").status_code == 401
+    assert _deliver(client, payload, timestamp=int(time.time()) - 3600).status_code == 401
+    unsigned = client.post("/hms/webhooks", json=payload)
+    assert unsigned.status_code == 401
+    assert client.get("/calls").get_data(as_text=True) == before
+
+    # The same delivery, signed with the right secret, does land: the refusals above were the signature's.
+    assert _deliver(client, payload).status_code == 200
+    assert "forged summary" in client.get("/calls").get_data(as_text=True)
+
+
+# --- the real process: python -m example_app with its sandbox -----------------------------------------
+
+
+def _session_signed_in(app, name: str) -> requests.Session:
+    session = requests.Session()
+    token = _csrf(session.get(f"{app.url}/", timeout=10).text)
+    response = session.post(f"{app.url}/sign-in", data={"name": name, "csrf": token}, timeout=10)
+    assert response.status_code == 200
+    assert f'Signed in as <strong class="user-name">{name}</strong>' in response.text
+    return session
+
+
+def _create_call(app, session: requests.Session, origin: str | None = None) -> requests.Response:
+    return session.post(
+        f"{app.url}/hms/web-calls",
+        json={},
+        headers={"Origin": origin or app.url},
+        timeout=30,
+    )
+
+
+def _sandbox_call(app, call_id: str) -> dict:
+    calls = {c["call_id"]: c for c in app.sandbox_calls()}
+    assert call_id in calls, f"the sandbox has no call {call_id}"
+    return calls[call_id]
+
+
+def _talk_and_hang_up(app, call_id: str) -> None:
+    """Play the browser through the sandbox's control routes: join the room, say something, hang up."""
+    app.sandbox_control("POST", f"/_sandbox/calls/{call_id}/join")
+    said = [
+        {"role": "user", "content": "When are you open on Sundays?"},
+        {"role": "assistant", "content": "We're closed on Sundays, I'm afraid."},
+    ]
+    app.sandbox_control(
+        "POST", f"/_sandbox/calls/{call_id}/end", json={"reason": "user_hangup", "messages": said}
+    )
+
+
+def _calls_page_entry(page: str, call_id: str) -> str | None:
+    """The HTML of one call's card on the Calls page (cards follow each other; the list is the only <ul>)."""
+    start = page.find(f'<li class="card call" data-call-id="{call_id}">')
+    if start < 0:
+        return None
+    ends = [i for i in (page.find('<li class="card call"', start + 1), page.find("</ul>", start)) if i >= 0]
+    return page[start : min(ends)]
+
+
+def _wait_for_calls_page(app, call_id: str, needle: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        page = requests.get(f"{app.url}/calls", timeout=10).text
+        entry = _calls_page_entry(page, call_id)
+        if entry is not None and needle in entry:
+            return entry
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"call {call_id} never showed {needle!r} on the Calls page:\n{page}\n"
+                f"--- app output ---\n{app.output()}"
+            )
+        time.sleep(0.2)
+
+
+def test_the_signed_in_name_is_the_calls_user_and_its_limit(example_app_factory):
+    app = example_app_factory()
+    ada = _session_signed_in(app, "Ada")
+
+    refused = _create_call(app, ada, origin="http://evil.example")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden_origin"
+
+    first = _create_call(app, ada)
+    assert first.status_code == 201, first.text
+    call_id = first.json()["call_id"]
+    assert _sandbox_call(app, call_id)["metadata"]["user_id"] == "Ada"
+
+    # One call at a time per person: Ada is refused a second one, Grace (another name) is not.
+    second = _create_call(app, ada)
+    assert second.status_code == 429
+    assert second.json()["error"]["code"] == "too_many_calls"
+    grace = _session_signed_in(app, "Grace")
+    other = _create_call(app, grace)
+    assert other.status_code == 201, other.text
+    assert _sandbox_call(app, other.json()["call_id"])["metadata"]["user_id"] == "Grace"
+
+
+def test_a_call_ends_up_on_the_calls_page_with_its_report(example_app_factory):
+    app = example_app_factory()
+    session = _session_signed_in(app, "Grace Hopper")
+    created = _create_call(app, session)
+    assert created.status_code == 201, created.text
+    call_id = created.json()["call_id"]
+
+    _talk_and_hang_up(app, call_id)
+    entry = _wait_for_calls_page(app, call_id, "Transcript (")
+    sandbox_call = _sandbox_call(app, call_id)
+    assert {m["role"] for m in sandbox_call["transcript"]} == {"user", "assistant"}
+
+    assert "Grace Hopper" in entry
+    assert ">ended</span>" in entry
+    assert "user hangup" in entry
+    assert re.search(r"<dt>Duration</dt><dd>\d+:\d\d</dd>", entry)
+    summary = re.search(r'<p class="summary">(.*?)</p>', entry, re.S)
+    assert summary and summary.group(1).strip()
+    for line in sandbox_call["transcript"]:
+        assert escape(line["content"]) in entry
+    assert "Sundays" in entry and "Caller</span>" in entry

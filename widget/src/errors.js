@@ -1,0 +1,98 @@
+// Every failure the visitor can meet, as a code with its own message and a way forward.
+// Codes are public: they are the `code` of the hms:error event.
+
+import { duration } from './i18n.js';
+
+/** The error codes of the browser contract (POST {prefix}/web-calls). */
+export const BACKEND_CODES = [
+  'invalid_request',
+  'unauthenticated',
+  'forbidden_origin',
+  'rate_limited',
+  'too_many_calls',
+  'busy',
+  'unavailable',
+  'misconfigured',
+  'upstream_error',
+  'upstream_timeout',
+];
+
+// Failures that trying again cannot fix without the visitor or the site owner changing something first.
+const NO_RETRY = new Set(['mic_unsupported', 'forbidden_origin', 'misconfigured', 'unauthenticated']);
+
+/** getUserMedia's rejection -> our code. */
+export function micErrorCode(err) {
+  switch (err && err.name) {
+    case 'NotAllowedError':
+    case 'PermissionDeniedError':
+    case 'SecurityError':
+      return 'mic_denied';
+    case 'NotFoundError':
+    case 'DevicesNotFoundError':
+    case 'OverconstrainedError':
+      return 'no_mic';
+    case 'NotReadableError':
+    case 'TrackStartError':
+    case 'AbortError':
+      return 'mic_in_use';
+    default:
+      return 'mic_in_use';
+  }
+}
+
+/** Retry-After (delay-seconds or an HTTP date) -> whole seconds, or null when absent or unreadable. */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (value == null || value === '') return null;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * A non-2xx answer of the create endpoint -> {code, status, retryAfter}. The body is read defensively: a
+ * proxy's HTML error page or an unknown code still gives a sensible code from the status alone.
+ */
+export function backendError(status, body, retryAfterHeader, now) {
+  const code = body && body.error && body.error.code;
+  const byStatus =
+    status === 429 ? 'rate_limited' : status === 503 ? 'busy' : status === 504 ? 'upstream_timeout' : 'upstream_error';
+  return {
+    code: BACKEND_CODES.includes(code) ? code : byStatus,
+    status,
+    retryAfter: parseRetryAfter(retryAfterHeader, now),
+  };
+}
+
+/** Which browser's steps to show for re-allowing the microphone. */
+export function browserFamily(ua = '') {
+  if (/Firefox\//.test(ua)) return 'firefox';
+  if (/Chrom(e|ium)\/|CriOS|Edg\//.test(ua)) return 'chrome';
+  if (/Safari\//.test(ua)) return 'safari';
+  return 'other';
+}
+
+/** livekit-client's ConnectionError for a token past its expiry (the server said "token is expired"). */
+export function isTokenExpired(err) {
+  return !!err && err.name === 'ConnectionError' && err.reasonName === 'NotAllowed' && /expired/i.test(err.message);
+}
+
+/**
+ * What the panel shows for an error: {message, hint, retry, wait}. `wait` is seconds until trying again
+ * makes sense (the retry button stays disabled until then).
+ */
+export function describeError(err, t, ua) {
+  const { code, retryAfter } = err;
+  const wait = retryAfter > 0 ? retryAfter : 0;
+  let message;
+  if (code === 'rate_limited' || code === 'busy') message = wait ? t(code, { wait: duration(wait, t) }) : t(`${code}_nowait`);
+  else message = t(BACKEND_CODES.includes(code) || MIC_AND_LOCAL.has(code) ? code : 'unknown');
+  return {
+    message,
+    hint: code === 'mic_denied' ? t(`mic_denied_${browserFamily(ua)}`) : '',
+    retry: !NO_RETRY.has(code),
+    wait,
+  };
+}
+
+const MIC_AND_LOCAL = new Set(['mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'network', 'connect_failed']);

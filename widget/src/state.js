@@ -1,0 +1,69 @@
+// The call's state machine, pure: (state, event) -> state. Anything not allowed from the current state is
+// ignored (the same object comes back), so late events from a finished call can never resurrect it.
+//
+//   idle -> preflight -> requesting -> connecting -> live -> ended
+//             \______________\______________\_________\___-> error
+//   preflight/requesting may be cancelled back to idle; ended/error -> preflight (call again) or idle.
+
+export const INITIAL = Object.freeze({
+  state: 'idle',
+  reconnecting: false,
+  connected: false, // in the room (the call's clock runs), possibly still waiting for the assistant
+  error: null, // {code, retryAfter, status}
+  reason: null, // end reason
+});
+
+const ACTIVE = ['preflight', 'requesting', 'connecting', 'live'];
+
+export function isActive(s) {
+  return ACTIVE.includes(s.state);
+}
+
+export function reduce(s, ev) {
+  const is = (...states) => states.includes(s.state);
+  switch (ev.type) {
+    case 'start':
+      return is('idle', 'ended', 'error') ? { ...INITIAL, state: 'preflight' } : s;
+    case 'mic_ok':
+      return is('preflight') ? { ...s, state: 'requesting' } : s;
+    case 'created':
+      return is('requesting') ? { ...s, state: 'connecting' } : s;
+    case 'connected':
+      return is('connecting') ? { ...s, connected: true } : s;
+    case 'agent_joined':
+      return is('connecting') && s.connected ? { ...s, state: 'live' } : s;
+    case 'reconnecting':
+    case 'reconnected':
+      return is('connecting', 'live') ? { ...s, reconnecting: ev.type === 'reconnecting' } : s;
+    case 'cancel':
+      return is('preflight', 'requesting') ? { ...INITIAL } : s;
+    case 'fail':
+      return isActive(s) ? { ...s, state: 'error', reconnecting: false, error: ev.error } : s;
+    case 'end':
+      return is('connecting', 'live') ? { ...s, state: 'ended', reconnecting: false, reason: ev.reason } : s;
+    case 'reset':
+      return is('ended', 'error') ? { ...INITIAL } : s;
+    default:
+      return s;
+  }
+}
+
+// livekit DisconnectReason values (livekit protocol), by what they mean for the visitor.
+const SERVER_ENDED = [4, 5, 10]; // PARTICIPANT_REMOVED, ROOM_DELETED, ROOM_CLOSED
+const FAILED = [2, 7, 15, 16]; // DUPLICATE_IDENTITY, JOIN_FAILURE, MEDIA_FAILURE, AGENT_ERROR
+
+/**
+ * Why the call ended, in the words of hms:ended: user_hangup, agent_hangup, max_duration, agent_timeout,
+ * connection_lost or error. HMS ends a call the same way at the time limit as when the assistant hangs up
+ * (the agent leaves, the room goes), so the time elapsed against max_duration tells the two apart.
+ */
+export function endReason({ byUser, agentTimeout, disconnectReason, agentLeft, elapsed, maxDuration }) {
+  if (byUser) return 'user_hangup';
+  if (agentTimeout) return 'agent_timeout';
+  if (agentLeft || SERVER_ENDED.includes(disconnectReason)) {
+    return maxDuration && elapsed >= maxDuration - 2 ? 'max_duration' : 'agent_hangup';
+  }
+  if (disconnectReason === 1) return 'user_hangup'; // CLIENT_INITIATED: this page left or closed the room
+  if (FAILED.includes(disconnectReason)) return 'error';
+  return 'connection_lost';
+}
