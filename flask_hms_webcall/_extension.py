@@ -70,14 +70,14 @@ class CallRequest:
 
     identity: str | None
     assistant: str | None
-    assistant_id: str
+    assistant_id: str | None
     context: dict[str, str]
     override: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def upstream_body(self) -> dict[str, Any]:
         """Reference mode, or hybrid mode as soon as there is anything to override or attach."""
-        body: dict[str, Any] = {"assistant_id": self.assistant_id}
+        body: dict[str, Any] = {} if self.assistant_id is None else {"assistant_id": self.assistant_id}
         extra = self.override.get("metadata", {}) if isinstance(self.override, dict) else None
         for value in (self.override, extra, self.metadata, self.context):
             if not isinstance(value, dict):

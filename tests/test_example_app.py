@@ -94,18 +94,31 @@ def _deliver(client, payload: dict, *, secret: str = SECRET, timestamp: int | No
     )
 
 
+def _widget_tag(page: str) -> str:
+    tags = re.findall(r'<script src="/hms/widget\.js"[^>]*></script>', page)
+    assert len(tags) == 1, tags
+    return tags[0]
+
+
 def test_landing_page_has_the_widget_script_and_the_sign_in_box(client):
     response = client.get("/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert '<script src="/hms/widget.js" defer></script>' in page
-    assert "<hms-webcall" in page
+    # One widget on the page: inline in the hero, so the script tag's floating launcher is switched off.
+    assert 'data-launcher="false"' in _widget_tag(page)
+    assert page.count("<hms-webcall") == 1
     assert re.search(r'<form method="post" action="/sign-in"[^>]*>', page)
-    assert 'name="name"' in page
+    assert re.search(r'<input id="name" name="name" type="text"', page)
     assert "Not signed in" in page
     # The script tag points at something the extension serves as JavaScript (built or "run make widget").
     widget = client.get("/hms/widget.js")
     assert "javascript" in widget.headers["Content-Type"]
+
+
+def test_other_pages_get_the_floating_launcher(client):
+    page = client.get("/calls").get_data(as_text=True)
+    assert "data-launcher" not in _widget_tag(page)
+    assert "<hms-webcall" not in page
 
 
 def test_sign_in_shows_the_name_and_sign_out_forgets_it(client):
@@ -284,6 +297,11 @@ def test_the_signed_in_name_is_the_calls_user_and_its_limit(example_app_factory)
     other = _create_call(app, grace)
     assert other.status_code == 201, other.text
     assert _sandbox_call(app, other.json()["call_id"])["metadata"]["user_id"] == "Grace"
+
+    # Without a name the call carries no user_id (the extension limits it by IP address instead).
+    anonymous = _create_call(app, requests.Session())
+    assert anonymous.status_code == 201, anonymous.text
+    assert "user_id" not in _sandbox_call(app, anonymous.json()["call_id"])["metadata"]
 
 
 def test_a_call_ends_up_on_the_calls_page_with_its_report(example_app_factory):

@@ -1,6 +1,7 @@
 // Builds the widget into ../flask_hms_webcall/static/:
-//   widget.js        the loader (IIFE, classic <script>): the element, its UI and the call flow
-//   call-<hash>.js   livekit-client + src/call.js (IIFE exposing one global), fetched on first intent
+//   widget.js        the loader (IIFE, classic <script>): <hms-webcall>, its config and launcher
+//   call-<hash>.js   the call panel and flow + livekit-client (IIFE exposing one global), fetched on the
+//                    first intent (hover, focus, touch, click)
 // Both are classic scripts rather than ES modules so a cross-origin embed needs no CORS headers. The
 // metafile (what went into each file) is written to widget/build/meta.json.
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -30,7 +31,7 @@ for (const name of await readdir(outdir)) {
 
 const call = await esbuild.build({
   ...common,
-  entryPoints: { call: 'src/call.js' },
+  entryPoints: { call: 'src/ui.js' },
   entryNames: '[name]-[hash]',
   globalName: '__hmsWebcallCall',
 });

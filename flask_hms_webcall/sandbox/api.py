@@ -41,7 +41,8 @@ def authorized(request: web.Request, api_key: str) -> bool:
     scheme, _, presented = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(presented.strip().encode(), api_key.encode())
+    # surrogateescape: header bytes that are not UTF-8 must compare unequal, not raise.
+    return hmac.compare_digest(presented.strip().encode("utf-8", "surrogateescape"), api_key.encode())
 
 
 def _too_deep(value: Any) -> bool:

@@ -152,9 +152,8 @@ class WebhookNotifier:
         if isinstance(wanted, list) and event_type not in wanted:
             return
         try:
-            body = json.dumps(
-                build_payload(call, event_type), ensure_ascii=False, separators=(",", ":")
-            ).encode()
+            # ASCII escapes: any string JSON can carry (even a lone surrogate in metadata) goes through.
+            body = json.dumps(build_payload(call, event_type), separators=(",", ":")).encode()
         except (TypeError, ValueError, RecursionError):
             log.exception("call %s: cannot serialise the %s payload", call.call_id, event_type)
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 import uuid
 
@@ -99,6 +101,26 @@ def test_a_wrong_or_missing_key_is_401_and_not_counted(sandbox):
 
     assert sandbox.stats()["create_requests"] == 0
     assert sandbox.calls() == []
+
+
+def test_undecodable_key_bytes_are_401_not_500(quiet_sandbox):
+    connection = http.client.HTTPConnection("127.0.0.1", quiet_sandbox.port, timeout=10)
+    connection.putrequest("POST", "/v1/web-calls")
+    connection.putheader("Authorization", b"Bearer \xff\xfe\xc3")
+    connection.putheader("Content-Length", "2")
+    connection.endheaders(b"{}")
+    response = connection.getresponse()
+
+    assert response.status == 401
+    assert json.loads(response.read()) == {"detail": INVALID_KEY}
+
+
+def test_an_oversized_body_is_413(quiet_sandbox):
+    response = quiet_sandbox.create_call(b'{"assistant_id": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large"}
+    assert quiet_sandbox.calls() == []
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ METADATA = {
     "sessionId": "ses_9d4e3c2b",
     "nested": {"A b": [1, 2.5, None, True], "empty": {}},
     "ünïcødé": "✓ ok",
+    "lone \ud800 surrogate": "\udfff",  # valid JSON, not valid UTF-8: must still arrive intact
 }
 TRANSIENT = {
     "stt_config": {"provider": "deepgram", "model": "nova-3", "language": "en"},

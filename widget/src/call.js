@@ -1,11 +1,8 @@
-// The livekit-driven media session: the only module that imports livekit-client. It is built into its own
-// file (call-<hash>.js) that the loader fetches on the first sign of intent, so pages that never start a
-// call never download the SDK. It reports raw facts through `on`; what they mean is decided by the
-// controller, which stays free of livekit and is unit-tested in Node.
+// The livekit-driven media session: the only module that imports livekit-client (it ships in the call
+// chunk, which pages that never start a call never download). It reports raw facts through `on`; what they
+// mean is decided by the controller, which stays free of livekit and is unit-tested in Node.
 
 import { Room, RoomEvent, Track } from 'livekit-client';
-
-export * from './live.js';
 
 const TOPIC = 'lk.transcription';
 

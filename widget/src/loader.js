@@ -1,11 +1,11 @@
 // widget.js: the small classic script a page includes with <script src="/hms/widget.js" defer>. It defines
-// <hms-webcall>, mounts the floating launcher (unless data-launcher="false") and knows where the media
-// session file lives. That file (livekit-client and call.js) is fetched on the first hover, focus or click,
-// as a classic script too: no CORS needed when the widget is served from another origin than the page.
+// <hms-webcall>, mounts the floating launcher (unless data-launcher="false") and knows where the call chunk
+// lives. That file (the call panel, the call flow and livekit-client) is fetched on the first hover, focus
+// or click, as a classic script too: no CORS needed when the widget is served from another origin.
 
-import { defineElement } from './element.js';
+import { defineElement } from './shell.js';
 
-// Replaced at build time with the hashed file name of the media session bundle, e.g. "call-AB12CD34.js".
+// Replaced at build time with the hashed file name of the call chunk, e.g. "call-AB12CD34.js".
 const CHUNK = __HMS_CALL_CHUNK__;
 const GLOBAL = '__hmsWebcallCall';
 
@@ -13,7 +13,6 @@ const GLOBAL = '__hmsWebcallCall';
   if (customElements.get('hms-webcall')) return; // the tag is on the page twice: the first one wins
   const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   const base = new URL('.', (script && script.src) || location.href).href;
-  let loaded = null;
   let loading = null;
 
   const loadCall = () =>
@@ -28,7 +27,7 @@ const GLOBAL = '__hmsWebcallCall';
       s.src = new URL(`static/${CHUNK}`, base).href;
       s.async = true;
       if (script && script.nonce) s.nonce = script.nonce;
-      s.onload = () => (window[GLOBAL] ? resolve((loaded = window[GLOBAL])) : fail());
+      s.onload = () => (window[GLOBAL] ? resolve(window[GLOBAL]) : fail());
       s.onerror = fail;
       document.head.append(s);
     }));
@@ -38,7 +37,6 @@ const GLOBAL = '__hmsWebcallCall';
     pageUrl: location.href,
     scriptDefault: (name) => (script ? script.getAttribute(`data-${name}`) : null),
     loadCall,
-    loadedCall: () => loaded,
   });
 
   if (script && /^(false|0|no|off)$/i.test(script.getAttribute('data-launcher') || '')) return;

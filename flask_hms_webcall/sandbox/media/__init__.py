@@ -5,6 +5,8 @@ streams. Built on aiohttp websockets, aiortc and the ``livekit-protocol`` messag
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from .signalling import HUB, MediaHub, rtc_handler, validate_handler
@@ -18,6 +20,10 @@ def add_routes(app: web.Application) -> None:
     Needs ``app["config"]``, ``app["registry"]`` and ``app["tokens"]`` (and reads ``app["faults"]`` if
     present) by the time a browser connects. On shutdown every session is closed, with its peer connections.
     """
+    for name in ("aioice", "aiortc"):
+        # Their INFO lines (every ICE check) drown the sandbox's own; warnings still come through.
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     hub = MediaHub(app)
     app[HUB] = hub
     app.router.add_get("/rtc/v1/validate", validate_handler)

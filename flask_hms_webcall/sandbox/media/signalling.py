@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -54,7 +54,7 @@ class MediaHub:
         self.app = app
         self.sessions: dict[str, SignalSession] = {}  # by call id: one browser per room
         self._background: set[asyncio.Task] = set()
-        self._lanes: dict[str, asyncio.Lock] = {}
+        self._last_step: dict[str, asyncio.Task] = {}  # by call id
         self.closing = False
 
     @property
@@ -83,24 +83,32 @@ class MediaHub:
             override = faults.get("agent_join_delay", _UNSET)
         return self.config.agent_join_delay if override is _UNSET else override
 
-    def lifecycle(self, call: Call, step: Any) -> asyncio.Task:
-        """Run a registry step (``joined``/``end`` coroutine) for ``call`` outside any session.
+    def lifecycle(self, call: Call, step: Coroutine[Any, Any, None]) -> asyncio.Task:
+        """Run a registry step (its ``joined``/``end`` coroutine) for ``call`` outside any session.
 
-        Steps of one call run in order, and a session's teardown never cancels them, so the webhooks they
-        send go out in order and complete.
+        Steps of one call run one after the other, and a session's teardown never cancels them, so the
+        webhooks they trigger go out in order and complete.
         """
-        lane = self._lanes.setdefault(call.call_id, asyncio.Lock())
+        previous = self._last_step.get(call.call_id)
 
         async def run() -> None:
-            async with lane:
-                try:
-                    await step
-                except Exception:
-                    log.exception("call %s: lifecycle step failed", call.call_id)
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                await step
+            except Exception:
+                log.exception("call %s: lifecycle step failed", call.call_id)
 
         task = asyncio.ensure_future(run())
+        self._last_step[call.call_id] = task
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+
+        def done(task: asyncio.Task) -> None:
+            self._background.discard(task)
+            if self._last_step.get(call.call_id) is task:
+                del self._last_step[call.call_id]
+
+        task.add_done_callback(done)
         return task
 
     async def close(self) -> None:
@@ -281,6 +289,7 @@ class SignalSession:
         self._closing: asyncio.Future | None = None
         # How the call ends if this session ends on its own: the browser left unless something else is known.
         self._end_reason: str | None = USER_HANGUP
+        self._end_error: str | None = None
         self._wire_peers()
 
     # --- RoomLink, for the assistant -------------------------------------------------------------------
@@ -329,18 +338,19 @@ class SignalSession:
             await self._read_loop()
         except ProtocolError as exc:
             log.warning("call %s: closing the session: %s", self.call.call_id, exc)
-            self._end_reason = ERROR
+            self._end_reason, self._end_error = ERROR, f"Media session closed: {exc}"
         except ConnectionError:
             pass
         except Exception:
             log.exception("call %s: the media session failed", self.call.call_id)
-            self._end_reason = ERROR
+            self._end_reason, self._end_error = ERROR, "Media session failed"
         finally:
             await self.close(code=WSCloseCode.PROTOCOL_ERROR if self._end_reason == ERROR else WSCloseCode.OK)
             if self.call.disconnect == self._call_ended:
                 self.call.disconnect = None
             if self.call.active and self._end_reason is not None:
-                self.hub.lifecycle(self.call, self.hub.registry.end(self.call, self._end_reason))
+                ending = self.hub.registry.end(self.call, self._end_reason, error=self._end_error)
+                self.hub.lifecycle(self.call, ending)
 
     async def _start(self) -> None:
         present = self.assistant.present
@@ -398,7 +408,6 @@ class SignalSession:
         """The registry ended the call (max duration, agent hangup, ...): tell the browser, close."""
         if reason == AGENT_HANGUP and self.assistant.present:
             self.agent.state = models.ParticipantInfo.State.DISCONNECTED
-            self.agent.attributes.pop(AGENT_STATE, None)
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
         if reason != USER_HANGUP:
