@@ -70,8 +70,10 @@ def _start_sandbox(app_url: str, config: dict[str, Any]) -> Any:
 
     # Made up per run unless given: the sandbox signs its webhooks with it and this app verifies them.
     secret = os.environ.get("HMS_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
-    argv = shlex.split(os.environ.get("HMS_SANDBOX_ARGS", ""))
-    argv += ["--webhook-url", f"{app_url}/hms/webhooks", "--webhook-secret", secret]
+    extra = shlex.split(os.environ.get("HMS_SANDBOX_ARGS", ""))
+    port_given = any(arg == "--port" or arg.startswith("--port=") for arg in extra)
+    # "--flag=value": a random secret may begin with "-", which argparse would take for a flag.
+    argv = [*extra, f"--webhook-url={app_url}/hms/webhooks", f"--webhook-secret={secret}"]
     try:
         sandbox_config = config_from_args(argv)
     except ValueError as exc:
@@ -80,7 +82,7 @@ def _start_sandbox(app_url: str, config: dict[str, Any]) -> Any:
     try:
         handle = start_in_thread(sandbox_config)
     except OSError as exc:
-        if "--port" in " ".join(argv):
+        if port_given:
             print(
                 f"example_app: the sandbox cannot listen on port {sandbox_config.port}: {exc}",
                 file=sys.stderr,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from flask import Flask
+from limits import parse_many
 from marshmallow import ValidationError
 
 from ._config import MAX_DURATION, TOKEN_TTL, Settings, resolve_settings
@@ -110,8 +111,6 @@ class WebCallState:
         client: HMSClient,
         limiter: Any,
     ) -> None:
-        from limits import parse_many
-
         self.extension = extension
         self.settings = settings
         self.store = store
@@ -258,7 +257,9 @@ class WebCallState:
             log.info(
                 "duplicate %s webhook for call %s: acknowledged, not dispatched", event.type, event.call_id
             )
-            return 200, ({"results": [], "duplicate": True} if isinstance(event, ToolCalls) else _duplicate())
+            if isinstance(event, ToolCalls):
+                return 200, {"results": [], "duplicate": True}
+            return 200, {"ok": True, "duplicate": True}
         try:
             reply = self.extension._dispatch(event)
         except Exception:
@@ -267,10 +268,6 @@ class WebCallState:
             return 500, error_body("handler_error")
         _quietly(store.complete_delivery, key, ttl=DELIVERY_DEDUP_TTL)
         return 200, reply
-
-
-def _duplicate() -> dict[str, Any]:
-    return {"ok": True, "duplicate": True}
 
 
 def _quietly(method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

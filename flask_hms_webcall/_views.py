@@ -123,6 +123,16 @@ def web_calls() -> Response:
     return _json(state.create_call(identity, user_key, data), 201)
 
 
+def _read_body(limit: int) -> bytes | None:
+    """The raw request body, or ``None`` when it is longer than ``limit`` bytes. A declared length over the
+    limit is refused unread; a streamed body (no Content-Length) is read no further than the limit."""
+    length = request.content_length
+    if length is not None and length > limit:
+        return None
+    body = request.stream.read(limit + 1)
+    return None if len(body) > limit else body
+
+
 def _requested_headers() -> str:
     # The widget may add a CSRF header of the site's choosing; the origin is already vetted, so the headers
     # it asks for are granted when they are plain header names.
@@ -145,11 +155,8 @@ def _allowed_origin(state: WebCallState, origin: str) -> str | None:
 
 def _browser_request() -> dict[str, Any]:
     """The browser's JSON body, checked; an empty body means all defaults."""
-    length = request.content_length
-    if length is not None and length > MAX_REQUEST_BYTES:
-        raise BrowserError("invalid_request", "The request body is too large.")
-    raw = request.stream.read(MAX_REQUEST_BYTES + 1)
-    if len(raw) > MAX_REQUEST_BYTES:
+    raw = _read_body(MAX_REQUEST_BYTES)
+    if raw is None:
         raise BrowserError("invalid_request", "The request body is too large.")
     if not raw.strip():
         return {}
@@ -186,13 +193,9 @@ def _describe(messages: Any) -> str:
 
 def webhooks() -> Response:
     state = _state()
-    limit = state.settings.webhook_max_bytes
     # The raw bytes are read before anything else (and only once): the signature covers them exactly.
-    length = request.content_length
-    if length is not None and length > limit:
-        return _json(error_body("payload_too_large"), 413)
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
+    body = _read_body(state.settings.webhook_max_bytes)
+    if body is None:
         return _json(error_body("payload_too_large"), 413)
     try:
         status, reply = state.handle_webhook(

@@ -131,20 +131,14 @@ class HMSClient:
             response = self._session.post(
                 url, data=payload, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
             )
+            with response:
+                raw = _read_limited(response)
         except requests.Timeout:
             raise HMSTimeoutError(f"no answer from {self.base_url} within {self.timeout:g} s") from None
         except requests.ConnectionError:
             raise HMSConnectionError(f"could not connect to {self.base_url}") from None
         except requests.RequestException as exc:
             raise HMSConnectionError(f"request to {self.base_url} failed ({type(exc).__name__})") from None
-        try:
-            raw = _read_limited(response)
-        except requests.Timeout:
-            raise HMSTimeoutError(f"no answer from {self.base_url} within {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            raise HMSConnectionError(f"reading the answer failed ({type(exc).__name__})") from None
-        finally:
-            response.close()
 
         if response.status_code in (200, 201):
             return self._web_call(raw)

@@ -76,18 +76,24 @@ class CreateWebCallSchema(Schema):
         assistant_id = data.get("assistant_id")
         override = data.get("assistant_override")
         assistant = data.get("assistant")
-        # An override without a base assistant is the more specific mistake, so it is named first.
+        # Checked in the order the sandbox uses, which makes each of the four reachable; ``null`` is absent.
+        if assistant is not None and override is not None:
+            raise ValidationError(RULE_OVERRIDE_XOR_ASSISTANT)
         if override is not None and assistant_id is None:
             raise ValidationError(RULE_OVERRIDE_NEEDS_ID)
         if assistant_id is None and assistant is None:
             raise ValidationError(RULE_NEEDS_CONFIG)
-        if assistant is not None and override is not None:
-            raise ValidationError(RULE_OVERRIDE_XOR_ASSISTANT)
-        transient = assistant is not None and assistant_id is None
-        if transient and any(not isinstance(assistant.get(key), dict) for key in TRANSIENT_REQUIRED):
+        # With both an id and an inline assistant, the inline one is the whole config: it needs all three.
+        if assistant is not None and any(
+            not isinstance(assistant.get(key), dict) for key in TRANSIENT_REQUIRED
+        ):
             raise ValidationError(RULE_TRANSIENT_CONFIGS)
         for config in (override, assistant):
-            if config is not None and not isinstance(config.get("metadata", {}), dict):
+            if (
+                config is not None
+                and config.get("metadata") is not None
+                and not isinstance(config["metadata"], dict)
+            ):
                 raise ValidationError("metadata must be an object")
 
 

@@ -123,6 +123,14 @@ def test_a_201_answer_is_a_success_too(hms, client):
             {"assistant": {"llm_config": {}, "tts_config": {}}},
             "Transient assistant must provide: stt_config, llm_config, tts_config",
         ),
+        (
+            {"assistant": TRANSIENT, "assistant_override": {"first_message": "x"}},
+            "Cannot provide both assistant and assistant_override",
+        ),
+        (
+            {"assistant_id": ASSISTANT_ID, "assistant": {"first_message": "x"}},
+            "Transient assistant must provide: stt_config, llm_config, tts_config",
+        ),
         ({"assistant_id": "not-a-uuid"}, "assistant_id must be a UUID"),
         (
             {"assistant_id": ASSISTANT_ID, "assistant_override": {"metadata": "x"}},

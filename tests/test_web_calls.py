@@ -19,7 +19,7 @@ from flask import Flask, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from flask_hms_webcall import HMSWebCall
+from flask_hms_webcall import BrowserError, HMSWebCall
 from flask_hms_webcall.signature import signature_header
 from flask_hms_webcall.store import MemoryCallStore
 
@@ -260,6 +260,21 @@ def test_a_hook_leaving_a_non_object_sends_nothing(hms):
 
     assert_error(start(client_for(app, "alice")), 500, "misconfigured")
     assert hms.count == 0
+
+
+def test_a_hook_may_refuse_a_call_with_a_browser_error(hms):
+    app, webcall = make_app()
+
+    @webcall.before_create
+    def members_only(call):
+        if call.identity != "member":
+            raise BrowserError("unauthenticated", "Calls are for members. Please sign in.")
+
+    response = start(client_for(app, "visitor"))
+    assert_error(response, 401, "unauthenticated")
+    assert response.json["error"]["message"] == "Calls are for members. Please sign in."
+    assert hms.count == 0
+    assert start(client_for(app, "member")).status_code == 201
 
 
 def test_a_hook_that_raises_is_a_json_500_with_the_trace_in_the_log_only(hms, caplog):
@@ -634,6 +649,22 @@ def test_a_call_without_any_webhook_frees_its_slot_when_it_must_be_over(hms):
     assert start(client_for(app, "bob")).status_code == 201
 
 
+class BrokenStore(MemoryCallStore):
+    def admit(self, *args, **kwargs):
+        from flask_hms_webcall.store import StoreError
+
+        raise StoreError("call store unavailable: ConnectionError")
+
+
+def test_a_store_that_is_down_is_unavailable_not_a_crash(hms, caplog):
+    app, _ = make_app()
+    app.extensions["hms_webcall"].store = BrokenStore()
+    with caplog.at_level(logging.ERROR, "flask_hms_webcall"):
+        assert_error(start(client_for(app, "alice")), 503, "unavailable")
+    assert hms.count == 0
+    assert "call store" in caplog.text
+
+
 # -------------------------------------------------------------------------------- the app's Limiter
 
 
@@ -719,6 +750,55 @@ def test_limits_shared_through_redis(hms, redis_url):
     assert start(client_for(first, "alice")).status_code == 201
     # Alice has now made 3 attempts (one refused); the fourth is over the shared rate limit.
     assert_error(start(client_for(second, "alice")), 429, "rate_limited")
+
+
+# ------------------------------------------------------------------------------ widget and chunks
+
+
+@pytest.fixture
+def static_dir(tmp_path, monkeypatch):
+    from flask_hms_webcall import _views
+
+    monkeypatch.setattr(_views, "STATIC_DIR", tmp_path)
+    return tmp_path
+
+
+def test_widget_not_built_is_a_503_script_that_says_why(static_dir):
+    app, _ = make_app()
+    response = app.test_client().get("/hms/widget.js")
+    assert response.status_code == 503
+    assert response.mimetype == "text/javascript"
+    assert "the widget is not built; run `make widget`" in response.get_data(as_text=True)
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_widget_and_chunks_are_served_with_caching_headers(static_dir):
+    (static_dir / "widget.js").write_text("/* loader */")
+    (static_dir / "call-DRT3XTHH.js").write_text("/* livekit chunk */")
+    (static_dir / "notes.txt").write_text("plain")
+    app, _ = make_app()
+    client = app.test_client()
+
+    widget = client.get("/hms/widget.js")
+    assert widget.status_code == 200
+    assert widget.get_data(as_text=True) == "/* loader */"
+    assert widget.mimetype == "text/javascript"
+    assert widget.headers["ETag"] and widget.headers["Last-Modified"]
+    assert widget.cache_control.max_age == 60
+    assert not widget.cache_control.immutable
+    again = client.get("/hms/widget.js", headers={"If-None-Match": widget.headers["ETag"]})
+    assert again.status_code == 304
+
+    chunk = client.get("/hms/static/call-DRT3XTHH.js")
+    assert chunk.status_code == 200
+    assert chunk.cache_control.max_age == 365 * 24 * 3600
+    assert chunk.cache_control.immutable
+    assert chunk.headers["ETag"]
+
+    # A name without a content hash may change content under the same URL: short caching only.
+    assert client.get("/hms/static/notes.txt").cache_control.max_age == 60
+    assert_error(client.get("/hms/static/call-MISSING0.js"), 404, "not_found")
+    assert_error(client.get("/hms/static/%2e%2e/_config.py"), 404, "not_found")
 
 
 # ------------------------------------------------------------------------------ JSON everywhere

@@ -17,7 +17,8 @@ const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this 
  * deps: {config(), context(), getUserMedia(constraints)|null, fetch, createSession(opts) (call.js),
  *        audioContext(): AudioContext|null, audioHost, cookies(), meta(name), now(), setTimeout,
  *        clearTimeout, setInterval, clearInterval}
- * notify(kind, detail): kind is 'state' | 'transcript' | 'ended' | 'error' | 'tick' | 'level' | 'audio' | 'mute'
+ * notify(kind, detail): kind is 'state' | 'update' | 'transcript' | 'ended' | 'error' | 'tick' | 'level' |
+ * 'audio' | 'mute'
  */
 export class Controller {
   constructor(deps, notify) {
@@ -44,9 +45,13 @@ export class Controller {
 
   _set(event) {
     const prev = this.s;
-    this.s = reduce(prev, event);
-    if (this.s !== prev) this._notify('state', { state: this.s.state, previous: prev.state });
-    return this.s !== prev;
+    const next = (this.s = reduce(prev, event));
+    if (next.state !== prev.state || next.reconnecting !== prev.reconnecting) {
+      this._notify('state', { state: next.state, previous: prev.state });
+    } else if (next !== prev) {
+      this._notify('update', {}); // e.g. joined the room, still waiting for the assistant: re-render only
+    }
+    return next !== prev;
   }
 
   /** Must be called synchronously from the click (or key press) for the audio unlock to count. */

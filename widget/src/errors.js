@@ -45,7 +45,7 @@ export function parseRetryAfter(value, now = Date.now()) {
   if (value == null || value === '') return null;
   const text = String(value).trim();
   if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
+  const at = /[a-z]/i.test(text) ? Date.parse(text) : NaN; // an HTTP date has a weekday and month name
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 

@@ -47,8 +47,9 @@ header{display:flex;align-items:center;gap:10px}
 .orb{width:14px;height:14px;border-radius:50%;background:var(--_muted);flex:none;
 transform:scale(calc(1 + var(--lvl,0)*.9));transition:transform .1s linear,background .2s}
 [data-state=live] .orb{background:var(--_accent)}
-.line{display:flex;gap:.5em;align-items:center;color:var(--_muted);min-height:1.45em}
-.line.busy:before{border-color:var(--_border);border-top-color:var(--_accent)}
+.line{color:var(--_muted);min-height:1.45em}
+.line.busy:before{display:inline-block;vertical-align:-2px;margin-right:.5em;border-color:var(--_border);
+border-top-color:var(--_accent)}
 .timer{font-variant-numeric:tabular-nums;color:var(--_muted)}
 .timer.soon{color:var(--_danger);font-weight:600}
 .msg{margin:0;padding:10px 12px;border-radius:10px;border:1px solid var(--_border);border-left:4px solid var(--_danger)}

@@ -96,7 +96,7 @@ export function mountUI(opts) {
 
   function close() {
     c.reset();
-    launcher.focus();
+    launcher.focus({ preventScroll: true });
   }
 
   function notify(kind, detail) {
@@ -254,7 +254,7 @@ export function mountUI(opts) {
     // Keep keyboard focus in the widget when the control that had it disappears.
     if (focused && focused.closest('[hidden]')) {
       const next = [$.hangup, $.retry, $.close, launcher].find((el) => !el.closest('[hidden]'));
-      if (next) next.focus();
+      if (next) next.focus({ preventScroll: true });
     }
   }
 

@@ -89,7 +89,7 @@ def parse_join_request(value: str) -> rtc.JoinRequest:
     if len(value) > _MAX_JOIN_REQUEST * 2:
         raise ValueError("join_request is too large")
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
         wrapped = rtc.WrappedJoinRequest.FromString(raw)
     except (binascii.Error, ValueError, DecodeError) as exc:
         raise ValueError(f"join_request is not a WrappedJoinRequest: {exc}") from None

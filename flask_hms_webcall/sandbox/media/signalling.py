@@ -130,9 +130,13 @@ async def validate_handler(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     try:
         admit(hub.tokens, hub.registry, request_token(request), occupied=hub.occupied)
+        response = web.Response(text="success")
     except JoinRefused as refused:
-        return refused.response()
-    return web.Response(text="success")
+        response = refused.response()
+    # The page joining is served from another origin (the site's); without this its fetch() of the
+    # answer fails and livekit-client reports "server unreachable" instead of the reason.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 async def rtc_handler(request: web.Request) -> web.StreamResponse:

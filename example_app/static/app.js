@@ -1,0 +1,35 @@
+// Small touches around the widget, built on its public DOM events only. Nothing here is needed for calls.
+(() => {
+  // Home: once a call ends, point at the Calls page, where its report is about to land.
+  const ended = document.getElementById('call-ended');
+  if (ended) document.addEventListener('hms:ended', () => (ended.hidden = false));
+
+  // Calls: keep the list current while the page is open (new calls, statuses, reports arriving). The list
+  // is swapped in place rather than the page reloaded, so a call running in the widget is not cut off.
+  const list = document.getElementById('calls-list');
+  if (!list) return;
+  const refresh = async () => {
+    if (document.hidden) return;
+    try {
+      const response = await fetch(location.href, { headers: { Accept: 'text/html' } });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+      const fresh = page.getElementById('calls-list');
+      const current = document.getElementById('calls-list');
+      if (!fresh || !current || fresh.innerHTML === current.innerHTML) return;
+      const open = new Set(
+        [...current.querySelectorAll('[data-call-id] details[open]')].map(
+          (d) => d.closest('[data-call-id]').dataset.callId,
+        ),
+      );
+      for (const card of fresh.querySelectorAll('[data-call-id]')) {
+        const details = card.querySelector('details');
+        if (details && open.has(card.dataset.callId)) details.open = true;
+      }
+      current.replaceWith(fresh);
+    } catch {
+      // The server is restarting or gone: try again on the next tick.
+    }
+  };
+  setInterval(refresh, 3000);
+})();

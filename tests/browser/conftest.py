@@ -1,0 +1,138 @@
+"""Helpers for the widget's browser tests: the built widget, a driver for one <hms-webcall> on a page, and
+extra Chromium launches for the microphone cases the shared browser cannot play.
+
+The shared ``chromium`` fixture (tests/conftest.py) auto-accepts the microphone prompt and has a fake
+microphone. A denied permission needs a browser without ``--use-fake-ui-for-media-stream`` (then a context
+without the permission really gets NotAllowedError); a missing microphone needs one without
+``--use-fake-device-for-media-stream`` (then this machine's lack of audio input gives NotFoundError).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, require
+
+STATIC = ROOT / "flask_hms_webcall" / "static"
+
+# Records every widget event on the page, in order, before any page script runs.
+EVENT_RECORDER = """
+window.__hms = [];
+for (const type of ['hms:state', 'hms:transcript', 'hms:ended', 'hms:error']) {
+  document.addEventListener(type, (e) => window.__hms.push({ type, detail: e.detail }));
+}
+"""
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def widget_built() -> Path:
+    """The built widget (``make widget``); the browser tests run what a site would serve."""
+    require(
+        (STATIC / "widget.js").is_file() and any(STATIC.glob("call-*.js")),
+        "the widget is not built: run `make widget`",
+    )
+    return STATIC
+
+
+@pytest.fixture
+def launch_chromium(chromium) -> Iterator[Callable[..., Any]]:
+    """``launch(without=(flags...))``: another Chromium like the shared one, minus some flags."""
+    browsers = []
+
+    def launch(*, without: tuple[str, ...]):
+        args = [arg for arg in CHROMIUM_ARGS if arg not in without]
+        browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)
+        browsers.append(browser)
+        return browser
+
+    yield launch
+    for browser in browsers:
+        browser.close()
+
+
+class Widget:
+    """Drives and observes one <hms-webcall> (its shadow DOM is open: Playwright's CSS locators pierce it)."""
+
+    def __init__(self, page, selector: str = "hms-webcall#hero-call") -> None:
+        self.page = page
+        self.selector = selector
+        self.host = page.locator(selector)
+
+    def part(self, name: str):
+        return self.host.locator(f'[part~="{name}"]')
+
+    @property
+    def state(self) -> str:
+        return self.page.evaluate("(sel) => document.querySelector(sel).state", self.selector)
+
+    def wait_state(self, *states: str, timeout: float = 20) -> str:
+        self.page.wait_for_function(
+            "([sel, states]) => states.includes(document.querySelector(sel).state)",
+            arg=[self.selector, list(states)],
+            timeout=timeout * 1000,
+        )
+        return self.state
+
+    def events(self, kind: str | None = None) -> list[dict]:
+        events = self.page.evaluate("window.__hms")
+        return [e["detail"] for e in events if kind is None or e["type"] == f"hms:{kind}"]
+
+    def states(self) -> list[str]:
+        return [d["state"] for d in self.events("state")]
+
+    def transcript(self) -> list[dict]:
+        return self.page.evaluate("(sel) => document.querySelector(sel).transcript", self.selector)
+
+    def message(self) -> str:
+        return self.part("message").inner_text()
+
+    def set(self, **attributes: str) -> None:
+        self.page.evaluate(
+            "([sel, attrs]) => { for (const [k, v] of Object.entries(attrs)) document.querySelector(sel).setAttribute(k, v) }",
+            [self.selector, {k.replace("_", "-"): v for k, v in attributes.items()}],
+        )
+
+
+def open_widget(browser, url: str, *, permissions: list[str] | None = None, selector: str = "hms-webcall#hero-call"):
+    """A fresh context and page at ``url`` with the event recorder installed; returns (context, Widget)."""
+    context = browser.new_context(permissions=permissions, viewport={"width": 1100, "height": 900})
+    context.add_init_script(EVENT_RECORDER)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("(sel) => customElements.get('hms-webcall') && document.querySelector(sel)", arg=selector)
+    return context, Widget(page, selector)
+
+
+def sign_in(session: requests.Session, app_url: str, name: str) -> None:
+    """Signs ``session`` in on the example app (its form posts a CSRF token from the page)."""
+    page = session.get(f"{app_url}/", timeout=10).text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token, "the example app's page has no sign-in form"
+    response = session.post(f"{app_url}/sign-in", data={"name": name, "csrf": token.group(1)}, timeout=10)
+    response.raise_for_status()
+
+
+def create_call(session: requests.Session, app_url: str) -> requests.Response:
+    """POST {prefix}/web-calls as a non-browser client would (no Origin header)."""
+    return session.post(f"{app_url}/hms/web-calls", data=json.dumps({}), headers={"Content-Type": "application/json"}, timeout=10)
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
