@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import Flask, flash, redirect, render_template, request, session, url_for
 
 from flask_hms_webcall import EndOfCallReport, Event, HMSWebCall, StatusUpdate
 
@@ -21,6 +21,8 @@ from . import db
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_NAME_LENGTH = 40
+# Also what a visitor sees after a restart: the secret key changed, so the old session and its token are gone.
+FORM_EXPIRED = "The form had expired, so nothing changed. Please try again."
 
 # The HMS settings a deployment sets in its environment (strings only; the rest keeps the defaults).
 ENV_SETTINGS = (
@@ -40,12 +42,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configured; a real deployment sets ``HMS_API_KEY`` (and friends) in the environment instead.
     """
     config = dict(config or {})
-    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("EXAMPLE_APP_INSTANCE")
-    app = Flask(
-        __name__,
-        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
-        instance_relative_config=True,
+    # example_app/instance/ (gitignored) unless told otherwise; Flask's own default is outside the package.
+    instance_path = (
+        config.pop("INSTANCE_PATH", None)
+        or os.environ.get("EXAMPLE_APP_INSTANCE")
+        or PACKAGE_DIR / "instance"
     )
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()))
     app.config.update(
         # Anonymous visitors are allowed; they are rate limited by IP address instead of by name.
         HMS_REQUIRE_IDENTITY=False,
@@ -122,9 +125,10 @@ def _register_pages(app: Flask) -> None:
 
     @app.post("/sign-in")
     def sign_in():
-        _check_csrf()
         name = _clean_name(request.form.get("name", ""))
-        if name is None:
+        if not _csrf_ok():
+            flash(FORM_EXPIRED, "error")
+        elif name is None:
             flash(f"Type a name of 1 to {MAX_NAME_LENGTH} characters.", "error")
         else:
             session["name"] = name
@@ -133,9 +137,11 @@ def _register_pages(app: Flask) -> None:
 
     @app.post("/sign-out")
     def sign_out():
-        _check_csrf()
-        session.pop("name", None)
-        flash("Signed out. Calls now count against your IP address.", "ok")
+        if not _csrf_ok():
+            flash(FORM_EXPIRED, "error")
+        else:
+            session.pop("name", None)
+            flash("Signed out. Calls now count against your IP address.", "ok")
         return redirect(url_for("index"))
 
     @app.get("/calls")
@@ -170,10 +176,10 @@ def _csrf_token() -> str:
     return token
 
 
-def _check_csrf() -> None:
+def _csrf_ok() -> bool:
+    """The form came from one of our pages (a token only they carry), not from another site's form."""
     sent = request.form.get("csrf", "")
-    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
-        abort(400, "The form expired; reload the page and try again.")
+    return bool(sent) and hmac.compare_digest(sent, session.get("csrf", ""))
 
 
 def _clean_name(raw: str) -> str | None:
@@ -192,8 +198,8 @@ def _user_id(event: Event) -> str | None:
 
 
 def _status_end_reason(event: StatusUpdate) -> str | None:
-    # Not a documented status-update field, but HMS and the sandbox send it once a call has ended: it is
-    # the only end reason of a call that never started (and so gets no end-of-call report).
+    # Not on the Web Calls page, but in HMS's SDK types and in the sandbox's deliveries once a call has ended:
+    # the only end reason a call that never started has (it gets no end-of-call report).
     message = event.raw.get("message", {})
     for key in ("end_reason", "ended_reason", "endedReason", "endReason"):
         if _text(message.get(key)):

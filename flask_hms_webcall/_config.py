@@ -59,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
 OPTION_KEYS = {key[len("HMS_") :].lower(): key for key in DEFAULTS}
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-ASSISTANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ASSISTANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")  # \Z: "$" allows a trailing newline
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

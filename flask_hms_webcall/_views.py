@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
 from ._config import normalize_origin
 from ._extension import EXTENSION_KEY, WebCallState
@@ -37,7 +39,6 @@ NOT_BUILT_JS = 'console.error("flask-hms-webcall: the widget is not built; run `
 MAX_REQUEST_BYTES = 8 * 1024
 PREFLIGHT_MAX_AGE = 600
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Known paths under the prefix and their methods, so a wrong method gets a JSON 405 with Allow.
 KNOWN_PATHS = {"web-calls": "POST, OPTIONS", "webhooks": "POST", WIDGET_FILE: "GET, HEAD"}
 
@@ -64,22 +65,23 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/webhooks", "webhooks", webhooks, methods=["POST"])
     bp.add_url_rule("/" + WIDGET_FILE, "widget", widget, methods=["GET"])
     bp.add_url_rule("/static/<path:filename>", "static_file", static_file, methods=["GET"])
-    bp.add_url_rule(
-        "/",
-        "not_found",
-        not_found,
-        methods=ALL_METHODS,
-        defaults={"path": ""},
-        provide_automatic_options=False,
-    )
-    bp.add_url_rule(
-        "/<path:path>", "not_found", not_found, methods=ALL_METHODS, provide_automatic_options=False
-    )
+    bp.record(_add_catch_all)
     bp.register_error_handler(BrowserError, _browser_error)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(Exception, _unexpected_error)
     bp.after_request(_headers)
     return bp
+
+
+def _add_catch_all(state: BlueprintSetupState) -> None:
+    # Rules of any method (methods=None, which Flask's add_url_rule cannot express): a request with a method
+    # no rule lists (TRACE, PROPFIND, ...) would otherwise fail in routing, before the blueprint is known, and
+    # get Werkzeug's HTML page instead of the JSON error.
+    endpoint = f"{state.name_prefix}.{state.name}.not_found".lstrip(".")
+    prefix = (state.url_prefix or "").rstrip("/")
+    state.app.view_functions[endpoint] = not_found
+    state.app.url_map.add(Rule(prefix + "/", endpoint=endpoint, defaults={"path": ""}, methods=None))
+    state.app.url_map.add(Rule(prefix + "/<path:path>", endpoint=endpoint, methods=None))
 
 
 def _state() -> WebCallState:
@@ -129,8 +131,17 @@ def _read_body(limit: int) -> bytes | None:
     length = request.content_length
     if length is not None and length > limit:
         return None
-    body = request.stream.read(limit + 1)
-    return None if len(body) > limit else body
+    # A stream may hand the body over in pieces (a read returns what has arrived), so read until it ends.
+    stream = request.stream
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
 
 
 def _requested_headers() -> str:
@@ -236,7 +247,8 @@ def static_file(filename: str) -> Response:
 
 def not_found(path: str) -> Response:
     allow = KNOWN_PATHS.get(path) or ("GET, HEAD" if path.startswith("static/") else None)
-    if allow is not None:
+    # A GET of a static path that no file rule matched (``static//etc/passwd``) is not found, not a wrong method.
+    if allow is not None and request.method not in allow.split(", "):
         response = _json(error_body("method_not_allowed"), 405)
         response.headers["Allow"] = allow
         return response
@@ -264,7 +276,9 @@ def _unexpected_error(exc: Exception) -> Response:
 
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.endpoint != f"{EXTENSION_KEY}.static_file" and request.endpoint != f"{EXTENSION_KEY}.widget":
+    widget_file = request.endpoint in (f"{EXTENSION_KEY}.static_file", f"{EXTENSION_KEY}.widget")
+    # Errors too: a 404 is cacheable by default, and a chunk missing during a deploy must not stay missing.
+    if not widget_file or response.status_code >= 400:
         # Tokens and errors are per visitor and per moment: no cache may keep them.
         response.headers["Cache-Control"] = "no-store"
     if request.endpoint == f"{EXTENSION_KEY}.web_calls":

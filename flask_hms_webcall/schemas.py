@@ -26,7 +26,8 @@ __all__ = [
 MAX_CONTEXT_ENTRIES = 10
 MAX_CONTEXT_KEY_LENGTH = 40
 MAX_CONTEXT_VALUE_LENGTH = 200
-CONTEXT_KEY_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CONTEXT_KEY_LENGTH}}}$"
+# \Z, not $: "$" also matches before a trailing newline, which would let "page\n" through as a key.
+CONTEXT_KEY_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CONTEXT_KEY_LENGTH}}}\Z"
 
 # The four 400 details of the HMS Web Calls page, word for word.
 RULE_NEEDS_CONFIG = "Must provide assistant_id, assistant, or both"

@@ -17,6 +17,7 @@ from markupsafe import escape
 
 from example_app import create_app
 from flask_hms_webcall.signature import signature_header
+from tests.conftest import free_port
 
 SECRET = "whsec_example_app_tests"
 
@@ -140,10 +141,16 @@ def test_sign_in_refuses_unusable_names(client, name):
     assert "Not signed in" in page
 
 
-def test_sign_in_without_the_form_token_is_refused(client):
-    response = client.post("/sign-in", data={"name": "Mallory"})
-    assert response.status_code == 400
-    assert "Not signed in" in client.get("/").get_data(as_text=True)
+def test_sign_in_and_out_without_the_form_token_change_nothing(client):
+    # What another site's form posting here would look like: no token from one of our pages.
+    page = client.post("/sign-in", data={"name": "Mallory"}, follow_redirects=True).get_data(as_text=True)
+    assert "The form had expired, so nothing changed." in page
+    assert "Not signed in" in page and "Mallory" not in page
+
+    _sign_in(client, "Ada")
+    page = client.post("/sign-out", data={"csrf": "forged"}, follow_redirects=True).get_data(as_text=True)
+    assert "The form had expired, so nothing changed." in page
+    assert 'Signed in as <strong class="user-name">Ada</strong>' in page
 
 
 def test_calls_page_shows_a_reported_call(client):
@@ -325,3 +332,56 @@ def test_a_call_ends_up_on_the_calls_page_with_its_report(example_app_factory):
     for line in sandbox_call["transcript"]:
         assert escape(line["content"]) in entry
     assert "Sundays" in entry and "Caller</span>" in entry
+
+
+@pytest.mark.browser
+def test_the_calls_page_updates_itself_while_open(example_app_factory, chromium):
+    app = example_app_factory()
+    page = chromium.new_page()
+    try:
+        page.goto(f"{app.url}/calls")
+        assert "No calls yet." in page.content()
+        page.evaluate("window.stillTheSamePage = true")
+
+        created = _create_call(app, requests.Session())
+        assert created.status_code == 201, created.text
+        call_id = created.json()["call_id"]
+        _talk_and_hang_up(app, call_id)
+
+        # The report (its transcript) shows up while the page stays open: swapped in, not reloaded.
+        card = page.locator(f'[data-call-id="{call_id}"]')
+        card.locator(".transcript").wait_for(timeout=20_000)
+        assert "user hangup" in card.inner_text()
+        assert page.evaluate("window.stillTheSamePage === true")
+    finally:
+        page.close()
+
+
+def test_with_an_api_key_it_talks_to_that_hms_and_starts_no_sandbox(example_app_factory, sandbox_factory):
+    # An HMS stand-in of its own (a separate sandbox process) plays "the real HMS" configured by env vars.
+    port = free_port()
+    secret = "whsec_outside_hms"
+    hms = sandbox_factory(
+        "--webhook-url", f"http://127.0.0.1:{port}/hms/webhooks", "--webhook-secret", secret
+    )
+    app = example_app_factory(
+        env={
+            "EXAMPLE_APP_PORT": str(port),
+            "HMS_API_KEY": hms.api_key,
+            "HMS_API_BASE_URL": hms.api_base_url,
+            "HMS_ASSISTANT_ID": hms.assistant_id,
+            "HMS_WEBHOOK_SECRET": secret,
+        }
+    )
+    assert "Sandbox mode" not in requests.get(f"{app.url}/", timeout=10).text
+    assert "offline sandbox" not in app.output()
+
+    created = _create_call(app, _session_signed_in(app, "Lin"))
+    assert created.status_code == 201, created.text
+    call_id = created.json()["call_id"]
+    assert hms.call(call_id)["metadata"]["user_id"] == "Lin"
+
+    hms.join(call_id)
+    hms.end(call_id)
+    entry = _wait_for_calls_page(app, call_id, "Transcript (")
+    assert "Lin" in entry and "user hangup" in entry

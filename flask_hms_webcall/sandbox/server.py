@@ -109,9 +109,19 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
 
 
 def bind(config: SandboxConfig) -> tuple[socket.socket, SandboxConfig]:
-    """Open the listening socket; return it with the config carrying the port actually bound."""
+    """Reserve the address; return the socket with the config carrying the port actually bound.
+
+    The socket is not listening yet (the site starts that once the app is built), so a readiness probe
+    during start-up is refused at once instead of hanging in the backlog.
+    """
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.create_server((config.host, config.port), family=family)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.host, config.port))
+    except OSError:
+        sock.close()
+        raise
     return sock, dataclasses.replace(config, port=sock.getsockname()[1])
 
 

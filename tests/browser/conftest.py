@@ -31,8 +31,6 @@ for (const type of ['hms:state', 'hms:transcript', 'hms:ended', 'hms:error']) {
 }
 """
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="session")
 def widget_built() -> Path:
@@ -97,19 +95,31 @@ class Widget:
         return self.part("message").inner_text()
 
     def set(self, **attributes: str) -> None:
-        self.page.evaluate(
-            "([sel, attrs]) => { for (const [k, v] of Object.entries(attrs)) document.querySelector(sel).setAttribute(k, v) }",
-            [self.selector, {k.replace("_", "-"): v for k, v in attributes.items()}],
+        """Sets attributes on the element (``agent_timeout="3"`` -> agent-timeout="3")."""
+        for name, value in attributes.items():
+            self.host.evaluate("(el, [k, v]) => el.setAttribute(k, v)", [name.replace("_", "-"), value])
+
+    def wait_text(self, part: str, pattern: str, timeout: float = 15) -> None:
+        """Waits until the part's text matches the JS regular expression ``pattern``."""
+        self.page.wait_for_function(
+            "([sel, part, re]) => new RegExp(re).test("
+            "document.querySelector(sel).shadowRoot.querySelector(`[part~=${part}]`).textContent)",
+            arg=[self.selector, part, pattern],
+            timeout=timeout * 1000,
         )
 
 
-def open_widget(browser, url: str, *, permissions: list[str] | None = None, selector: str = "hms-webcall#hero-call"):
+def open_widget(
+    browser, url: str, *, permissions: list[str] | None = None, selector: str = "hms-webcall#hero-call"
+):
     """A fresh context and page at ``url`` with the event recorder installed; returns (context, Widget)."""
     context = browser.new_context(permissions=permissions, viewport={"width": 1100, "height": 900})
     context.add_init_script(EVENT_RECORDER)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("(sel) => customElements.get('hms-webcall') && document.querySelector(sel)", arg=selector)
+    page.wait_for_function(
+        "(sel) => customElements.get('hms-webcall') && document.querySelector(sel)", arg=selector
+    )
     return context, Widget(page, selector)
 
 
@@ -124,7 +134,12 @@ def sign_in(session: requests.Session, app_url: str, name: str) -> None:
 
 def create_call(session: requests.Session, app_url: str) -> requests.Response:
     """POST {prefix}/web-calls as a non-browser client would (no Origin header)."""
-    return session.post(f"{app_url}/hms/web-calls", data=json.dumps({}), headers={"Content-Type": "application/json"}, timeout=10)
+    return session.post(
+        f"{app_url}/hms/web-calls",
+        data=json.dumps({}),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
 
 
 def wait_for(predicate: Callable[[], Any], *, timeout: float, what: str) -> Any:

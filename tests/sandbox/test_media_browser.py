@@ -1,4 +1,4 @@
-"""The real livekit-client, in real Chromium, in a sandbox room: audio, transcripts, and every way a call ends.
+"""The real livekit-client in real Chromium, in a sandbox room: audio, transcripts, every way a call ends.
 
 The page (``livekit_room.html``) loads livekit-client's UMD build from ``widget/node_modules`` off a small
 HTTP server of this module, on another port than the sandbox (as a site's page would be). The sandbox runs
@@ -127,8 +127,11 @@ def script(tmp_path: Path, lines: list[str], *, agent_hangup: bool) -> str:
     return str(path)
 
 
-def start_call(sandbox: Any) -> dict[str, Any]:
-    response = sandbox.create_call()
+def start_call(sandbox: Any, first_message: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"assistant_id": sandbox.assistant_id}
+    if first_message is not None:
+        body["assistant_override"] = {"first_message": first_message}  # hybrid mode
+    response = sandbox.create_call(body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -144,7 +147,7 @@ def end_of_call_report(receiver: Any) -> dict[str, Any]:
 def test_a_call_runs_until_max_duration(sandbox_factory, webhook_receiver, open_room, tmp_path):
     sandbox = sandbox_factory(
         "--max-duration",
-        "10",
+        "12",
         "--webhook-url",
         webhook_receiver.url,
         "--webhook-secret",
@@ -180,13 +183,12 @@ def test_a_call_runs_until_max_duration(sandbox_factory, webhook_receiver, open_
     # The fake microphone's beeps are heard as speech and transcribed for the visitor's own identity.
     heard = room.wait_for_stream(me)
     assert SPEECH.fullmatch(heard["text"])
-    interim = [
-        s
-        for s in room.lk["streams"]
-        if s["attributes"]["lk.segment_id"] == heard["attributes"]["lk.segment_id"]
-        and s["attributes"]["lk.transcription_final"] == "false"
-    ]
-    assert interim and interim[0]["identity"] == me
+    interim = room.wait(
+        """(segment) => window.lk.streams.find((s) => s.attributes['lk.segment_id'] === segment
+             && s.attributes['lk.transcription_final'] === 'false')""",
+        heard["attributes"]["lk.segment_id"],
+    )
+    assert interim["identity"] == me and SPEECH.fullmatch(interim["text"].replace("…", ""))
 
     assert room.wait_disconnected() == ROOM_DELETED
     assert room.events("participantDisconnected") == []  # the room closed; the assistant did not hang up
@@ -209,7 +211,7 @@ def test_the_assistant_hangs_up_when_its_script_is_done(
         "--script",
         script(tmp_path, ["Thanks for calling. Goodbye!"], agent_hangup=True),
     )
-    created = start_call(sandbox)
+    created = start_call(sandbox, first_message="Hi, what can I do for you?")
     room = open_room()
     room.join(created)
     connected = room.wait_connected()
@@ -234,14 +236,15 @@ def test_the_assistant_hangs_up_when_its_script_is_done(
     assert report["endedReason"] == "agent_hangup"
     roles = [m["role"] for m in report["messages"]]
     assert roles == ["assistant", "user", "assistant"]
+    assert report["messages"][0]["content"] == "Hi, what can I do for you?"  # the call's override
     assert SPEECH.fullmatch(report["messages"][1]["content"])
     assert report["messages"][2]["content"] == "Thanks for calling. Goodbye!"
 
 
 def test_the_visitor_hangs_up(sandbox_factory, webhook_receiver, open_room):
     sandbox = sandbox_factory("--webhook-url", webhook_receiver.url, "--webhook-secret", SECRET)
-    created = start_call(sandbox)
-    first_message = sandbox.call(created["call_id"])["assistant"]["first_message"]
+    first_message = "Hello there, you are talking to the sandbox."
+    created = start_call(sandbox, first_message)
     room = open_room()
     room.join(created)
     connected = room.wait_connected()
@@ -264,15 +267,15 @@ def test_the_assistant_is_heard_on_both_signalling_paths(
     sandbox_factory, open_room, room_options, join_delay
 ):
     sandbox = sandbox_factory("--agent-join-delay", join_delay)
-    created = start_call(sandbox)
-    first_message = sandbox.call(created["call_id"])["assistant"]["first_message"]
+    first_message = "Hello, I can hear you now."
+    created = start_call(sandbox, first_message)
     room = open_room()
     room.join(created, **room_options)
     connected = room.wait_connected()
     if join_delay == "0":
         [agent] = connected["remotes"]
     else:
-        assert connected["remotes"] == []  # the assistant is not there yet
+        # Not in the JoinResponse: livekit-client announces the assistant as a participant that arrived.
         agent = room.wait("window.lk.events.find((e) => e.event === 'participantConnected')")
     assert agent["kind"] == AGENT_KIND
 

@@ -390,6 +390,19 @@ def test_garbage_closes_that_session_only(garbage):
     run(scenario())
 
 
+def test_an_unusable_offer_closes_the_session():
+    async def scenario():
+        async with sandbox() as sb:
+            created = await sb.create_call()
+            ws = await sb.connect(created["token"], join=join_request(offer="not an SDP"))
+            await receive_kind(ws, "join")
+            assert await closed(ws)
+            call = await sb.wait_for_call(created["call_id"], lambda c: c["status"] == "ended")
+            assert call["ended_reason"] == "error"
+
+    run(scenario())
+
+
 @pytest.mark.parametrize("join", ["%%%", "AAAA", base64.urlsafe_b64encode(b"\x08\x01\x12\x03abc").decode()])
 def test_a_malformed_join_request_is_refused(join):
     async def scenario():

@@ -2,7 +2,7 @@
 // chunk, which pages that never start a call never download). It reports raw facts through `on`; what they
 // mean is decided by the controller, which stays free of livekit and is unit-tested in Node.
 
-import { Room, RoomEvent, Track } from 'livekit-client';
+import { ConnectionErrorReason, Room, RoomEvent, Track } from 'livekit-client';
 
 const TOPIC = 'lk.transcription';
 
@@ -70,7 +70,14 @@ export function createSession({ audioHost, audioContext, on }) {
 
   return {
     async connect(url, token, mic) {
-      await room.connect(url, token, { autoSubscribe: true });
+      try {
+        await room.connect(url, token, { autoSubscribe: true });
+      } catch (err) {
+        // The server refused the token (errors.js decides whether it was for being expired). Compared by
+        // value: the error's reasonName is not reliable in livekit-client 2.23.
+        if (err && err.reason === ConnectionErrorReason.NotAllowed) err.notAllowed = true;
+        throw err;
+      }
       if (mic) {
         micPublication = await room.localParticipant.publishTrack(mic, {
           source: Track.Source.Microphone,

@@ -99,6 +99,7 @@ export class Controller {
       } catch (err) {
         if (stale()) return;
         if (attempt === 0 && isTokenExpired(err)) continue;
+        console.warn('hms-webcall: could not join the call:', err);
         return this._fail({ code: 'connect_failed' });
       }
       if (stale()) return;

@@ -72,9 +72,12 @@ export function browserFamily(ua = '') {
   return 'other';
 }
 
-/** livekit-client's ConnectionError for a token past its expiry (the server said "token is expired"). */
+/**
+ * livekit-client's ConnectionError for a token past its expiry: refused (call.js marks `notAllowed`) with
+ * the server's reason, e.g. LiveKit's "invalid token: ... token is expired".
+ */
 export function isTokenExpired(err) {
-  return !!err && err.name === 'ConnectionError' && err.reasonName === 'NotAllowed' && /expired/i.test(err.message);
+  return !!err && err.name === 'ConnectionError' && err.notAllowed === true && /expired/i.test(err.message);
 }
 
 /**

@@ -14,6 +14,7 @@ const GLOBAL = '__hmsWebcallCall';
   const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   const base = new URL('.', (script && script.src) || location.href).href;
   let loading = null;
+  let loaded = null;
 
   const loadCall = () =>
     loading ||
@@ -27,7 +28,7 @@ const GLOBAL = '__hmsWebcallCall';
       s.src = new URL(`static/${CHUNK}`, base).href;
       s.async = true;
       if (script && script.nonce) s.nonce = script.nonce;
-      s.onload = () => (window[GLOBAL] ? resolve(window[GLOBAL]) : fail());
+      s.onload = () => (window[GLOBAL] ? resolve((loaded = window[GLOBAL])) : fail());
       s.onerror = fail;
       document.head.append(s);
     }));
@@ -37,6 +38,7 @@ const GLOBAL = '__hmsWebcallCall';
     pageUrl: location.href,
     scriptDefault: (name) => (script ? script.getAttribute(`data-${name}`) : null),
     loadCall,
+    loadedCall: () => loaded,
   });
 
   if (script && /^(false|0|no|off)$/i.test(script.getAttribute('data-launcher') || '')) return;

@@ -12,8 +12,8 @@ const ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z"/></svg>';
 
 /**
- * env: {base, pageUrl, scriptDefault(name), loadCall(): Promise<chunk module>} from the loader: where the
- * widget was served from, the <script> tag's data- attributes, and the call chunk.
+ * env: {base, pageUrl, scriptDefault(name), loadCall(): Promise<chunk module>, loadedCall(): module|null}
+ * from the loader: where the widget was served from, the <script> tag's data- attributes, the call chunk.
  */
 export function defineElement(env) {
   class HMSWebCallElement extends HTMLElement {
@@ -23,7 +23,11 @@ export function defineElement(env) {
 
     /** Starts a call. Call it from a click handler: browsers only let audio play after a user gesture. */
     start() {
-      if (this._ui) return this._ui.start();
+      // The chunk is here (the usual case: hover or focus fetched it): start synchronously, still inside
+      // the click, so the call's audio unlock counts as part of the gesture.
+      if (!this._$) this._build(); // started from script before it was put on the page
+      const mod = env.loadedCall();
+      if (this._ui || mod) return this._mount(mod).start();
       if (!this._loading) {
         // First call before the chunk is here: ask for the microphone and unlock audio now, inside the
         // gesture, while the call code loads; the UI picks both up.
@@ -45,9 +49,8 @@ export function defineElement(env) {
             this._mic = null;
             this._failed = true;
             this._render();
-            this.dispatchEvent(
-              new CustomEvent('hms:error', { detail: { code: 'network' }, bubbles: true, composed: true }),
-            );
+            const detail = { code: 'network', message: this._$.fail.textContent };
+            this.dispatchEvent(new CustomEvent('hms:error', { detail, bubbles: true, composed: true }));
           },
         );
       }
@@ -147,7 +150,7 @@ export function defineElement(env) {
     _build() {
       const root = this.attachShadow({ mode: 'open' });
       adoptStyles(root, BASE_CSS);
-      root.innerHTML += `<div class="r" part="root"><button type="button" class="launch" part="launcher">${ICON}<span></span></button><span class="fail" part="message" role="alert" hidden></span></div>`;
+      root.innerHTML += `<div class="r" part="root"><button type="button" class="launch" part="launcher">${ICON}<span></span></button><span class="fail" part="load-error" role="alert" hidden></span></div>`;
       const r = root.lastElementChild;
       this._$ = { root: r, launch: r.firstChild, label: r.firstChild.lastChild, fail: r.lastChild };
       const intent = () => env.loadCall().catch(() => {});

@@ -37,8 +37,8 @@ export function mountUI(opts) {
 
   const items = new Map(); // transcript <li> by segment id
   let stick = true; // follow new transcript lines until the reader scrolls up
-  let error = null;
-  let reason = null;
+  let error = null; // the last error as hms:error reported it (with its message)
+  let reason = null; // why the last call ended, as hms:ended reported it
   let lastDuration = 0;
   let waitUntil = 0;
   let waitTimer = 0;
@@ -102,16 +102,18 @@ export function mountUI(opts) {
   function notify(kind, detail) {
     if (kind === 'state') {
       if (detail.state === 'preflight') error = reason = soon = null;
+      if (detail.state === 'error') {
+        const { wait } = describeError(c.s.error, strings());
+        waitUntil = Date.now() + wait * 1000;
+        clearInterval(waitTimer);
+        if (wait) waitTimer = setInterval(render, 1000);
+      }
       emit('state', { ...detail, reconnecting: c.s.reconnecting });
     } else if (kind === 'transcript') {
       emit('transcript', { entries: entriesCopy(), entry: detail.entry && { ...detail.entry } });
       renderTranscript();
     } else if (kind === 'error') {
-      const { message, wait } = describeError(detail, strings(), navigator.userAgent);
-      error = { ...detail, message };
-      waitUntil = Date.now() + wait * 1000;
-      clearInterval(waitTimer);
-      if (wait) waitTimer = setInterval(render, 1000);
+      error = { ...detail, message: describeError(detail, strings()).message };
       emit('error', error);
     } else if (kind === 'ended') {
       reason = detail.reason;
@@ -167,6 +169,8 @@ export function mountUI(opts) {
       }
       li.className = e.final ? e.role : `${e.role} interim`;
       li.setAttribute('part', `entry entry-${e.role}${e.final ? '' : ' entry-interim'}`);
+      // Screen readers wait for a line to be final instead of reading it again word by word.
+      li.setAttribute('aria-busy', !e.final);
       li.firstChild.textContent = who[e.role];
       if (li.lastChild.textContent !== e.text) li.lastChild.textContent = e.text;
     }
@@ -219,11 +223,11 @@ export function mountUI(opts) {
       : '';
 
     // Message: why it ended or failed and how to go on; or that the browser blocked the sound.
-    const err = st === 'error' && error && describeError(error, t, navigator.userAgent);
+    const err = st === 'error' && describeError(c.s.error, t, navigator.userAgent);
     const text = err
       ? err.message
       : st === 'ended'
-        ? t(reason === 'error' ? 'ended_error' : reason, { time: duration(c.maxDuration, t) })
+        ? t(c.s.reason === 'error' ? 'ended_error' : c.s.reason, { time: duration(c.maxDuration, t) })
         : active && c.audioBlocked
           ? t('audioHint')
           : '';

@@ -60,7 +60,7 @@ const CREATED = (n = 1) =>
 function expiredError() {
   return Object.assign(new Error('could not establish signal connection: invalid token: token is expired'), {
     name: 'ConnectionError',
-    reasonName: 'NotAllowed',
+    notAllowed: true,
   });
 }
 
@@ -226,7 +226,8 @@ describe('creating the call', () => {
     assert.deepEqual(states(), ['preflight', 'requesting', 'connecting', 'live']);
   });
 
-  it('gives up after the one retry', async () => {
+  it('gives up after the one retry', async (t) => {
+    const warn = t.mock.method(console, 'warn', () => {});
     const { c, log, last } = setup({
       responses: [CREATED(1), CREATED(2), CREATED(3)],
       connects: [expiredError(), expiredError()],
@@ -234,12 +235,14 @@ describe('creating the call', () => {
     await c.start();
     assert.equal(log.fetches.length, 2);
     assert.equal(last('error').code, 'connect_failed');
+    assert.equal(warn.mock.callCount(), 1, 'the cause is logged for the site owner');
   });
 
-  it('does not retry other connection failures', async () => {
+  it('does not retry other connection failures', async (t) => {
+    t.mock.method(console, 'warn', () => {});
     const refused = Object.assign(new Error('invalid token: could not verify'), {
       name: 'ConnectionError',
-      reasonName: 'NotAllowed',
+      notAllowed: true,
     });
     const { c, log, last } = setup({ connects: [refused] });
     await c.start();
@@ -357,6 +360,23 @@ describe('a joined call', () => {
     c.mute(false);
     assert.deepEqual(log.muted, [true, false]);
     assert.equal(c.muted, false);
+  });
+
+  it('reports blocked audio playback, and a tap on the prompt unlocks it', async () => {
+    const { c, session, last } = setup();
+    let unlocked = 0;
+    session.startAudio = async () => {
+      unlocked++;
+    };
+    await c.start();
+    session.on.audio(false);
+    assert.equal(c.audioBlocked, true);
+    assert.deepEqual(last('audio'), { blocked: true });
+    c.unlockAudio();
+    await settle();
+    assert.equal(unlocked, 1);
+    assert.equal(c.audioBlocked, false);
+    assert.deepEqual(last('audio'), { blocked: false });
   });
 
   it('a second call starts clean', async () => {

@@ -136,6 +136,8 @@ class AnsweringPeer(_Peer):
         async with self._lock:
             try:
                 parsed = SessionDescription.parse(offer_sdp)
+                if not parsed.media:  # aiortc's parser takes any text; this is what garbage parses to
+                    raise ValueError("no media sections")
                 await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             except Exception as exc:
                 raise ValueError(f"unusable offer: {exc!r}") from None
