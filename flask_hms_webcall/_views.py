@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_from_
 from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Rule
+from werkzeug.routing import PathConverter, Rule
 
 from ._config import normalize_origin
 from ._extension import EXTENSION_KEY, WebCallState
@@ -73,15 +73,23 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     return bp
 
 
+class _AnyPath(PathConverter):
+    """``path`` that also matches a newline (``%0A``): the stock one stops at it."""
+
+    regex = "(?s:.+)"
+    part_isolating = False  # spans slashes (Werkzeug guesses True for a regex without a "/")
+
+
 def _add_catch_all(state: BlueprintSetupState) -> None:
-    # Rules of any method (methods=None, which Flask's add_url_rule cannot express): a request with a method
-    # no rule lists (TRACE, PROPFIND, ...) would otherwise fail in routing, before the blueprint is known, and
-    # get Werkzeug's HTML page instead of the JSON error.
+    # Whatever reaches the prefix must be routed to the blueprint, or it fails in routing, before the
+    # blueprint is known, and gets Werkzeug's HTML page instead of the JSON error: so any method
+    # (methods=None, which Flask's add_url_rule cannot express: TRACE, PROPFIND, ...) and any characters.
     endpoint = f"{state.name_prefix}.{state.name}.not_found".lstrip(".")
     prefix = (state.url_prefix or "").rstrip("/")
+    state.app.url_map.converters.setdefault("hms_any_path", _AnyPath)
     state.app.view_functions[endpoint] = not_found
     state.app.url_map.add(Rule(prefix + "/", endpoint=endpoint, defaults={"path": ""}, methods=None))
-    state.app.url_map.add(Rule(prefix + "/<path:path>", endpoint=endpoint, methods=None))
+    state.app.url_map.add(Rule(prefix + "/<hms_any_path:path>", endpoint=endpoint, methods=None))
 
 
 def _state() -> WebCallState:
@@ -247,7 +255,7 @@ def static_file(filename: str) -> Response:
 
 def not_found(path: str) -> Response:
     allow = KNOWN_PATHS.get(path) or ("GET, HEAD" if path.startswith("static/") else None)
-    # A GET of a static path that no file rule matched (``static//etc/passwd``) is not found, not a wrong method.
+    # A GET of a static path no file rule matched (``static//etc/passwd``) is not found, not a wrong method.
     if allow is not None and request.method not in allow.split(", "):
         response = _json(error_body("method_not_allowed"), 405)
         response.headers["Allow"] = allow

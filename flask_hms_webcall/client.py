@@ -167,6 +167,8 @@ class HMSClient:
         status = response.status_code
         detail, code = _error_detail(raw)
         detail = self._redact(detail or response.reason or "no detail")
+        if code is not None:
+            code = self._redact(code)
         if status in STATUS_ERRORS:
             cls = STATUS_ERRORS[status]
         elif 300 <= status < 400:

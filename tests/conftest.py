@@ -94,6 +94,8 @@ class ServerProcess:
         raise RuntimeError(f"{self.name} did not answer {self.ready_url} within {timeout}s:\n{self.output()}")
 
     def output(self) -> str:
+        if self._log.closed:
+            return self._final_output
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
@@ -105,7 +107,10 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
+        if not self._log.closed:
+            self._final_output = self.output()
+            self._log.close()
+            self.log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

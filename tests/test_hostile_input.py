@@ -25,11 +25,11 @@ import pytest
 import requests
 import responses
 from flask import Flask, Response
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from flask_hms_webcall import HMSAPIError, HMSClient, HMSWebCall
+from flask_hms_webcall import ConfigurationError, HMSAPIError, HMSClient, HMSWebCall
 from flask_hms_webcall.signature import signature_header
 from tests.conftest import free_port
 
@@ -131,9 +131,8 @@ def hms() -> Iterator[Upstream]:
 
 
 def make_app(**config: Any) -> tuple[Flask, HMSWebCall, list]:
-    """An app with a default assistant and one named one; anonymous visitors (keyed by IP) unless a test
-    sets ``identity``. Returns the app, the extension and the list of events its handlers received."""
-    identity = config.pop("identity", None)
+    """An app with a default assistant and one named one; visitors are anonymous (keyed by IP) until a test
+    sets ``app.config["TEST_USER"]``. Returns the app, the extension and the events its handlers received."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY="test",
@@ -150,7 +149,7 @@ def make_app(**config: Any) -> tuple[Flask, HMSWebCall, list]:
 
     @webcall.identity_loader
     def who() -> str | None:
-        return identity
+        return app.config.get("TEST_USER")
 
     @webcall.on()
     def record(event: Any) -> None:
@@ -253,7 +252,9 @@ def accepted(raw: bytes, content_type: str | None) -> dict | None:
         return None
     if not isinstance(data, dict) or set(data) - {"assistant", "context"}:
         return None
-    if "assistant" in data and not (isinstance(data["assistant"], str) and data["assistant"] in ASSISTANT_NAMES):
+    if "assistant" in data and not (
+        isinstance(data["assistant"], str) and data["assistant"] in ASSISTANT_NAMES
+    ):
         return None
     context = data.get("context", {})
     if not isinstance(context, dict) or len(context) > 10:
@@ -532,7 +533,9 @@ HOSTILE_HEADERS = st.dictionaries(
             "Accept",
         ]
     ),
-    st.one_of(HEADER_TEXT, st.sampled_from(["null", SITE, "https://evil.example", "evil.example", "1.2.3.4"])),
+    st.one_of(
+        HEADER_TEXT, st.sampled_from(["null", SITE, "https://evil.example", "evil.example", "1.2.3.4"])
+    ),
     max_size=6,
 )
 
@@ -569,7 +572,9 @@ def test_forwarded_headers_are_not_trusted_without_proxyfix(hms):
     # connection's address.
     assert client.post("/hms/web-calls", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 201
     assert_error(
-        client.post("/hms/web-calls", headers={"X-Forwarded-For": "198.51.100.2", "X-Real-IP": "198.51.100.3"}),
+        client.post(
+            "/hms/web-calls", headers={"X-Forwarded-For": "198.51.100.2", "X-Real-IP": "198.51.100.3"}
+        ),
         "too_many_calls",
     )
     assert_error(client.post("/hms/web-calls", headers={"X-Forwarded-For": "198.51.100.4"}), "rate_limited")
@@ -577,12 +582,20 @@ def test_forwarded_headers_are_not_trusted_without_proxyfix(hms):
 
 
 def test_refused_for_identity_changes_nothing(hms):
-    app, _, _ = make_app(HMS_REQUIRE_IDENTITY=True)
+    app, _, _ = make_app(HMS_REQUIRE_IDENTITY=True, HMS_RATE_LIMIT="1 per minute")
     client = client_for(app)
     for raw in (b"", b'{"assistant": "sales"}', b"garbage", b"x" * 20_000):
         response = client.post("/hms/web-calls", data=raw, content_type="application/json")
         assert_error(response, "unauthenticated")
     assert hms.count == 0 and slots(app) == 0
+    # Not even the rate limit of the address was touched: once signed in, the one attempt is there.
+    app.config["TEST_USER"] = "alice"
+    assert client.post("/hms/web-calls").status_code == 201
+
+
+def test_an_assistant_name_with_a_trailing_newline_is_refused_at_startup():
+    with pytest.raises(ConfigurationError, match="HMS_ASSISTANTS"):
+        make_app(HMS_ASSISTANTS={"sales\n": SALES_ID})
 
 
 def test_a_refused_body_holds_no_slot_and_the_next_good_one_works(hms):
@@ -595,14 +608,14 @@ def test_a_refused_body_holds_no_slot_and_the_next_good_one_works(hms):
     assert client.post("/hms/web-calls", json={"assistant": "sales"}).status_code == 201
 
 
-@pytest.mark.parametrize("path", ["/hms/web-calls", "/hms/webhooks", "/hms/widget.js"])
+@pytest.mark.parametrize("path", ["/hms/web-calls", "/hms/webhooks", "/hms/widget.js", "/hms/static/x.js"])
 @pytest.mark.parametrize(
     "method", ["GET", "PUT", "PATCH", "DELETE", "HEAD", "TRACE", "CONNECT", "PROPFIND", "BREW"]
 )
 def test_other_methods_are_a_json_405(hms, path, method):
     app, _, seen = make_app()
-    if (path, method) in {("/hms/widget.js", "GET"), ("/hms/widget.js", "HEAD")}:
-        pytest.skip("the widget is served on GET and HEAD")
+    if method in ("GET", "HEAD") and path.endswith(".js"):
+        return  # served on GET and HEAD
     response = client_for(app).open(path, method=method, headers={"Origin": SITE})
     assert response.status_code == 405, response.get_data(as_text=True)[:200]
     assert response.headers["Allow"]
@@ -613,7 +626,22 @@ def test_other_methods_are_a_json_405(hms, path, method):
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "TRACE", "PROPFIND", "BREW"])
-@pytest.mark.parametrize("path", ["/hms/", "/hms/nope", "/hms/web-calls/x", "/hms/static/", "/hms/%00"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hms/",
+        "/hms/nope",
+        "/hms/web-calls/x",
+        "/hms/web-calls/",
+        "/hms/static/",
+        "/hms/%00",
+        "/hms/%0a",
+        "/hms/static/a%0Ab",
+        "/hms/widget.js%0A",
+        "/hms//x",
+        "/hms/" + "%ff" * 100,
+    ],
+)
 def test_unknown_paths_under_the_prefix_are_a_json_404(hms, path, method):
     app, _, _ = make_app()
     response = client_for(app).open(path, method=method)
@@ -659,9 +687,12 @@ MESSAGES = st.fixed_dictionaries(
     {},
     optional={
         "type": st.one_of(
-            st.sampled_from(["status-update", "end-of-call-report", "tool-calls", "Status-Update"]), JSON_VALUES
+            st.sampled_from(["status-update", "end-of-call-report", "tool-calls", "Status-Update"]),
+            JSON_VALUES,
         ),
-        "call": st.one_of(st.fixed_dictionaries({}, optional={"id": JSON_VALUES, "status": JSON_VALUES}), JSON_VALUES),
+        "call": st.one_of(
+            st.fixed_dictionaries({}, optional={"id": JSON_VALUES, "status": JSON_VALUES}), JSON_VALUES
+        ),
         "assistant": st.one_of(st.fixed_dictionaries({}, optional={"metadata": JSON_VALUES}), JSON_VALUES),
         "status": st.one_of(st.sampled_from(["ended", "ended-with-error", "in-progress"]), JSON_VALUES),
         "error": JSON_VALUES,
@@ -757,8 +788,8 @@ def test_a_valid_signature_over_garbage_is_400():
 
 
 class Endless(io.RawIOBase):
-    """A request body that never ends (or ends after ``size`` bytes), serving at most ``step`` bytes a read the
-    way a socket does, and counting what was taken from it."""
+    """A request body that never ends (or ends after ``size`` bytes), serving at most ``step`` bytes a read
+    the way a socket does, and counting what was taken from it."""
 
     def __init__(self, size: int | None = None, data: bytes = b"", step: int = 65536) -> None:
         self.size = size
@@ -888,7 +919,11 @@ def test_a_chunked_web_call_over_the_apps_max_content_length_is_413(hms):
 
 def echo_authorization(request: Any) -> tuple[int, dict, str]:
     auth = request.headers["Authorization"]
-    return 401, {"WWW-Authenticate": auth}, json.dumps({"detail": f"rejected header {auth!r}", "headers": auth})
+    return (
+        401,
+        {"WWW-Authenticate": auth},
+        json.dumps({"detail": f"rejected header {auth!r}", "headers": auth}),
+    )
 
 
 UPSTREAM_FAILURES = {
@@ -904,10 +939,16 @@ UPSTREAM_FAILURES = {
     "422 problems listing the key": (
         422,
         {},
-        json.dumps({"detail": [{"loc": ["header", "authorization"], "msg": f"bad {API_KEY}", "input": API_KEY}]}),
+        json.dumps(
+            {"detail": [{"loc": ["header", "authorization"], "msg": f"bad {API_KEY}", "input": API_KEY}]}
+        ),
     ),
     "429": (429, {"Retry-After": "7"}, json.dumps({"detail": f"Maximum 3 concurrent web calls ({API_KEY})"})),
-    "500 HTML page": (500, {"Content-Type": "text/html"}, f"<html><pre>Authorization: Bearer {API_KEY}</pre>"),
+    "500 HTML page": (
+        500,
+        {"Content-Type": "text/html"},
+        f"<html><pre>Authorization: Bearer {API_KEY}</pre>",
+    ),
     "502": (502, {}, f"upstream said: Bearer {API_KEY}"),
     "503": (503, {}, json.dumps({"message": API_KEY})),
     "504": (504, {}, ""),
@@ -971,7 +1012,9 @@ def test_webhook_and_widget_error_paths_leak_no_secret(hms, caplog, capsys):
         client.post("/hms/webhooks", data=good),
         client.post("/hms/webhooks", data=good, headers=signed(good, "wrong")),
         client.post("/hms/webhooks", data=good, headers=signed(good, ts=int(time.time()) - 3600)),
-        client.post("/hms/webhooks", data=good, headers={**signed(good), "X-Webhook-Signature": WEBHOOK_SECRET}),
+        client.post(
+            "/hms/webhooks", data=good, headers={**signed(good), "X-Webhook-Signature": WEBHOOK_SECRET}
+        ),
         client.post("/hms/webhooks", data=b"junk", headers=signed(b"junk")),
         client.post("/hms/webhooks", data=b"x" * 5000, headers=signed(b"x" * 5000)),
         client.post("/hms/webhooks", data=good, headers=signed(good)),  # the handler raises: 500
@@ -1002,6 +1045,8 @@ class EchoingHMS(BaseHTTPRequestHandler):
             return
         auth = self.headers.get("Authorization", "")
         body = json.dumps({"detail": f"Unknown key in {auth}", "echo": dict(self.headers)}).encode()
+        if self.server.mode == "reason only":  # type: ignore[attr-defined]
+            body = b""  # nothing but the reason phrase to say why
         self.send_response(401, f"Unauthorized {auth}")
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Echo", auth)
@@ -1027,7 +1072,7 @@ def echoing_hms() -> Iterator[ThreadingHTTPServer]:
     server.server_close()
 
 
-@pytest.mark.parametrize("mode", ["echo", "hang", "closed port"])
+@pytest.mark.parametrize("mode", ["echo", "reason only", "hang", "closed port"])
 def test_over_a_real_connection_no_library_logs_the_key(echoing_hms, caplog, capsys, mode):
     """requests and urllib3 log at DEBUG too: with a real socket (loopback), none of it carries the key."""
     caplog.set_level(logging.DEBUG)
@@ -1037,11 +1082,20 @@ def test_over_a_real_connection_no_library_logs_the_key(echoing_hms, caplog, cap
     echoing_hms.mode = mode  # type: ignore[attr-defined]
     app, _, _ = make_app(HMS_API_BASE_URL=f"http://127.0.0.1:{port}", HMS_REQUEST_TIMEOUT=0.5)
     response = client_for(app).post("/hms/web-calls", json={})
-    expected = {"echo": "misconfigured", "hang": "upstream_timeout", "closed port": "upstream_error"}[mode]
+    expected = {
+        "echo": "misconfigured",
+        "reason only": "misconfigured",
+        "hang": "upstream_timeout",
+        "closed port": "upstream_error",
+    }[mode]
     assert_error(response, expected)
     assert slots(app) == 0
     if mode != "closed port":
         assert any(record.name.startswith("urllib3") for record in caplog.records)
+    # The echo did reach the log (so the check below is not vacuous), without the key.
+    echoed = {"echo": "Unknown key in Bearer", "reason only": "Unauthorized Bearer"}.get(mode)
+    if echoed is not None:
+        assert echoed in caplog.text
     assert_no_secret_logged(caplog.records)
     out, err = capsys.readouterr()
     assert secrets_in(out + err) == []

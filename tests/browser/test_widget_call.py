@@ -68,6 +68,16 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
         widget.selector,
     )
 
+    # Auto-scroll follows new lines until the reader scrolls up to read back; then it leaves them be.
+    page.add_style_tag(content="hms-webcall { --hms-transcript-height: 50px }")
+    transcript = widget.part("transcript")
+    page.wait_for_timeout(200)
+    assert transcript.evaluate("(el) => el.scrollHeight > el.clientHeight")
+    transcript.evaluate("(el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
+    seen = len(widget.transcript())
+    wait_for(lambda: len(widget.transcript()) > seen, timeout=15, what="another transcript line")
+    assert transcript.evaluate("(el) => el.scrollTop") == 0
+
     widget.part("hangup").click()
     widget.wait_state("ended", timeout=10)
     ended = widget.events("ended")

@@ -227,4 +227,4 @@ def test_sigterm_stops_the_sandbox_cleanly():
     process.stop()  # SIGTERM
 
     assert process.proc.returncode == 0
-    assert "Traceback" not in process.log_path.read_text()
+    assert "Traceback" not in process.output()

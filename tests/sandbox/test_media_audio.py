@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -86,5 +87,7 @@ def test_the_voice_track_plays_a_plan_at_its_slot_and_is_silent_otherwise():
         track.stop()
         return loud, plan
 
-    loud, plan = asyncio.run(scenario())
+    # In a thread of its own: Playwright's sync API may keep an event loop running on this one.
+    with ThreadPoolExecutor(1) as pool:
+        loud, plan = pool.submit(asyncio.run, scenario()).result()
     assert loud >= plan.duration * 50 * 0.6  # most 20 ms frames of the utterance carry the voice

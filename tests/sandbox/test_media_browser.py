@@ -88,7 +88,7 @@ class RoomPage:
         return self.events("connected")[0]
 
     def wait_for_audio(self) -> int:
-        return self.wait("async () => (await audioPacketsReceived()) || false")
+        return self.wait("window.lk.audioPackets > 0 && window.lk.audioPackets")
 
     def wait_for_stream(
         self, identity: str, *, final: bool = True, text: str | None = None

@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import re
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
@@ -32,7 +33,13 @@ TIMEOUT = 20.0  # generous: the CI machine has two busy cores
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 120))
+    """Run a scenario on a fresh event loop in its own thread.
+
+    Not on this thread: Playwright's sync API (the session's ``chromium`` fixture) keeps an event loop
+    running here once a browser test has started.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, 120)).result()
 
 
 def join_request(*, offer: str | None = None, reconnect: bool = False) -> str:

@@ -105,8 +105,8 @@ export function readCookie(cookies, name) {
 export function createRequest(config, { context, cookies = '', meta = () => '' }) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (config.csrfHeader) {
-    headers[config.csrfHeader] =
-      config.csrfToken || (config.csrfCookie && readCookie(cookies, config.csrfCookie)) || meta(config.csrfMeta) || '';
+    const fromCookie = config.csrfCookie && readCookie(cookies, config.csrfCookie);
+    headers[config.csrfHeader] = config.csrfToken || fromCookie || meta(config.csrfMeta) || '';
   }
   const body = {};
   if (config.assistant) body.assistant = config.assistant;

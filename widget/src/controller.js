@@ -14,8 +14,8 @@ const AGENT_LEFT_GRACE_MS = 2000; // the assistant left: wait this long for the 
 const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this is only a safety net
 
 /**
- * deps: {config(), context(), getUserMedia(constraints)|null, fetch, createSession(opts) (call.js),
- *        audioContext(): AudioContext|null, audioHost, cookies(), meta(name), now(), setTimeout,
+ * deps: {config(), context(), getUserMedia(constraints)|null, fetch, crossOrigin(url), createSession(opts)
+ *        (call.js), audioContext(): AudioContext|null, audioHost, cookies(), meta(name), now(), setTimeout,
  *        clearTimeout, setInterval, clearInterval}
  * notify(kind, detail): kind is 'state' | 'update' | 'transcript' | 'ended' | 'error' | 'tick' | 'level' |
  * 'audio' | 'mute'
@@ -128,15 +128,34 @@ export class Controller {
       res = await d.fetch(cfg.endpoint, { ...init, signal: this._abort.signal });
       body = await res.json().catch(() => null);
     } catch {
-      if (run === this._run) this._fail({ code: 'network' });
+      const code = (await this._refusedOrigin(cfg.endpoint)) ? 'forbidden_origin' : 'network';
+      if (run === this._run) this._fail({ code });
       return null;
     }
     if (run !== this._run) return null;
     if (!res.ok) return this._fail(backendError(res.status, body, res.headers.get('Retry-After'), d.now()));
-    if (!body || !body.token || !body.server_url) return this._fail({ code: 'upstream_error', status: res.status });
+    if (!body || !body.token || !body.server_url) {
+      return this._fail({ code: 'upstream_error', status: res.status });
+    }
     this.callId = body.call_id || null;
     this.maxDuration = cfg.maxDuration || body.max_duration || 300;
     return body;
+  }
+
+  /**
+   * A cross-origin request that failed outright: the network, or CORS refusing this page's origin (the
+   * browser hides which). A CORS-free probe of the same URL tells them apart: if the server answers it,
+   * the network is fine and the origin is what was refused.
+   */
+  async _refusedOrigin(endpoint) {
+    if (!this._d.crossOrigin(endpoint)) return false;
+    try {
+      await this._d.fetch(endpoint, { mode: 'no-cors', credentials: 'omit', cache: 'no-store' });
+    } catch {
+      return false;
+    }
+    console.warn(`hms-webcall: ${endpoint} refused this page's origin (allow it in HMS_ALLOWED_ORIGINS)`);
+    return true;
   }
 
   _session$(run) {

@@ -55,8 +55,7 @@ export function parseRetryAfter(value, now = Date.now()) {
  */
 export function backendError(status, body, retryAfterHeader, now) {
   const code = body && body.error && body.error.code;
-  const byStatus =
-    status === 429 ? 'rate_limited' : status === 503 ? 'busy' : status === 504 ? 'upstream_timeout' : 'upstream_error';
+  const byStatus = { 429: 'rate_limited', 503: 'busy', 504: 'upstream_timeout' }[status] || 'upstream_error';
   return {
     code: BACKEND_CODES.includes(code) ? code : byStatus,
     status,
@@ -88,7 +87,9 @@ export function describeError(err, t, ua) {
   const { code, retryAfter } = err;
   const wait = retryAfter > 0 ? retryAfter : 0;
   let message;
-  if (code === 'rate_limited' || code === 'busy') message = wait ? t(code, { wait: duration(wait, t) }) : t(`${code}_nowait`);
+  if (code === 'rate_limited' || code === 'busy') {
+    message = wait ? t(code, { wait: duration(wait, t) }) : t(`${code}_nowait`);
+  }
   else message = t(BACKEND_CODES.includes(code) || MIC_AND_LOCAL.has(code) ? code : 'unknown');
   return {
     message,
@@ -98,4 +99,11 @@ export function describeError(err, t, ua) {
   };
 }
 
-const MIC_AND_LOCAL = new Set(['mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'network', 'connect_failed']);
+const MIC_AND_LOCAL = new Set([
+  'mic_denied',
+  'no_mic',
+  'mic_in_use',
+  'mic_unsupported',
+  'network',
+  'connect_failed',
+]);

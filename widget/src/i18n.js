@@ -4,7 +4,10 @@
 
 // The only strings the loader needs itself: its launcher, and the error when the call code cannot load.
 export const SHELL = {
-  en: { start: 'Talk to AI', network: "Can't reach the server. Check your internet connection, then try again." },
+  en: {
+    start: 'Talk to AI',
+    network: "Can't reach the server. Check your internet connection, then try again.",
+  },
   nl: {
     start: 'Praat met AI',
     network: 'De server is niet bereikbaar. Controleer je internetverbinding en probeer het opnieuw.',

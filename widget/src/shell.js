@@ -8,8 +8,11 @@ import { SHELL, resolveLang } from './i18n.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
 
 const MIC = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } };
-const ICON =
-  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z"/></svg>';
+const TEMPLATE =
+  '<div class="r" part="root"><button type="button" class="launch" part="launcher">' +
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3z' +
+  'm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z"/></svg><span></span></button>' +
+  '<span class="fail" part="load-error" role="alert" hidden></span></div>';
 
 /**
  * env: {base, pageUrl, scriptDefault(name), loadCall(): Promise<chunk module>, loadedCall(): module|null}
@@ -150,7 +153,7 @@ export function defineElement(env) {
     _build() {
       const root = this.attachShadow({ mode: 'open' });
       adoptStyles(root, BASE_CSS);
-      root.innerHTML += `<div class="r" part="root"><button type="button" class="launch" part="launcher">${ICON}<span></span></button><span class="fail" part="load-error" role="alert" hidden></span></div>`;
+      root.innerHTML += TEMPLATE;
       const r = root.lastElementChild;
       this._$ = { root: r, launch: r.firstChild, label: r.firstChild.lastChild, fail: r.lastChild };
       const intent = () => env.loadCall().catch(() => {});

@@ -117,7 +117,8 @@ export const STRINGS = {
       'Sta de microfoon voor deze site toe in de instellingen van je browser en probeer het opnieuw.',
     no_mic: 'Geen microfoon gevonden. Sluit er een aan en probeer het opnieuw.',
     mic_in_use: 'Je microfoon wordt door een andere app of tab gebruikt. Sluit die en probeer het opnieuw.',
-    mic_unsupported: 'Deze pagina kan geen microfoon gebruiken: daarvoor is een beveiligd (https) adres nodig.',
+    mic_unsupported:
+      'Deze pagina kan geen microfoon gebruiken: daarvoor is een beveiligd (https) adres nodig.',
     invalid_request: 'Het verzoek werd geweigerd. Herlaad de pagina en probeer het opnieuw.',
     unauthenticated: 'Log in om een gesprek te starten.',
     forbidden_origin: 'Vanaf deze website kan geen gesprek worden gestart.',

@@ -2,11 +2,11 @@
 // hms-webcall from the page) and ::part() names. Internal --_x variables resolve each knob per theme.
 // BASE_CSS (theme, launcher) ships in the loader; PANEL_CSS (the call panel) with the call chunk.
 
+// Accent and danger keep one default in both themes, with white text on them: a page that sets only
+// --hms-accent (or --hms-danger) for its brand keeps readable buttons in light and dark alike.
 const DARK =
-  '--_accent:var(--hms-accent,#7aa2ff);--_on-accent:var(--hms-accent-contrast,#0b1020);' +
   '--_bg:var(--hms-bg,#161b26);--_fg:var(--hms-fg,#f1f5f9);--_muted:var(--hms-muted,#a7b0c0);' +
-  '--_border:var(--hms-border,#334155);--_danger:var(--hms-danger,#fca5a5);--_on-danger:#1b0b0b;' +
-  '--_user:var(--hms-user-bg,#22304d)';
+  '--_border:var(--hms-border,#334155);--_warn:var(--hms-warning,#fca5a5);--_user:var(--hms-user-bg,#22304d)';
 
 export const BASE_CSS = `
 :host{display:inline-block;font:14px/1.45 var(--hms-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}
@@ -14,9 +14,10 @@ export const BASE_CSS = `
 :host([floating]){position:fixed;z-index:var(--hms-z-index,2147483000);--_off:var(--hms-offset,20px);bottom:var(--_off);right:var(--_off)}
 :host([data-hms-position$=left]){right:auto;left:var(--_off)}
 :host([data-hms-position^=top]){bottom:auto;top:var(--_off)}
-.r{--_accent:var(--hms-accent,#1d4ed8);--_on-accent:var(--hms-accent-contrast,#fff);--_bg:var(--hms-bg,#fff);
+.r{--_accent:var(--hms-accent,#2563eb);--_on-accent:var(--hms-accent-contrast,#fff);--_bg:var(--hms-bg,#fff);
 --_fg:var(--hms-fg,#111827);--_muted:var(--hms-muted,#4b5563);--_border:var(--hms-border,#d1d5db);
---_danger:var(--hms-danger,#b91c1c);--_on-danger:#fff;--_user:var(--hms-user-bg,#e8effd);color:var(--_fg)}
+--_danger:var(--hms-danger,#dc2626);--_on-danger:var(--hms-danger-contrast,#fff);--_warn:var(--hms-warning,#b91c1c);
+--_user:var(--hms-user-bg,#e8effd);color:var(--_fg)}
 .r.dark{${DARK}}
 @media (prefers-color-scheme:dark){.r.auto{${DARK}}}
 *{box-sizing:border-box}
@@ -31,7 +32,7 @@ button:focus-visible,ol:focus-visible{outline:3px solid var(--_accent);outline-o
 border-radius:50%;animation:spin .8s linear infinite;flex:none}
 @keyframes spin{to{transform:rotate(1turn)}}
 .fail{display:block;max-width:280px;margin-top:8px;padding:8px 10px;border-radius:10px;background:var(--_bg);
-border-left:4px solid var(--_danger)}
+border-left:4px solid var(--_warn)}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
 `;
 
@@ -51,8 +52,8 @@ transform:scale(calc(1 + var(--lvl,0)*.9));transition:transform .1s linear,backg
 .line.busy:before{display:inline-block;vertical-align:-2px;margin-right:.5em;border-color:var(--_border);
 border-top-color:var(--_accent)}
 .timer{font-variant-numeric:tabular-nums;color:var(--_muted)}
-.timer.soon{color:var(--_danger);font-weight:600}
-.msg{margin:0;padding:10px 12px;border-radius:10px;border:1px solid var(--_border);border-left:4px solid var(--_danger)}
+.timer.soon{color:var(--_warn);font-weight:600}
+.msg{margin:0;padding:10px 12px;border-radius:10px;border:1px solid var(--_border);border-left:4px solid var(--_warn)}
 .msg.info{border-left-color:var(--_accent)}
 .hint{display:block;margin-top:4px;color:var(--_muted)}
 ol{list-style:none;margin:0;padding:2px;max-height:var(--hms-transcript-height,240px);overflow-y:auto;

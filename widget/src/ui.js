@@ -53,6 +53,7 @@ export function mountUI(opts) {
       context: opts.context,
       getUserMedia: md?.getUserMedia && ((constraints) => opts.takeMic() || md.getUserMedia(constraints)),
       fetch: (url, init) => fetch(url, init),
+      crossOrigin: (url) => new URL(url, location.href).origin !== location.origin,
       createSession,
       audioContext: opts.audioContext,
       audioHost: $.audioHost,

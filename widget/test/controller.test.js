@@ -65,7 +65,13 @@ function expiredError() {
 }
 
 /** A controller wired to fakes; `connects` scripts what each session.connect does. */
-function setup({ mic = 'ok', responses = [CREATED()], connects = [{ present: true }], attrs = {} } = {}) {
+function setup({
+  mic = 'ok',
+  responses = [CREATED()],
+  connects = [{ present: true }],
+  attrs = {},
+  cross = false,
+} = {}) {
   const clock = new FakeClock();
   const log = { events: [], fetches: [], connects: [], sessions: [], muted: [] };
   const track = { enabled: true, stopped: false, stop() { this.stopped = true; } };
@@ -88,6 +94,7 @@ function setup({ mic = 'ok', responses = [CREATED()], connects = [{ present: tru
     },
   };
   const deps = {
+    crossOrigin: () => cross,
     config: () => parseConfig((n) => attrs[n] ?? null, { base: 'https://site.example/hms/', pageUrl: 'https://site.example/' }),
     context: () => null,
     getUserMedia:
@@ -204,6 +211,18 @@ describe('creating the call', () => {
     const { c, last } = setup({ responses: [new TypeError('Failed to fetch')] });
     await c.start();
     assert.equal(last('error').code, 'network');
+  });
+
+  it('tells a cross-origin refusal (the server answers a CORS-free probe) from the network', async (t) => {
+    const warn = t.mock.method(console, 'warn', () => {});
+    const refused = setup({ cross: true, responses: [new TypeError('Failed to fetch'), response(0, null)] });
+    await refused.c.start();
+    assert.equal(refused.last('error').code, 'forbidden_origin');
+    assert.deepEqual(refused.log.fetches[1].init, { mode: 'no-cors', credentials: 'omit', cache: 'no-store' });
+    assert.match(warn.mock.calls[0].arguments[0], /HMS_ALLOWED_ORIGINS/);
+    const offline = setup({ cross: true, responses: [new TypeError('Failed to fetch'), new TypeError('offline')] });
+    await offline.c.start();
+    assert.equal(offline.last('error').code, 'network');
   });
 
   it('treats a 201 without a token as an upstream error', async () => {
