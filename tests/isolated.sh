@@ -1,7 +1,9 @@
 #!/bin/sh
-# Runs a command inside a fresh network namespace with only loopback up, when the machine allows it
-# (root on Linux). Servers, Redis and WebRTC in the tests then cannot reach anything but 127.0.0.1.
-if [ -z "${HMS_TEST_NO_NETNS:-}" ] && command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
-    exec unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$@"
+# Runs a command inside fresh network and PID namespaces when the machine allows it (root on Linux):
+# servers, Redis and WebRTC in the tests can reach nothing but 127.0.0.1, and every process a test started
+# (a sandbox, a browser) dies with the run even if the run itself is killed.
+if [ -z "${HMS_TEST_NO_NETNS:-}" ] && command -v unshare >/dev/null 2>&1 \
+    && unshare -n -p -f --kill-child true 2>/dev/null; then
+    exec unshare -n -p -f --kill-child sh -c 'ip link set lo up && "$@"' sh "$@"
 fi
 exec "$@"
