@@ -88,7 +88,7 @@ class ServerProcess:
             try:
                 requests.get(self.ready_url, timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"{self.name} did not answer {self.ready_url} within {timeout}s:\n{self.output()}")
