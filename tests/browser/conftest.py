@@ -94,6 +94,18 @@ class Widget:
     def message(self) -> str:
         return self.part("message").inner_text()
 
+    def screenshot(self, path: Path, margin: int = 24) -> None:
+        """The widget and a margin around it (its shadow included), as a PNG artifact."""
+        self.host.scroll_into_view_if_needed()
+        box = self.host.bounding_box()
+        clip = {
+            "x": max(0, box["x"] - margin),
+            "y": max(0, box["y"] - margin),
+            "width": box["width"] + 2 * margin,
+            "height": box["height"] + 2 * margin,
+        }
+        self.page.screenshot(path=str(path), clip=clip)
+
     def set(self, **attributes: str) -> None:
         """Sets attributes on the element (``agent_timeout="3"`` -> agent-timeout="3")."""
         for name, value in attributes.items():

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from flask_hms_webcall.sandbox.config import DEFAULT_FIRST_MESSAGE
 from tests.browser.conftest import open_widget, wait_for
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
     # Idle: only the loader is on the page; the call code comes on the first sign of intent.
     launcher = widget.part("launcher")
     assert launcher.inner_text() == "Talk to AI"
-    widget.host.screenshot(path=str(artifacts_dir / "widget-idle.png"))
+    widget.screenshot(artifacts_dir / "widget-idle.png")
     page.wait_for_timeout(300)
     assert chunks == [], "the call chunk must not load before the visitor shows intent"
     launcher.hover()
@@ -46,7 +47,7 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
         timeout=25,
         what="final transcript lines from the user and the assistant",
     )
-    widget.host.screenshot(path=str(artifacts_dir / "widget-live.png"))
+    widget.screenshot(artifacts_dir / "widget-live.png")
 
     # Segments arrive interim first and are replaced by their final text, under the same segment id.
     updates = [e["entry"] for e in widget.events("transcript") if e["entry"]]
@@ -57,7 +58,7 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
     user_lines = widget.part("entry-user")
     assistant_lines = widget.part("entry-assistant")
     assert user_lines.count() >= 1 and assistant_lines.count() >= 1
-    assert "Hello! This is the sandbox assistant." in assistant_lines.first.inner_text()
+    assert DEFAULT_FIRST_MESSAGE in assistant_lines.first.inner_text()
     # The transcript region is announced politely to screen readers.
     assert widget.part("transcript").get_attribute("aria-live") == "polite"
 
@@ -149,7 +150,7 @@ def test_assistant_hangs_up(chromium, example_app_factory, widget_built, tmp_pat
     assert [e["reason"] for e in widget.events("ended")] == ["agent_hangup"]
     assert widget.message() == "The assistant ended the call."
     # What the assistant said before hanging up is still there to read.
-    assert "Hello! This is the sandbox assistant." in widget.part("transcript").inner_text()
+    assert DEFAULT_FIRST_MESSAGE in widget.part("transcript").inner_text()
     context.close()
 
 

@@ -32,7 +32,7 @@ def test_microphone_denied_creates_no_call(launch_chromium, app, artifacts_dir):
     # How to fix it, in this browser's terms, and a retry.
     assert "left of the address bar" in message and "Allow" in message
     assert widget.part("retry").is_visible() and widget.part("retry").is_enabled()
-    widget.host.screenshot(path=str(artifacts_dir / "widget-mic-denied.png"))
+    widget.screenshot(artifacts_dir / "widget-mic-denied.png")
     assert app.sandbox_stats()["create_requests"] == 0
     assert widget.states() == ["preflight", "error"]
     context.close()

@@ -249,6 +249,7 @@ export function mountUI(opts) {
     $.hangup.textContent = t('hangup');
 
     const wait = Math.ceil((waitUntil - Date.now()) / 1000);
+    if (wait <= 0) clearInterval(waitTimer);
     show($.retry, st === 'ended' || (err && err.retry));
     $.retry.disabled = !!err && wait > 0;
     $.retry.textContent =
