@@ -295,4 +295,6 @@ def _headers(response: Response) -> Response:
         if origin is not None and response.status_code != 403 and _allowed_origin(_state(), origin):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Allow-Credentials"] = "true"
+            # A page on another origin can read only the headers listed here; the widget shows the wait.
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     return response

@@ -482,6 +482,8 @@ def test_configured_origins(hms):
     assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert "Origin" in response.headers["Vary"]
+    # Without this, a widget on the other origin cannot read how long to wait after a 429 or 503.
+    assert response.headers["Access-Control-Expose-Headers"] == "Retry-After"
     # The list is the whole list: the app's own origin must be in it to be allowed.
     assert_error(start(client, headers={"Origin": "http://localhost"}), 403, "forbidden_origin")
     assert_error(start(client, headers={"Origin": "https://evil.example"}), 403, "forbidden_origin")
