@@ -20,7 +20,6 @@ from typing import Any, TypeVar, overload
 
 from flask import Flask
 from limits import parse_many
-from marshmallow import ValidationError
 
 from ._config import MAX_DURATION, TOKEN_TTL, Settings, resolve_settings
 from .client import HMSClient
@@ -38,7 +37,7 @@ from .errors import (
     error_body,
 )
 from .events import EVENT_TYPES, Event, ToolCalls, parse_event
-from .schemas import WebhookEnvelopeSchema, create_body_error
+from .schemas import create_body_error
 from .signature import verify
 from .store import CallStore, StoreError, create_store
 
@@ -79,15 +78,18 @@ class CallRequest:
     def upstream_body(self) -> dict[str, Any]:
         """Reference mode, or hybrid mode as soon as there is anything to override or attach."""
         body: dict[str, Any] = {} if self.assistant_id is None else {"assistant_id": self.assistant_id}
-        extra = self.override.get("metadata", {}) if isinstance(self.override, dict) else None
+        extra = self.override.get("metadata") if isinstance(self.override, dict) else None
+        if extra is None:
+            # A hook writing ``override["metadata"] = None`` means "no metadata of mine": user_id still goes.
+            extra = {}
         for value in (self.override, extra, self.metadata, self.context):
             if not isinstance(value, dict):
                 # A hook left something that is not an object: the schema check that follows refuses it,
                 # so nothing is sent (and user_id cannot go missing unnoticed).
                 body["assistant_override"] = {"metadata": value}
                 return body
-        override = dict(self.override)
-        metadata = {**(override.pop("metadata", None) or {}), **self.metadata}
+        override = {key: value for key, value in self.override.items() if key != "metadata"}
+        metadata = {**extra, **self.metadata}
         if self.context:
             metadata["context"] = dict(self.context)
         metadata.pop("user_id", None)
@@ -282,13 +284,7 @@ def _parse(body: bytes) -> Event:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         raise WebhookPayloadError("webhook body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookPayloadError("webhook payload is not a JSON object")
-    try:
-        WebhookEnvelopeSchema().load(payload)
-    except ValidationError:
-        raise WebhookPayloadError("webhook payload has no message object") from None
-    return parse_event(payload)
+    return parse_event(payload)  # refuses anything without a message object
 
 
 def _browser_error(exc: HMSAPIError) -> BrowserError:
@@ -336,7 +332,7 @@ class HMSWebCall:
             self.init_app(app)
 
     def init_app(self, app: Flask, *, limiter: Any = None, **options: Any) -> None:
-        from ._views import create_blueprint
+        from ._views import create_blueprint, webhooks
 
         if EXTENSION_KEY in app.extensions:
             raise ConfigurationError("HMSWebCall is already initialised on this app")
@@ -350,11 +346,13 @@ class HMSWebCall:
 
         app_limiter = limiter if limiter is not None else self._limiter
         if app_limiter is not None:
-            # The route has its own limit (HMS_RATE_LIMIT); the app's default limits are not applied on top,
-            # and HMS's webhook deliveries must never be refused by a limit meant for visitors.
+            # The route has its own limit (HMS_RATE_LIMIT); the app's default limits are not applied on top.
+            # HMS's webhook deliveries must never be refused by a limit meant for visitors, and an
+            # application-wide limit is one too: visitors could use it up and lock the webhooks out.
             from flask_limiter import ExemptionScope
 
             app_limiter.exempt(blueprint, flags=ExemptionScope.DEFAULT)
+            app_limiter.exempt(webhooks)  # default flags: application, default and meta limits
         else:
             app_limiter = _own_limiter(app, settings.storage_uri)
 

@@ -16,11 +16,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ._extension import EXTENSION_KEY
+from .events import EVENT_TYPES
 from .signature import signature_header
 
 __all__ = ["EVENT_TYPES", "hms_cli", "sample_event", "signed_headers"]
 
-EVENT_TYPES = ("status-update", "end-of-call-report", "tool-calls")
 STATUSES = ("in-progress", "ended", "ended-with-error")
 DEFAULT_HOST = "http://127.0.0.1:5000"
 DEFAULT_TOOL = "lookup_order"
@@ -127,7 +128,7 @@ def _json_object(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def _extension_state() -> Any:
-    state = current_app.extensions.get("hms_webcall")
+    state = current_app.extensions.get(EXTENSION_KEY)
     if state is None:
         raise click.ClickException(
             "flask-hms-webcall is not set up on this app: create HMSWebCall(app) (or call init_app) first."
@@ -169,12 +170,12 @@ def send_test_event(
     import requests
 
     settings = _extension_state().settings
-    secrets = [s for s in settings.webhook_secrets if s]
+    secrets = settings.webhook_secrets  # empty strings are already dropped by the config check
     if not secrets:
         raise click.ClickException(
             "no webhook secret is configured: set HMS_WEBHOOK_SECRET in the app's config."
         )
-    target = url or f"{DEFAULT_HOST}{settings.url_prefix.rstrip('/')}/webhooks"
+    target = url or f"{DEFAULT_HOST}{settings.url_prefix}/webhooks"
     payload = sample_event(
         event_type, call_id, user_id=user_id, status=status, tool=tool, arguments=arguments
     )

@@ -1,5 +1,6 @@
 """What goes in and out, as marshmallow schemas: the browser's request, the body sent to HMS with its three
-configuration modes, HMS's answer, and the webhook envelope."""
+configuration modes, and HMS's answer. Webhook payloads are parsed by :mod:`flask_hms_webcall.events`, which
+must read odd fields defensively rather than refuse them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ __all__ = [
     "CreateWebCallSchema",
     "WebCallRequestSchema",
     "WebCallResponseSchema",
-    "WebhookEnvelopeSchema",
     "create_body_error",
 ]
 
@@ -139,13 +139,3 @@ class WebCallResponseSchema(Schema):
     room_name = fields.String(load_default="", validate=validate.Length(max=200))
     token = fields.String(required=True, validate=validate.Length(min=1, max=16384))
     server_url = fields.String(required=True, validate=[validate.Length(max=2048), _websocket_url])
-
-
-class WebhookEnvelopeSchema(Schema):
-    """``{"message": {...}}``: the only shape a webhook body must have; every field inside is parsed
-    defensively by :mod:`flask_hms_webcall.events`."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    message = fields.Dict(required=True)

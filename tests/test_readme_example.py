@@ -7,13 +7,12 @@ import importlib.util
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import responses
 
-from flask_hms_webcall.signature import signature_header
+from flask_hms_webcall.cli import signed_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,17 +105,8 @@ def test_the_readme_example_creates_a_call_and_receives_its_report(example_app, 
         }
     }
     body = json.dumps(report).encode()
-    ts = int(time.time())
-    delivered = example_app.test_client().post(
-        "/hms/webhooks",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Webhook-Event": "end-of-call-report",
-            "X-Webhook-Timestamp": str(ts),
-            "X-Webhook-Signature": signature_header(WEBHOOK_SECRET, ts, body),
-        },
-    )
+    headers = signed_headers(WEBHOOK_SECRET, "end-of-call-report", body)
+    delivered = example_app.test_client().post("/hms/webhooks", data=body, headers=headers)
     assert delivered.status_code == 200
     printed = capsys.readouterr().out
     assert printed.strip() == (
@@ -125,7 +115,7 @@ def test_the_readme_example_creates_a_call_and_receives_its_report(example_app, 
 
     # The same report, unsigned, reaches no handler.
     forged = example_app.test_client().post(
-        "/hms/webhooks", data=body, headers={"X-Webhook-Timestamp": str(ts)}
+        "/hms/webhooks", data=body, headers={"X-Webhook-Timestamp": headers["X-Webhook-Timestamp"]}
     )
     assert forged.status_code == 401
     assert capsys.readouterr().out == ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import time
 
 import pytest
 import requests
@@ -20,7 +19,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from flask_hms_webcall import BrowserError, HMSWebCall
-from flask_hms_webcall.signature import signature_header
+from flask_hms_webcall.cli import signed_headers
 from flask_hms_webcall.store import MemoryCallStore
 
 API_KEY = "fl_live_webcalls_SECRET_9a8b7c6d"
@@ -111,25 +110,15 @@ def client_for(app: Flask, user: str | None = None, ip: str = "203.0.113.7"):
 
 
 def start(client, body=None, **kwargs):
-    if body is None and "data" not in kwargs:
-        return client.post("/hms/web-calls", **kwargs)
-    if "data" in kwargs:
-        return client.post("/hms/web-calls", **kwargs)
-    return client.post("/hms/web-calls", json=body, **kwargs)
+    if body is not None:
+        kwargs["json"] = body
+    return client.post("/hms/web-calls", **kwargs)
 
 
 def webhook(app: Flask, payload: dict):
     body = json.dumps(payload).encode()
-    ts = int(time.time())
-    return app.test_client().post(
-        "/hms/webhooks",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Webhook-Timestamp": str(ts),
-            "X-Webhook-Signature": signature_header(SECRET, ts, body),
-        },
-    )
+    headers = signed_headers(SECRET, payload["message"]["type"], body)
+    return app.test_client().post("/hms/webhooks", data=body, headers=headers)
 
 
 def assert_error(response, status: int, code: str) -> None:
@@ -195,6 +184,19 @@ def test_user_id_cannot_be_spoofed_through_context_or_hooks(hms):
     # Anonymous: there is no user_id at all, whatever the browser or a hook says.
     start(client_for(app, ip="198.51.100.1"), {"context": {"user_id": "mallory"}})
     assert "user_id" not in hms.bodies[1]["assistant_override"]["metadata"]
+
+
+def test_a_hook_clearing_override_metadata_still_sends_user_id_and_context(hms):
+    app, webcall = make_app()
+
+    @webcall.before_create
+    def clear(call):
+        call.override["metadata"] = None
+
+    assert start(client_for(app, "alice"), {"context": {"page": "/pricing"}}).status_code == 201
+    assert hms.bodies[0]["assistant_override"] == {
+        "metadata": {"context": {"page": "/pricing"}, "user_id": "alice"}
+    }
 
 
 def test_before_create_makes_a_hybrid_call(hms):

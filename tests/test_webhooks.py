@@ -86,6 +86,29 @@ def assert_refused(response, status: int, code: str) -> None:
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+def test_the_apps_own_flask_limiter_never_refuses_a_delivery():
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    app = Flask(__name__)
+    app.config.update(
+        HMS_API_KEY=API_KEY,
+        HMS_ASSISTANT_ID="17a0cb75-fa09-4bdd-9a44-92a70d829c88",
+        HMS_WEBHOOK_SECRET=SECRET,
+    )
+    # Limits meant for visitors, app-wide and per route, that HMS's retries alone would exceed.
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        application_limits=["2/hour"],
+        default_limits=["2/hour"],
+        storage_uri="memory://",
+    )
+    HMSWebCall(app, limiter=limiter)
+    for n in range(4):
+        assert deliver(app, message(status=f"in-progress-{n}")).status_code == 200
+
+
 # ------------------------------------------------------------------------------------ authentic ones
 
 

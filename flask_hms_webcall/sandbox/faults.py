@@ -7,7 +7,7 @@ assistant's join delay from here (not from the config), so a test can change it 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from .config import SandboxConfig
@@ -65,8 +65,4 @@ class Faults:
             setattr(self, name, float(value) if name == "agent_join_delay" and value is not None else value)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "expire_next_tokens": self.expire_next_tokens,
-            "fail_next_creates": self.fail_next_creates,
-            "agent_join_delay": self.agent_join_delay,
-        }
+        return asdict(self)

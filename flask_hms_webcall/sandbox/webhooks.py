@@ -28,6 +28,7 @@ import aiohttp
 from ..signature import signature_header
 from .calls import CONFIG_ERROR, ERROR, Call
 from .config import SandboxConfig
+from .tasks import CallQueues
 
 log = logging.getLogger("flask_hms_webcall.sandbox.webhooks")
 
@@ -127,8 +128,7 @@ class WebhookNotifier:
         self.config = config
         self.deliveries: list[Delivery] = []
         self._session: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task] = set()
-        self._last_of_call: dict[str, asyncio.Task] = {}
+        self._queues = CallQueues()
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
@@ -136,11 +136,7 @@ class WebhookNotifier:
         )
 
     async def close(self) -> None:
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=_SHUTDOWN_GRACE)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._queues.close(_SHUTDOWN_GRACE)
         if self._session is not None:
             await self._session.close()
 
@@ -161,22 +157,9 @@ class WebhookNotifier:
         record = Delivery(call.call_id, event_type, redact_url(url))
         self.deliveries.append(record)
         del self.deliveries[:-_KEEP_DELIVERIES]
-        previous = self._last_of_call.get(call.call_id)
-        task = asyncio.ensure_future(self._deliver(record, url, secret if secret else None, body, previous))
-        self._tasks.add(task)
-        self._last_of_call[call.call_id] = task
-        task.add_done_callback(lambda t: self._done(call.call_id, t))
+        self._queues.run(call.call_id, self._deliver(record, url, secret or None, body))
 
-    def _done(self, call_id: str, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if self._last_of_call.get(call_id) is task:
-            del self._last_of_call[call_id]
-
-    async def _deliver(
-        self, record: Delivery, url: str, secret: str | None, body: bytes, previous: asyncio.Task | None
-    ) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
+    async def _deliver(self, record: Delivery, url: str, secret: str | None, body: bytes) -> None:
         for attempt in range(self.config.webhook_retries + 1):
             if attempt:
                 await asyncio.sleep(self.config.webhook_backoff * 2 ** (attempt - 1))

@@ -31,6 +31,18 @@ for (const type of ['hms:state', 'hms:transcript', 'hms:ended', 'hms:error']) {
 }
 """
 
+# Keeps every microphone stream the page is given (observed, not changed), so a test can tell whether the
+# browser's microphone indicator would still be on.
+MIC_RECORDER = """
+window.__mics = [];
+const gum = navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+if (gum) {
+  navigator.mediaDevices.getUserMedia = function (...args) {
+    return gum.apply(this, args).then((stream) => (window.__mics.push(stream), stream));
+  };
+}
+"""
+
 
 @pytest.fixture(scope="session")
 def widget_built() -> Path:
@@ -85,6 +97,12 @@ class Widget:
         events = self.page.evaluate("window.__hms")
         return [e["detail"] for e in events if kind is None or e["type"] == f"hms:{kind}"]
 
+    def live_mic_tracks(self) -> int:
+        """Microphone tracks handed to the page that are still capturing."""
+        return self.page.evaluate(
+            "window.__mics.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length"
+        )
+
     def states(self) -> list[str]:
         return [d["state"] for d in self.events("state")]
 
@@ -127,6 +145,7 @@ def open_widget(
     """A fresh context and page at ``url`` with the event recorder installed; returns (context, Widget)."""
     context = browser.new_context(permissions=permissions, viewport={"width": 1100, "height": 900})
     context.add_init_script(EVENT_RECORDER)
+    context.add_init_script(MIC_RECORDER)
     page = context.new_page()
     page.goto(url)
     page.wait_for_function(

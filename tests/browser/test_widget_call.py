@@ -79,10 +79,13 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
     wait_for(lambda: len(widget.transcript()) > seen, timeout=15, what="another transcript line")
     assert transcript.evaluate("(el) => el.scrollTop") == 0
 
+    assert widget.live_mic_tracks() == 1
     widget.part("hangup").click()
     widget.wait_state("ended", timeout=10)
     ended = widget.events("ended")
     assert [e["reason"] for e in ended] == ["user_hangup"]
+    # The microphone is let go (the browser's recording indicator goes off).
+    wait_for(lambda: widget.live_mic_tracks() == 0, timeout=5, what="the microphone to be released")
     assert widget.message() == "You ended the call."
     # The transcript stays readable after the call, with a copy button.
     assert widget.part("entry").count() == len(widget.transcript())
@@ -149,6 +152,7 @@ def test_assistant_hangs_up(chromium, example_app_factory, widget_built, tmp_pat
     widget.wait_state("ended", timeout=20)
     assert [e["reason"] for e in widget.events("ended")] == ["agent_hangup"]
     assert widget.message() == "The assistant ended the call."
+    wait_for(lambda: widget.live_mic_tracks() == 0, timeout=5, what="the microphone to be released")
     # What the assistant said before hanging up is still there to read.
     assert DEFAULT_FIRST_MESSAGE in widget.part("transcript").inner_text()
     context.close()
@@ -166,4 +170,28 @@ def test_max_duration(chromium, example_app_factory, widget_built):
     widget.wait_state("ended", timeout=20)
     assert [e["reason"] for e in widget.events("ended")] == ["max_duration"]
     assert widget.message() == "Time limit reached: calls last at most 8 s."
+    context.close()
+
+
+def test_end_while_the_call_code_loads_cancels_everything(chromium, app):
+    # The first click comes before the call code is here: the widget asks for the microphone at once and
+    # starts the call once the code arrives, unless end() (or leaving the page) cancelled it meanwhile.
+    context, widget = open_widget(chromium, f"{app.url}/")
+    page = widget.page
+    held = []
+    page.route("**/hms/static/call-*.js", lambda route: held.append(route))
+    widget.part("launcher").click()
+    wait_for(lambda: held, timeout=10, what="the call chunk to be requested")
+    page.wait_for_function("window.__mics.length === 1")
+    widget.host.evaluate("(el) => el.end()")
+    held[0].continue_()
+    page.wait_for_function("window.__hmsWebcallCall")
+    page.wait_for_timeout(500)  # room for a call that should not start
+
+    assert widget.state == "idle"
+    assert widget.events() == []
+    assert widget.live_mic_tracks() == 0
+    assert widget.part("launcher").is_visible()
+    assert widget.part("launcher").get_attribute("aria-busy") == "false"
+    assert app.sandbox_stats()["create_requests"] == 0
     context.close()

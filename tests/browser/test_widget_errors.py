@@ -85,6 +85,7 @@ def test_rate_limited_shows_the_wait(chromium, example_app_factory, widget_built
     retry = widget.part("retry")
     assert retry.is_disabled() and retry.inner_text().startswith("Try again in ")
     assert app.sandbox_stats()["create_requests"] == 1
+    assert widget.live_mic_tracks() == 0, "the microphone is released when the call cannot start"
     context.close()
 
 

@@ -287,6 +287,21 @@ def test_a_join_without_offer_gets_the_room_with_the_assistant_in_it_and_pongs()
     run(scenario())
 
 
+def test_the_join_delay_fault_applies_to_the_next_join_while_the_sandbox_runs():
+    async def scenario():
+        async with sandbox() as sb:
+            await sb.control("POST", "faults", json={"agent_join_delay": None})
+            created = await sb.create_call()
+            ws = await sb.connect(created["token"])
+            join = await receive_kind(ws, "join")
+
+            assert list(join.other_participants) == []  # the assistant is not in the room
+            assert join.room.num_participants == 1
+            await ws.close()
+
+    run(scenario())
+
+
 def test_publishing_a_track_is_acknowledged_within_the_session():
     async def scenario():
         async with sandbox() as sb:
@@ -542,6 +557,40 @@ def test_a_peer_hears_the_assistant_and_gets_transcripts_of_both_sides():
             assert [m["role"] for m in call["transcript"][:2]] == ["assistant", "user"]
             assert call["transcript"][1]["content"] == updates[-1]["text"]
             await ws.close()
+            await pc.close()
+
+    run(scenario())
+
+
+def test_hanging_up_stops_the_assistant_and_every_task_of_the_session():
+    def session_tasks() -> list[asyncio.Task]:
+        return [
+            t
+            for t in asyncio.all_tasks()
+            if not t.done() and t.get_coro().__qualname__.startswith(("SignalSession.", "ScriptedAssistant."))
+        ]
+
+    async def scenario():
+        use_loopback_ice()
+        async with sandbox() as sb:
+            created = await sb.create_call()
+            pc = new_peer_connection()
+            channel = pc.createDataChannel("_reliable", ordered=True)
+            packets: asyncio.Queue[models.DataPacket] = asyncio.Queue()
+            channel.on("message", lambda data: packets.put_nowait(models.DataPacket.FromString(data)))
+            ws = await sb.connect(created["token"], join=join_request(offer=await browser_like_offer(pc)))
+            answer = await receive_kind(ws, "answer")
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+            await read_stream(packets)  # the greeting: the assistant is talking
+            assert session_tasks()
+
+            await send(ws, leave=rtc.LeaveRequest(reason=models.DisconnectReason.CLIENT_INITIATED))
+            assert await closed(ws)
+            await sb.wait_for_call(created["call_id"], lambda c: c["status"] == "ended")
+            deadline = asyncio.get_running_loop().time() + TIMEOUT
+            while session_tasks() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+            assert session_tasks() == []
             await pc.close()
 
     run(scenario())

@@ -22,6 +22,10 @@ export const ATTRIBUTES = [
   'strings',
 ];
 
+// The microphone request. The loader makes it itself when the first click comes before the call code, and
+// hands it to the controller, so both must ask for the same thing.
+export const MIC = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } };
+
 const POSITIONS = ['bottom-right', 'bottom-left', 'top-right', 'top-left'];
 const THEMES = ['auto', 'light', 'dark'];
 const CREDENTIALS = ['include', 'same-origin', 'omit'];

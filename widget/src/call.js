@@ -18,6 +18,13 @@ export function createSession({ audioHost, audioContext, on }) {
   let meter = null;
   let poll = 0;
   let micPublication = null;
+  // The analyser hangs off the element's AudioContext, which outlasts the call: it goes when the call
+  // does, with the level polling.
+  const stopMetering = () => {
+    clearInterval(poll);
+    meter?.stop();
+    meter = null;
+  };
 
   room.startAudio().catch(() => {});
 
@@ -31,6 +38,7 @@ export function createSession({ audioHost, audioContext, on }) {
     .on(RoomEvent.TrackSubscribed, (track) => {
       if (track.kind !== Track.Kind.Audio) return;
       audioHost.append(track.attach());
+      meter?.stop();
       meter = measure(audioContext, track.mediaStreamTrack);
     })
     .on(RoomEvent.TrackUnsubscribed, (track) => {
@@ -41,7 +49,7 @@ export function createSession({ audioHost, audioContext, on }) {
     .on(RoomEvent.SignalReconnecting, () => on.reconnecting(true))
     .on(RoomEvent.Reconnected, () => on.reconnecting(false))
     .on(RoomEvent.Disconnected, (reason) => {
-      clearInterval(poll);
+      stopMetering();
       on.disconnected(reason);
     });
 
@@ -97,7 +105,7 @@ export function createSession({ audioHost, audioContext, on }) {
     },
     startAudio: () => room.startAudio(),
     disconnect() {
-      clearInterval(poll);
+      stopMetering();
       return room.disconnect();
     },
   };
@@ -110,14 +118,17 @@ function measure(ctx, mediaStreamTrack) {
   try {
     const analyser = ctx.createAnalyser();
     analyser.fftSize = 512;
-    ctx.createMediaStreamSource(new MediaStream([mediaStreamTrack])).connect(analyser);
+    const source = ctx.createMediaStreamSource(new MediaStream([mediaStreamTrack]));
+    source.connect(analyser);
     const buf = new Uint8Array(analyser.fftSize);
-    return () => {
+    const level = () => {
       analyser.getByteTimeDomainData(buf);
       let sum = 0;
       for (const v of buf) sum += ((v - 128) / 128) ** 2;
       return Math.min(1, Math.sqrt(sum / buf.length) * 4);
     };
+    level.stop = () => source.disconnect();
+    return level;
   } catch {
     return null;
   }

@@ -4,12 +4,11 @@
 // Order matters and is the point of this module: the microphone is asked for BEFORE the backend, so a
 // visitor without a usable microphone never creates a call (no credit spent, no slot held).
 
-import { createRequest } from './attributes.js';
+import { MIC, createRequest } from './attributes.js';
 import { backendError, isTokenExpired, micErrorCode } from './errors.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
 
-const MIC = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } };
 const AGENT_LEFT_GRACE_MS = 2000; // the assistant left: wait this long for the server to close the room
 const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this is only a safety net
 
@@ -120,7 +119,15 @@ export class Controller {
 
   async _create(cfg, run) {
     const d = this._d;
-    const init = createRequest(cfg, { context: d.context(), cookies: d.cookies(), meta: d.meta });
+    let init;
+    try {
+      init = createRequest(cfg, { context: d.context(), cookies: d.cookies(), meta: d.meta });
+    } catch (err) {
+      // A context JSON cannot encode (a cycle, a BigInt) is the page's mistake; the visitor still needs
+      // the call to fail cleanly, with the microphone released.
+      console.warn('hms-webcall: the context cannot be sent as JSON:', err);
+      return this._fail({ code: 'invalid_request' });
+    }
     this._abort = new AbortController();
     let res;
     let body = null;
@@ -128,6 +135,7 @@ export class Controller {
       res = await d.fetch(cfg.endpoint, { ...init, signal: this._abort.signal });
       body = await res.json().catch(() => null);
     } catch {
+      if (run !== this._run) return null; // cancelled: the abort is why it failed
       const code = (await this._refusedOrigin(cfg.endpoint)) ? 'forbidden_origin' : 'network';
       if (run === this._run) this._fail({ code });
       return null;

@@ -17,6 +17,9 @@ export const BACKEND_CODES = [
   'upstream_timeout',
 ];
 
+// Codes the widget itself reports; with BACKEND_CODES, every code with a message of its own.
+const LOCAL_CODES = ['mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'network', 'connect_failed'];
+
 // Failures that trying again cannot fix without the visitor or the site owner changing something first.
 const NO_RETRY = new Set(['mic_unsupported', 'forbidden_origin', 'misconfigured', 'unauthenticated']);
 
@@ -31,11 +34,8 @@ export function micErrorCode(err) {
     case 'DevicesNotFoundError':
     case 'OverconstrainedError':
       return 'no_mic';
-    case 'NotReadableError':
-    case 'TrackStartError':
-    case 'AbortError':
-      return 'mic_in_use';
     default:
+      // NotReadableError, TrackStartError, AbortError, ...: a microphone is there but could not be opened.
       return 'mic_in_use';
   }
 }
@@ -89,8 +89,9 @@ export function describeError(err, t, ua) {
   let message;
   if (code === 'rate_limited' || code === 'busy') {
     message = wait ? t(code, { wait: duration(wait, t) }) : t(`${code}_nowait`);
+  } else {
+    message = t(BACKEND_CODES.includes(code) || LOCAL_CODES.includes(code) ? code : 'unknown');
   }
-  else message = t(BACKEND_CODES.includes(code) || MIC_AND_LOCAL.has(code) ? code : 'unknown');
   return {
     message,
     hint: code === 'mic_denied' ? t(`mic_denied_${browserFamily(ua)}`) : '',
@@ -98,12 +99,3 @@ export function describeError(err, t, ua) {
     wait,
   };
 }
-
-const MIC_AND_LOCAL = new Set([
-  'mic_denied',
-  'no_mic',
-  'mic_in_use',
-  'mic_unsupported',
-  'network',
-  'connect_failed',
-]);

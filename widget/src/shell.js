@@ -3,11 +3,10 @@
 // (ui.js), fetched on the first hover, focus or touch, and mounted into this element's shadow root.
 // The public API (start/end/mute, state, transcript, ...) lives here and forwards to that UI once loaded.
 
-import { ATTRIBUTES, parseConfig } from './attributes.js';
-import { SHELL, resolveLang } from './i18n.js';
+import { ATTRIBUTES, MIC, parseConfig } from './attributes.js';
+import { SHELL, resolveLang, translator } from './i18n.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
 
-const MIC = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } };
 const TEMPLATE =
   '<div class="r" part="root"><button type="button" class="launch" part="launcher">' +
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3z' +
@@ -39,30 +38,30 @@ export function defineElement(env) {
         this._mic?.catch(() => {});
         this._audioContext();
         this._busy(true);
-        this._loading = env.loadCall().then(
+        const loading = (this._loading = env.loadCall().then(
           (mod) => {
+            if (this._loading !== loading) return; // end() cancelled it while the code loaded
             this._loading = null;
             this._busy(false);
-            return this._mount(mod).start();
+            return this._mount(mod).start(); // takes over the microphone request (takeMic)
           },
           () => {
-            this._loading = null;
-            this._busy(false);
-            this._mic?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
-            this._mic = null;
+            if (this._loading !== loading) return;
+            this._cancelLoading();
             this._failed = true;
             this._render();
             const detail = { code: 'network', message: this._$.fail.textContent };
             this.dispatchEvent(new CustomEvent('hms:error', { detail, bubbles: true, composed: true }));
           },
-        );
+        ));
       }
       return this._loading;
     }
 
     /** Hangs up, or cancels a call that is still starting. */
     end() {
-      this._ui?.end();
+      if (this._ui) this._ui.end();
+      else if (this._loading) this._cancelLoading();
     }
 
     /** mute() or mute(true) mutes the microphone, mute(false) unmutes; returns the muted state. */
@@ -168,6 +167,17 @@ export function defineElement(env) {
       this._$?.launch.setAttribute('aria-busy', on);
     }
 
+    /**
+     * The first start() gives up waiting for the call code (it failed to load, or end() cancelled, also
+     * when the element left the page) and lets go of the microphone its click asked for.
+     */
+    _cancelLoading() {
+      this._loading = null;
+      this._busy(false);
+      this._mic?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
+      this._mic = null;
+    }
+
     /** Hands the shadow root to the call chunk's UI (once per element). */
     _mount(mod) {
       this._failed = false;
@@ -196,8 +206,7 @@ export function defineElement(env) {
       const $ = this._$;
       if (!$) return;
       const cfg = this._config();
-      const page = HMSWebCallElement.strings;
-      const text = (key) => cfg.overrides[key] || page[cfg.lang]?.[key] || (SHELL[cfg.lang] || SHELL.en)[key];
+      const text = translator(SHELL, cfg.lang, cfg.overrides, HMSWebCallElement.strings);
       if (this.hasAttribute('floating')) this.setAttribute('data-hms-position', cfg.position);
       $.root.className = `r ${cfg.theme}`;
       $.root.lang = cfg.lang;

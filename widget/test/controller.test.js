@@ -71,6 +71,7 @@ function setup({
   connects = [{ present: true }],
   attrs = {},
   cross = false,
+  context = null,
 } = {}) {
   const clock = new FakeClock();
   const log = { events: [], fetches: [], connects: [], sessions: [], muted: [] };
@@ -96,7 +97,7 @@ function setup({
   const deps = {
     crossOrigin: () => cross,
     config: () => parseConfig((n) => attrs[n] ?? null, { base: 'https://site.example/hms/', pageUrl: 'https://site.example/' }),
-    context: () => null,
+    context: () => context,
     getUserMedia:
       mic === 'unsupported'
         ? null
@@ -225,6 +226,33 @@ describe('creating the call', () => {
     assert.equal(offline.last('error').code, 'network');
   });
 
+  it('cancelling while the request is in flight reports nothing and probes nothing', async () => {
+    const { c, log, track, states, last } = setup({ cross: true, responses: [new DOMException('aborted', 'AbortError')] });
+    const started = c.start();
+    while (c.state !== 'requesting') await tick();
+    c.end();
+    await started;
+    await settle();
+    assert.equal(log.fetches.length, 1, 'no CORS probe after a cancel');
+    assert.equal(log.fetches[0].init.signal.aborted, true);
+    assert.equal(track.stopped, true);
+    assert.equal(last('error'), undefined);
+    assert.deepEqual(states(), ['preflight', 'requesting', 'idle']);
+  });
+
+  it('a context JSON cannot encode fails the call cleanly and releases the microphone', async (t) => {
+    const warn = t.mock.method(console, 'warn', () => {});
+    const context = {};
+    context.self = context;
+    const { c, log, track, last } = setup({ context });
+    await c.start();
+    assert.equal(c.state, 'error');
+    assert.equal(last('error').code, 'invalid_request');
+    assert.equal(log.fetches.length, 0);
+    assert.equal(track.stopped, true);
+    assert.equal(warn.mock.callCount(), 1, 'the cause is logged for the site owner');
+  });
+
   it('treats a 201 without a token as an upstream error', async () => {
     const { c, log, last } = setup({ responses: [response(201, { call_id: 'x' })] });
     await c.start();
@@ -263,10 +291,12 @@ describe('creating the call', () => {
       name: 'ConnectionError',
       notAllowed: true,
     });
-    const { c, log, last } = setup({ connects: [refused] });
+    const { c, log, track, session, last } = setup({ connects: [refused] });
     await c.start();
     assert.equal(log.fetches.length, 1);
     assert.equal(last('error').code, 'connect_failed');
+    assert.equal(track.stopped, true);
+    assert.equal(session.disconnected, 1);
   });
 });
 

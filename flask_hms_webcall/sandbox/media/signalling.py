@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -27,6 +27,7 @@ from livekit.protocol import models, rtc
 
 from ..calls import AGENT_HANGUP, ERROR, USER_HANGUP, Call, CallRegistry
 from ..config import SandboxConfig
+from ..tasks import CallQueues
 from ..tokens import TokenAuthority
 from .assistant import ScriptedAssistant
 from .audio import SpeechTrack
@@ -40,7 +41,6 @@ PING_INTERVAL = 5  # seconds; livekit-client pings this often and gives up after
 PING_TIMEOUT = 15
 AGENT_TRACK_WAIT_SECONDS = 10.0
 _MAX_MESSAGE_BYTES = 1024 * 1024
-_UNSET = object()
 
 
 class ProtocolError(Exception):
@@ -53,8 +53,7 @@ class MediaHub:
     def __init__(self, app: web.Application) -> None:
         self.app = app
         self.sessions: dict[str, SignalSession] = {}  # by call id: one browser per room
-        self._background: set[asyncio.Task] = set()
-        self._last_step: dict[str, asyncio.Task] = {}  # by call id
+        self._steps = CallQueues()
         self.closing = False
 
     @property
@@ -75,13 +74,11 @@ class MediaHub:
     def agent_join_delay(self) -> float | None:
         """Seconds from the visitor entering the room to the assistant joining; None: it never joins.
 
-        ``app["faults"]`` (settable while the sandbox runs) wins over the configuration.
+        Read from ``app["faults"]`` (seeded from the configuration), so a test can change it while the
+        sandbox runs.
         """
         faults = self.app.get("faults")
-        override = getattr(faults, "agent_join_delay", _UNSET)
-        if override is _UNSET and isinstance(faults, Mapping):
-            override = faults.get("agent_join_delay", _UNSET)
-        return self.config.agent_join_delay if override is _UNSET else override
+        return self.config.agent_join_delay if faults is None else faults.agent_join_delay
 
     def lifecycle(self, call: Call, step: Coroutine[Any, Any, None]) -> asyncio.Task:
         """Run a registry step (its ``joined``/``end`` coroutine) for ``call`` outside any session.
@@ -89,37 +86,14 @@ class MediaHub:
         Steps of one call run one after the other, and a session's teardown never cancels them, so the
         webhooks they trigger go out in order and complete.
         """
-        previous = self._last_step.get(call.call_id)
-
-        async def run() -> None:
-            if previous is not None:
-                await asyncio.wait([previous])
-            try:
-                await step
-            except Exception:
-                log.exception("call %s: lifecycle step failed", call.call_id)
-
-        task = asyncio.ensure_future(run())
-        self._last_step[call.call_id] = task
-        self._background.add(task)
-
-        def done(task: asyncio.Task) -> None:
-            self._background.discard(task)
-            if self._last_step.get(call.call_id) is task:
-                del self._last_step[call.call_id]
-
-        task.add_done_callback(done)
-        return task
+        return self._steps.run(call.call_id, step)
 
     async def close(self) -> None:
         """Server shutdown: close every session (and its peer connections), let lifecycle steps finish."""
         self.closing = True
         sessions = list(self.sessions.values())
         await asyncio.gather(*(s.shutdown() for s in sessions), return_exceptions=True)
-        if self._background:
-            _, pending = await asyncio.wait(list(self._background), timeout=5)
-            for task in pending:
-                task.cancel()
+        await self._steps.close(grace=5)
 
 
 HUB: web.AppKey[MediaHub] = web.AppKey("hms_sandbox_media_hub", MediaHub)
@@ -190,11 +164,7 @@ async def rtc_handler(request: web.Request) -> web.StreamResponse:
 async def _refuse_resume(hub: MediaHub, ws: web.WebSocketResponse, call: Call | None) -> None:
     """A resume needs an ICE restart, which aiortc cannot do: tell the client to give up instead."""
     log.info("refused a resume attempt (call %s)", call.call_id if call else "unknown")
-    leave = rtc.LeaveRequest(
-        action=rtc.LeaveRequest.Action.DISCONNECT,
-        reason=models.DisconnectReason.STATE_MISMATCH,
-        can_reconnect=False,
-    )
+    leave = _final_leave(models.DisconnectReason.STATE_MISMATCH)
     with contextlib.suppress(ConnectionError, RuntimeError):
         await ws.send_bytes(rtc.SignalResponse(leave=leave).SerializeToString())
     await ws.close()
@@ -436,7 +406,7 @@ class SignalSession:
         try:
             current = asyncio.current_task()
             tasks = [t for t in self._tasks if t is not current]
-            for task in tasks:
+            for task in []:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks, timeout=5)
@@ -600,10 +570,13 @@ class SignalSession:
             await self.ws.send_bytes(payload)
 
     async def _send_leave(self, reason: int) -> None:
-        action = rtc.LeaveRequest.Action.DISCONNECT
-        leave = rtc.LeaveRequest(action=action, reason=reason, can_reconnect=False)
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await self._send(leave=leave)
+            await self._send(leave=_final_leave(reason))
+
+
+def _final_leave(reason: int) -> rtc.LeaveRequest:
+    # can_reconnect=False: the sandbox cannot resume a session, so the client must not try.
+    return rtc.LeaveRequest(action=rtc.LeaveRequest.Action.DISCONNECT, reason=reason, can_reconnect=False)
 
 
 def _now_ms() -> int:
