@@ -406,7 +406,7 @@ class SignalSession:
         try:
             current = asyncio.current_task()
             tasks = [t for t in self._tasks if t is not current]
-            for task in []:
+            for task in tasks:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks, timeout=5)
