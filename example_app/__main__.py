@@ -73,7 +73,9 @@ def _start_sandbox(app_url: str, config: dict[str, Any]) -> Any:
     extra = shlex.split(os.environ.get("HMS_SANDBOX_ARGS", ""))
     port_given = any(arg == "--port" or arg.startswith("--port=") for arg in extra)
     # "--flag=value": a random secret may begin with "-", which argparse would take for a flag.
-    argv = [*extra, f"--webhook-url={app_url}/hms/webhooks", f"--webhook-secret={secret}"]
+    # The app reads FLASK_HMS_URL_PREFIX through from_prefixed_env; the sandbox must post where it listens.
+    prefix = os.environ.get("FLASK_HMS_URL_PREFIX", "/hms").rstrip("/")
+    argv = [*extra, f"--webhook-url={app_url}{prefix}/webhooks", f"--webhook-secret={secret}"]
     try:
         sandbox_config = config_from_args(argv)
     except ValueError as exc:

@@ -232,9 +232,11 @@ def _session_signed_in(app, name: str) -> requests.Session:
     return session
 
 
-def _create_call(app, session: requests.Session, origin: str | None = None) -> requests.Response:
+def _create_call(
+    app, session: requests.Session, origin: str | None = None, prefix: str = "/hms"
+) -> requests.Response:
     return session.post(
-        f"{app.url}/hms/web-calls",
+        f"{app.url}{prefix}/web-calls",
         json={},
         headers={"Origin": origin or app.url},
         timeout=30,
@@ -332,6 +334,16 @@ def test_a_call_ends_up_on_the_calls_page_with_its_report(example_app_factory):
     for line in sandbox_call["transcript"]:
         assert escape(line["content"]) in entry
     assert "Sundays" in entry and "Caller</span>" in entry
+
+
+def test_the_sandbox_reports_to_the_apps_own_url_prefix(example_app_factory):
+    app = example_app_factory(env={"FLASK_HMS_URL_PREFIX": "/voice"})
+    session = _session_signed_in(app, "Ada")
+    created = _create_call(app, session, prefix="/voice")
+    assert created.status_code == 201, created.text
+    call_id = created.json()["call_id"]
+    _talk_and_hang_up(app, call_id)
+    assert "user hangup" in _wait_for_calls_page(app, call_id, "Transcript (")
 
 
 @pytest.mark.browser
