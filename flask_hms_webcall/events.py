@@ -15,7 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from marshmallow import ValidationError
+
 from .errors import WebhookPayloadError
+from .schemas import WebhookEnvelopeSchema
 
 __all__ = [
     "EVENT_TYPES",
@@ -95,17 +98,20 @@ class UnknownEvent(Event):
     """An event type this package does not model (HMS may add some); ``raw`` holds all of it."""
 
 
+_ENVELOPE = WebhookEnvelopeSchema()
+
+
 def parse_event(payload: Any) -> Event:
     """Turn a decoded webhook body into the matching :class:`Event` subclass.
 
     Raises :class:`~flask_hms_webcall.errors.WebhookPayloadError` when ``payload`` is not an object or has no
     ``message`` object; anything else parses, at worst into an :class:`UnknownEvent`.
     """
-    if not isinstance(payload, dict):
-        raise WebhookPayloadError("webhook payload is not a JSON object")
-    message = payload.get("message")
-    if not isinstance(message, dict):
-        raise WebhookPayloadError("webhook payload has no message object")
+    try:
+        message = _ENVELOPE.load(payload)["message"]
+    except ValidationError as exc:
+        problem = "is not a JSON object" if "_schema" in exc.messages else "has no message object"
+        raise WebhookPayloadError(f"webhook payload {problem}") from None
 
     call = _obj(message.get("call"))
     assistant = _obj(message.get("assistant"))

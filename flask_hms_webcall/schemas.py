@@ -1,6 +1,6 @@
 """What goes in and out, as marshmallow schemas: the browser's request, the body sent to HMS with its three
-configuration modes, and HMS's answer. Webhook payloads are parsed by :mod:`flask_hms_webcall.events`, which
-must read odd fields defensively rather than refuse them."""
+configuration modes, HMS's answer, and the outer envelope of a webhook. What is inside a webhook's message is
+read by :mod:`flask_hms_webcall.events`, which must take odd fields defensively rather than refuse them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ __all__ = [
     "CreateWebCallSchema",
     "WebCallRequestSchema",
     "WebCallResponseSchema",
+    "WebhookEnvelopeSchema",
     "create_body_error",
 ]
 
@@ -139,3 +140,12 @@ class WebCallResponseSchema(Schema):
     room_name = fields.String(load_default="", validate=validate.Length(max=200))
     token = fields.String(required=True, validate=validate.Length(min=1, max=16384))
     server_url = fields.String(required=True, validate=[validate.Length(max=2048), _websocket_url])
+
+
+class WebhookEnvelopeSchema(Schema):
+    """Every webhook is ``{"message": {...}}``; whatever else HMS adds at the top level is ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    message = fields.Dict(required=True)
