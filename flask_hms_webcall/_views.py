@@ -22,6 +22,7 @@ from ._config import normalize_origin
 from ._extension import EXTENSION_KEY, WebCallState
 from .errors import BrowserError, WebhookPayloadError, WebhookSignatureError, error_body
 from .schemas import MAX_CONTEXT_ENTRIES, MAX_CONTEXT_VALUE_LENGTH, WebCallRequestSchema
+from .signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 __all__ = ["STATIC_DIR", "create_blueprint"]
 
@@ -218,7 +219,7 @@ def webhooks() -> Response:
         return _json(error_body("payload_too_large"), 413)
     try:
         status, reply = state.handle_webhook(
-            body, request.headers.get("X-Webhook-Signature"), request.headers.get("X-Webhook-Timestamp")
+            body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
         )
     except WebhookSignatureError as exc:
         log.warning("webhook delivery refused from %s: %s", request.remote_addr, exc)

@@ -7,7 +7,6 @@ that has the package installed; ``app.cli.add_command(hms_cli)`` works as well.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,7 +17,7 @@ from flask.cli import AppGroup
 
 from ._extension import EXTENSION_KEY
 from .events import EVENT_TYPES
-from .signature import signature_header
+from .signature import delivery_headers
 
 __all__ = ["EVENT_TYPES", "hms_cli", "sample_event", "signed_headers"]
 
@@ -105,14 +104,9 @@ def sample_event(
 
 def signed_headers(secret: str, event_type: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
     """The headers HMS sends with a delivery of ``body``, signed with ``secret``."""
-    ts = int(time.time()) if timestamp is None else timestamp
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": "flask-hms-webcall send-test-event",
-        "X-Webhook-Event": event_type,
-        "X-Webhook-Timestamp": str(ts),
-        "X-Webhook-Signature": signature_header(secret, ts, body),
-    }
+    return delivery_headers(
+        event_type, body, secret, timestamp=timestamp, user_agent="flask-hms-webcall send-test-event"
+    )
 
 
 def _json_object(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, Any] | None:

@@ -13,8 +13,22 @@ from collections.abc import Iterable
 
 from .errors import WebhookSignatureError
 
-__all__ = ["DEFAULT_TOLERANCE", "SIGNATURE_PREFIX", "sign", "signature_header", "verify"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "EVENT_HEADER",
+    "SIGNATURE_HEADER",
+    "SIGNATURE_PREFIX",
+    "TIMESTAMP_HEADER",
+    "delivery_headers",
+    "sign",
+    "signature_header",
+    "verify",
+]
 
+SIGNATURE_HEADER = "X-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Webhook-Timestamp"
+EVENT_HEADER = "X-Webhook-Event"
+HMS_USER_AGENT = "HMS-Sovereign/1.0"
 SIGNATURE_PREFIX = "sha256="
 DEFAULT_TOLERANCE = 300
 
@@ -28,6 +42,28 @@ def sign(secret: str, timestamp: int | str, body: bytes) -> str:
 def signature_header(secret: str, timestamp: int | str, body: bytes) -> str:
     """The value HMS puts in ``X-Webhook-Signature``."""
     return SIGNATURE_PREFIX + sign(secret, timestamp, body)
+
+
+def delivery_headers(
+    event_type: str,
+    body: bytes,
+    secret: str | None = None,
+    *,
+    timestamp: int | None = None,
+    user_agent: str = HMS_USER_AGENT,
+) -> dict[str, str]:
+    """The headers HMS sends with a webhook delivery of ``body``; signed only when there is a secret, as HMS
+    leaves the signature out for an assistant without one."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": user_agent,
+        EVENT_HEADER: event_type,
+        TIMESTAMP_HEADER: str(ts),
+    }
+    if secret:
+        headers[SIGNATURE_HEADER] = signature_header(secret, ts, body)
+    return headers
 
 
 def verify(

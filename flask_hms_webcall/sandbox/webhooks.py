@@ -25,14 +25,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ..signature import signature_header
+from ..signature import delivery_headers
 from .calls import CONFIG_ERROR, ERROR, Call
 from .config import SandboxConfig
 from .tasks import CallQueues
 
 log = logging.getLogger("flask_hms_webcall.sandbox.webhooks")
 
-USER_AGENT = "HMS-Sovereign/1.0"
 STATUS_UPDATE = "status-update"
 END_OF_CALL_REPORT = "end-of-call-report"
 _KEEP_DELIVERIES = 500  # records kept for GET /_sandbox/webhooks
@@ -180,15 +179,8 @@ class WebhookNotifier:
 
     async def _attempt(self, record: Delivery, url: str, secret: str | None, body: bytes) -> bool:
         assert self._session is not None, "WebhookNotifier.start() was not awaited"
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Webhook-Event": record.event,
-            "X-Webhook-Timestamp": str(timestamp),
-        }
-        if secret:
-            headers["X-Webhook-Signature"] = signature_header(secret, timestamp, body)
+        # Stamped and signed anew for every attempt, as a retry is a new delivery.
+        headers = delivery_headers(record.event, body, secret)
         try:
             async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 await response.read()

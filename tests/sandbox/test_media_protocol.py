@@ -96,8 +96,11 @@ class Sandbox:
                 pytest.fail(f"call never reached the expected state: {call}")
             await asyncio.sleep(0.05)
 
-    def rtc_params(self, token: str | None, *, join: str | None = None) -> dict[str, str]:
+    def rtc_params(self, token: str | None, *, path: str = "", join: str | None = None) -> dict[str, str]:
+        """The query of a join; the v1 path carries a join request, as livekit-client's does."""
         params = {} if token is None else {"access_token": token}
+        if join is None and path.endswith("/v1"):
+            join = join_request()
         if join is not None:
             params["join_request"] = join
         return params
@@ -105,10 +108,8 @@ class Sandbox:
     async def connect(
         self, token: str | None, *, path: str = "/rtc/v1", join: str | None = None, **kwargs: Any
     ) -> aiohttp.ClientWebSocketResponse:
-        if join is None and path.endswith("/v1"):
-            join = join_request()
         return await self.http.ws_connect(
-            self.url(path), params=self.rtc_params(token, join=join), autoping=True, **kwargs
+            self.url(path), params=self.rtc_params(token, path=path, join=join), autoping=True, **kwargs
         )
 
     async def upgrade_refusal(
@@ -124,10 +125,8 @@ class Sandbox:
             "Sec-WebSocket-Version": "13",
             "Sec-WebSocket-Key": base64.b64encode(b"0123456789abcdef").decode(),
         }
-        if join is None and path.endswith("/v1"):
-            join = join_request()
         async with self.http.get(
-            self.url(path), params=self.rtc_params(token, join=join), headers=headers
+            self.url(path), params=self.rtc_params(token, path=path, join=join), headers=headers
         ) as response:
             assert response.status == refused.value.status
             return response.status, await response.text()
