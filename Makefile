@@ -6,18 +6,19 @@ STAMP := $(VENV)/.installed
 WIDGET_OUT := flask_hms_webcall/static/widget.js
 WIDGET_SRC := $(wildcard widget/src/*.js) widget/build.mjs widget/package.json widget/package-lock.json
 
-.PHONY: help venv widget demo test test-py test-js lint bench dist clean
+.PHONY: help venv widget demo test test-py test-js lint bench dist clean docs test-deps
 
 help:
 	@echo "make demo   run the example app on the offline sandbox"
 	@echo "make test   lint, build the widget, run JS and Python tests (browser and Redis tests included)"
 	@echo "make dist   build the widget, then the wheel and sdist"
+	@echo "make test-deps  the Python suite at the declared dependency floors, then at the newest releases"
 	@echo "make bench  print the benchmark figures"
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,redis,sandbox]'
+	$(PY) -m pip install --quiet -e '.[dev,redis,sandbox,sandbox-speech]'
 	touch $@
 
 venv: $(STAMP)
@@ -33,9 +34,13 @@ widget: $(WIDGET_OUT)
 demo: venv widget
 	$(PY) -m example_app
 
-lint: venv
+# Types too: mypy --strict on the whole package (its config is in pyproject.toml), and tsc on the widget's
+# JSDoc-annotated sources (widget/tsconfig.json).
+lint: venv widget/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	cd widget && npm run --silent typecheck
 
 test-js: widget
 	cd widget && npm test
@@ -49,10 +54,37 @@ test: lint test-js test-py
 
 bench: venv widget
 	$(PY) benchmarks/widget_size.py
+	$(PY) benchmarks/backend.py
+	$(PY) benchmarks/speech_wer.py
+	$(PY) benchmarks/challenge_solve.py
 
+# setup.py builds the widget itself when it is missing or stale (Node needed then); `widget` first keeps one
+# place (make) in charge of npm ci. The sdist carries the built widget, so a wheel built from it needs no Node.
 dist: venv widget
-	$(PY) -m pip install --quiet build
+	$(PY) -m pip install --quiet 'build>=1.2'
 	$(PY) -m build
+
+# The Python suite without the browser and packaging tests, twice more: with every dependency at the floor
+# setup.cfg declares (constraints/floors.py writes the constraints file from setup.cfg, so it cannot drift),
+# and with every dependency at its newest release. Each in its own venv, kept between runs.
+FLOORS := .venv-floors
+NEWEST := .venv-newest
+DEPS_PYTEST := -m "not browser and not packaging"
+
+test-deps: widget
+	test -x $(FLOORS)/bin/python || $(PYTHON) -m venv $(FLOORS)
+	$(PYTHON) constraints/floors.py > $(FLOORS)/floors.txt
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/floors.txt -e '.[dev,redis,sandbox]'
+	sh tests/isolated.sh $(abspath $(FLOORS))/bin/python -m pytest $(DEPS_PYTEST) $(PYTEST_ARGS)
+	test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
+	$(NEWEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,redis,sandbox]'
+	sh tests/isolated.sh $(abspath $(NEWEST))/bin/python -m pytest $(DEPS_PYTEST) $(PYTEST_ARGS)
+
+# The docs site in docs/_build/html. -W: any warning fails the build; -n: every cross-reference must resolve.
+# MyST turns a link to a missing page or heading anchor into such a warning, so internal links are checked
+# here. External URLs cannot be fetched offline: tests/test_docs_snippets.py checks them against a list.
+docs: venv
+	$(VENV)/bin/sphinx-build -W -n --keep-going -q -b html docs docs/_build/html
 
 clean:
 	rm -rf build dist *.egg-info flask_hms_webcall/static/*.js flask_hms_webcall/static/*.map tests/artifacts

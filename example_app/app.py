@@ -9,13 +9,15 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
 
-from flask_hms_webcall import EndOfCallReport, Event, HMSWebCall, StatusUpdate
+from flask_hms_webcall import EndOfCallReport, Event, HMSWebCall, StatusUpdate, ToolCalls, signals
+from flask_hms_webcall._budgets import day_name
 
 from . import db
 
@@ -23,6 +25,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_NAME_LENGTH = 40
 # Also what a visitor sees after a restart: the secret key changed, so the old session and its token are gone.
 FORM_EXPIRED = "The form had expired, so nothing changed. Please try again."
+
+# The shop behind the `lookup_order` tool: a few sample orders by number. The status reads on after
+# "Order 123 is ...", as the sandbox's default rule says it.
+SAMPLE_ORDERS = {
+    "123": "shipped, and arrives tomorrow",
+    "456": "being packed in our warehouse",
+    "789": "delivered",
+}
 
 # The HMS settings a deployment sets in its environment (strings only; the rest keeps the defaults).
 ENV_SETTINGS = (
@@ -69,6 +79,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     webcall = HMSWebCall(app)
     _register_webcall_hooks(webcall)
+    # Today's minutes, from the extension's signals: what the Calls page shows against the daily caps.
+    signals.call_ended.connect(_count_minutes, app)
     _register_pages(app)
     return app
 
@@ -101,6 +113,26 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
                 transcript=_transcript(event.transcript),
             )
 
+    @webcall.on_feedback
+    def on_feedback(call_id: str, rating: str, comment: str | None, identity: str | None) -> None:
+        db.record_feedback(call_id, rating=rating, comment=comment)
+
+    @webcall.tool
+    def lookup_order(arguments: dict[str, Any], event: ToolCalls) -> dict[str, str] | str:
+        """The assistant asks mid-call for an order's status. A found order is an object the assistant reads
+        out with its template; anything else is a sentence it says as it is."""
+        order_id = "".join(ch for ch in str(arguments.get("order_id", "")) if ch.isdigit())[:20]
+        status = SAMPLE_ORDERS.get(order_id)
+        if status is not None:
+            result: dict[str, str] | str = {"order_id": order_id, "status": status}
+        elif order_id:
+            result = f"I could not find order {order_id}. Our sample orders are 123, 456 and 789."
+        else:
+            result = "I need the order number to look it up."
+        if event.call_id:
+            db.record_tool_call(event.call_id, name="lookup_order", arguments=arguments, result=result)
+        return result
+
 
 def _register_pages(app: Flask) -> None:
     @app.after_request
@@ -121,7 +153,7 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        return render_template("index.html", limits=_limits(app))
+        return render_template("index.html", limits=_limits(app), sample_orders=sorted(SAMPLE_ORDERS))
 
     @app.post("/sign-in")
     def sign_in():
@@ -146,7 +178,13 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/calls")
     def calls():
-        return render_template("calls.html", calls=db.list_calls())
+        settings = app.extensions["hms_webcall"].settings
+        return render_template(
+            "calls.html",
+            calls=db.list_calls(),
+            usage=_usage_today(app),
+            usage_day=day_name(settings, time.time()),
+        )
 
     @app.template_filter("duration")
     def duration(seconds: int | None) -> str:
@@ -167,6 +205,32 @@ def _url_prefix(app: Flask) -> str:
 def _limits(app: Flask) -> dict[str, Any]:
     settings = app.extensions["hms_webcall"].settings
     return {"max_calls_per_user": settings.max_calls_per_user, "rate_limit": settings.rate_limit}
+
+
+def _count_minutes(
+    app: Flask, *, call_id: str | None, duration_seconds: int | None, event: Any, **_: Any
+) -> None:
+    if call_id and duration_seconds is not None:
+        settings = app.extensions["hms_webcall"].settings
+        db.record_usage(
+            call_id,
+            day=day_name(settings, time.time()),
+            anonymous=_user_id(event) is None,
+            seconds=duration_seconds,
+        )
+
+
+def _usage_today(app: Flask) -> list[dict[str, Any]]:
+    """Minutes used today against each daily cap the site has (HMS_DAILY_MINUTES and friends)."""
+    settings = app.extensions["hms_webcall"].settings
+    used = db.usage_on(day_name(settings, time.time()))
+    rows = [("The whole site", used["all"], settings.daily_minutes)]
+    rows.append(("Anonymous visitors", used["anonymous"], settings.anonymous_daily_minutes))
+    return [
+        {"label": label, "minutes": round(seconds / 60, 1), "cap": cap}
+        for label, seconds, cap in rows
+        if cap is not None or label == "The whole site"
+    ]
 
 
 def _csrf_token() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,27 @@ CREATE TABLE IF NOT EXISTS calls (
     duration_seconds INTEGER,
     summary          TEXT,
     transcript       TEXT
-)
+);
+CREATE TABLE IF NOT EXISTS tool_calls (
+    call_id    TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    arguments  TEXT NOT NULL,
+    result     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tool_calls_by_call ON tool_calls (call_id);
+CREATE TABLE IF NOT EXISTS feedback (
+    call_id    TEXT PRIMARY KEY,
+    at         TEXT NOT NULL,
+    rating     TEXT NOT NULL,
+    comment    TEXT
+);
+CREATE TABLE IF NOT EXISTS usage (
+    call_id    TEXT PRIMARY KEY,
+    day        TEXT NOT NULL,
+    anonymous  INTEGER NOT NULL,
+    seconds    INTEGER NOT NULL
+);
 """
 
 FINAL_STATUSES = ("ended", "ended-with-error")
@@ -58,6 +78,12 @@ ON CONFLICT (call_id) DO UPDATE SET
     transcript = COALESCE(excluded.transcript, calls.transcript)
 """
 
+_TOOL_CALLS_OF_RECENT = """
+SELECT t.* FROM tool_calls AS t
+JOIN (SELECT call_id FROM calls ORDER BY created_at DESC, rowid DESC LIMIT ?) AS c USING (call_id)
+ORDER BY t.rowid
+"""
+
 
 @dataclass(frozen=True)
 class CallRow:
@@ -69,6 +95,16 @@ class CallRow:
     duration_seconds: int | None
     summary: str | None
     transcript: list[dict[str, str]]
+    tool_calls: list[ToolCallRow] = field(default_factory=list)
+    rating: str | None = None  # the caller's feedback: "up" or "down"
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCallRow:
+    name: str
+    arguments: str  # JSON, as the assistant sent them
+    result: str  # text, or JSON of the object the tool returned
 
 
 def init_app(app: Flask) -> None:
@@ -76,7 +112,7 @@ def init_app(app: Flask) -> None:
     path = Path(app.config["DATABASE"])
     path.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(path) as conn:
-        conn.execute(SCHEMA)
+        conn.executescript(SCHEMA)
     app.teardown_appcontext(_close)
 
 
@@ -139,17 +175,71 @@ def record_report(
         )
 
 
-def list_calls(limit: int = 200) -> list[CallRow]:
-    """The most recent calls first."""
-    rows = (
+def record_tool_call(call_id: str, *, name: str, arguments: Any, result: Any) -> None:
+    """A tool the assistant called during the call, with what the app answered."""
+    conn = _connection()
+    with conn:
+        conn.execute(
+            "INSERT INTO tool_calls (call_id, at, name, arguments, result) VALUES (?, ?, ?, ?, ?)",
+            (
+                call_id,
+                _now(),
+                name,
+                json.dumps(arguments, ensure_ascii=False, sort_keys=True),
+                result if isinstance(result, str) else json.dumps(result, ensure_ascii=False),
+            ),
+        )
+
+
+def record_feedback(call_id: str, *, rating: str, comment: str | None) -> None:
+    """The caller's rating of their call (the extension accepts it once per call)."""
+    conn = _connection()
+    with conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO feedback (call_id, at, rating, comment) VALUES (?, ?, ?, ?)",
+            (call_id, _now(), rating, comment),
+        )
+
+
+def record_usage(call_id: str, *, day: str, anonymous: bool, seconds: int) -> None:
+    """How long an ended call lasted, counted on the budget day it ended (once per call)."""
+    conn = _connection()
+    with conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO usage (call_id, day, anonymous, seconds) VALUES (?, ?, ?, ?)",
+            (call_id, day, int(anonymous), seconds),
+        )
+
+
+def usage_on(day: str) -> dict[str, int]:
+    """Seconds of calls on ``day``: ``{"all": ..., "anonymous": ...}``."""
+    row = (
         _connection()
-        .execute("SELECT * FROM calls ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
-        .fetchall()
+        .execute(
+            "SELECT COALESCE(SUM(seconds), 0), COALESCE(SUM(seconds * anonymous), 0) "
+            "FROM usage WHERE day = ?",
+            (day,),
+        )
+        .fetchone()
     )
-    return [_row(r) for r in rows]
+    return {"all": int(row[0]), "anonymous": int(row[1])}
 
 
-def _row(r: sqlite3.Row) -> CallRow:
+def list_calls(limit: int = 200) -> list[CallRow]:
+    """The most recent calls first, each with its tool calls in the order they happened and its rating."""
+    conn = _connection()
+    rows = conn.execute(
+        "SELECT calls.*, feedback.rating, feedback.comment FROM calls LEFT JOIN feedback USING (call_id) "
+        "ORDER BY calls.created_at DESC, calls.rowid DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    tools: dict[str, list[ToolCallRow]] = {}
+    for t in conn.execute(_TOOL_CALLS_OF_RECENT, (limit,)):
+        tools.setdefault(t["call_id"], []).append(ToolCallRow(t["name"], t["arguments"], t["result"]))
+    return [_row(r, tools.get(r["call_id"], [])) for r in rows]
+
+
+def _row(r: sqlite3.Row, tool_calls: list[ToolCallRow]) -> CallRow:
     return CallRow(
         call_id=r["call_id"],
         user_id=r["user_id"],
@@ -159,6 +249,9 @@ def _row(r: sqlite3.Row) -> CallRow:
         duration_seconds=r["duration_seconds"],
         summary=r["summary"],
         transcript=_load_transcript(r["transcript"]),
+        tool_calls=tool_calls,
+        rating=r["rating"],
+        comment=r["comment"],
     )
 
 

@@ -1,6 +1,8 @@
 """flask-hms-webcall: let visitors of a Flask site talk to an HMS Sovereign voice assistant."""
 
-from ._extension import CallRequest, HMSWebCall
+from ._calls import CallRequest
+from ._extension import HMSWebCall
+from ._version import __version__ as __version__  # the one place the version is written
 from .client import HMSClient, WebCall
 from .errors import (
     BrowserError,
@@ -21,8 +23,6 @@ from .errors import (
     WebhookSignatureError,
 )
 from .events import EndOfCallReport, Event, StatusUpdate, ToolCall, ToolCalls, UnknownEvent, parse_event
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BrowserError",

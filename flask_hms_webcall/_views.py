@@ -14,17 +14,29 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 from flask.blueprints import BlueprintSetupState
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
+from werkzeug.sansio.utils import host_is_trusted
 
+from . import _calls, _challenge, _feedback, _webhooks, signals
+from ._callers import Caller
 from ._config import normalize_origin
-from ._extension import EXTENSION_KEY, WebCallState
+from ._popout import popout_page
+from ._state import EXTENSION_KEY, WebCallState, current_app_object, current_state
 from .errors import BrowserError, WebhookPayloadError, WebhookSignatureError, error_body
-from .schemas import MAX_CONTEXT_ENTRIES, MAX_CONTEXT_VALUE_LENGTH, WebCallRequestSchema
-from .signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from .hms import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from .schemas import (
+    MAX_CHALLENGE_LENGTH,
+    MAX_COMMENT_LENGTH,
+    MAX_CONSENT_LENGTH,
+    MAX_CONTEXT_ENTRIES,
+    MAX_CONTEXT_VALUE_LENGTH,
+    FeedbackSchema,
+    WebCallRequestSchema,
+)
 
-__all__ = ["STATIC_DIR", "create_blueprint"]
+__all__ = ["STATIC_DIR", "create_blueprint", "webhooks"]
 
 log = logging.getLogger("flask_hms_webcall")
 
@@ -41,7 +53,17 @@ MAX_REQUEST_BYTES = 8 * 1024
 PREFLIGHT_MAX_AGE = 600
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 # Known paths under the prefix and their methods, so a wrong method gets a JSON 405 with Allow.
-KNOWN_PATHS = {"web-calls": "POST, OPTIONS", "webhooks": "POST", WIDGET_FILE: "GET, HEAD"}
+KNOWN_PATHS = {
+    "web-calls": "POST, OPTIONS",
+    "webhooks": "POST",
+    "challenge": "GET, HEAD, OPTIONS",
+    "call": "GET, HEAD",
+    WIDGET_FILE: "GET, HEAD",
+}
+FEEDBACK_PATH = re.compile(r"web-calls/[^/]+/feedback")
+CREATE_FIELDS = "'assistant', 'context', 'challenge' and 'consent'"
+# Routes a browser page calls, possibly from another allowed origin: CORS applies to these.
+BROWSER_ENDPOINTS = frozenset(f"{EXTENSION_KEY}.{name}" for name in ("web_calls", "challenge", "feedback"))
 
 HTTP_ERROR_CODES = {
     400: "invalid_request",
@@ -55,6 +77,10 @@ FIELD_PROBLEMS = {
         f"context must be an object of at most {MAX_CONTEXT_ENTRIES} entries, keys of 1-40 letters, "
         f"digits, '_' or '-', values text of at most {MAX_CONTEXT_VALUE_LENGTH} characters"
     ),
+    "challenge": f"challenge must be text of 1-{MAX_CHALLENGE_LENGTH} characters",
+    "consent": f"consent must be the accepted consent version, 1-{MAX_CONSENT_LENGTH} characters",
+    "rating": "rating must be 'up' or 'down'",
+    "comment": f"comment must be text of at most {MAX_COMMENT_LENGTH} characters",
 }
 
 
@@ -63,10 +89,23 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule(
         "/web-calls", "web_calls", web_calls, methods=["POST", "OPTIONS"], provide_automatic_options=False
     )
+    bp.add_url_rule(
+        "/web-calls/<call_id>/feedback",
+        "feedback",
+        feedback,
+        methods=["POST", "OPTIONS"],
+        provide_automatic_options=False,
+    )
+    bp.add_url_rule(
+        "/challenge", "challenge", challenge, methods=["GET", "OPTIONS"], provide_automatic_options=False
+    )
     bp.add_url_rule("/webhooks", "webhooks", webhooks, methods=["POST"])
+    bp.add_url_rule("/call", "popout", popout, methods=["GET"])
     bp.add_url_rule("/" + WIDGET_FILE, "widget", widget, methods=["GET"])
     bp.add_url_rule("/static/<path:filename>", "static_file", static_file, methods=["GET"])
     bp.record(_add_catch_all)
+    bp.record_once(_warn_open_origin)
+    bp.record(_json_for_untrusted_hosts)
     bp.register_error_handler(BrowserError, _browser_error)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(Exception, _unexpected_error)
@@ -93,8 +132,17 @@ def _add_catch_all(state: BlueprintSetupState) -> None:
     state.app.url_map.add(Rule(prefix + "/<hms_any_path:path>", endpoint=endpoint, methods=None))
 
 
-def _state() -> WebCallState:
-    return current_app.extensions[EXTENSION_KEY]
+def _json_for_untrusted_hosts(state: BlueprintSetupState) -> None:
+    # A Host outside TRUSTED_HOSTS is refused while the request is set up, before the blueprint is known,
+    # so only an app-wide handler sees it: JSON under the prefix, the app's usual page elsewhere.
+    prefix = (state.url_prefix or "").rstrip("/")
+
+    def untrusted_host(exc: SecurityError) -> Any:
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return _json(error_body("invalid_request"), 400)
+        return exc
+
+    state.app.register_error_handler(SecurityError, untrusted_host)
 
 
 def _json(body: dict[str, Any], status: int, retry_after: int | None = None) -> Response:
@@ -109,29 +157,65 @@ def _json(body: dict[str, Any], status: int, retry_after: int | None = None) -> 
 
 
 def web_calls() -> Response:
-    state = _state()
+    state = current_state()
+    preflight = _browser_origin(state, "POST")
+    if preflight is not None:
+        return preflight
+    caller = _calls.identify(state, request.remote_addr)
+    data, problem = _parsed_body(
+        WebCallRequestSchema, allowed="'assistant', 'context', 'challenge', 'consent'"
+    )
+    if data is not None:
+        # Asking for a challenge costs the visitor no attempt: the solution comes back in the next request.
+        _challenge.require_challenge(state, caller, data)
+    state.rate_limiter.hit(caller.key)
+    if problem is not None:
+        raise problem
+    return _json(_calls.create_call(state, caller, data or {}), 201)
+
+
+def challenge() -> Response:
+    """A challenge to solve before the create, so the widget can solve it while the microphone prompt is up;
+    ``{"challenge": null}`` when this caller needs none (or the site's own verifier is used)."""
+    state = current_state()
+    preflight = _browser_origin(state, "GET")
+    if preflight is not None:
+        return preflight
+    caller = Caller.of(state.identity(), request.remote_addr, state.settings)
+    needed = _challenge.challenge_needed(state, caller)
+    return _json({"challenge": _challenge.new_challenge(state) if needed else None, "required": needed}, 200)
+
+
+def feedback(call_id: str) -> Response:
+    state = current_state()
+    preflight = _browser_origin(state, "POST")
+    if preflight is not None:
+        return preflight
+    caller = Caller.of(state.identity(), request.remote_addr, state.settings)
+    data, problem = _parsed_body(FeedbackSchema, allowed="'rating' and 'comment'", empty_ok=False)
+    if problem is not None or data is None:
+        raise problem or BrowserError("invalid_request")
+    _feedback.submit_feedback(state, caller, call_id, data, request.headers.get(_feedback.TOKEN_HEADER))
+    return Response(status=204)
+
+
+def _browser_origin(state: WebCallState, method: str) -> Response | None:
+    """Refuse pages of other sites; answer a CORS preflight (the response to return), else ``None``."""
     origin = request.headers.get("Origin")
     # Browsers send Origin on every cross-site POST, so an unknown one is someone else's page spending our
     # credits with the visitor's cookies. No Origin at all is not a browser, and is judged like any client.
     if origin is not None and _allowed_origin(state, origin) is None:
         raise BrowserError("forbidden_origin")
-    if request.method == "OPTIONS":
-        response = Response(status=204)
-        if origin is not None:
-            response.headers["Access-Control-Allow-Methods"] = "POST"
-            response.headers["Access-Control-Allow-Headers"] = _requested_headers()
-            response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
-        else:
-            response.headers["Allow"] = KNOWN_PATHS["web-calls"]
-        return response
-
-    identity = state.identity()
-    if identity is None and state.settings.require_identity:
-        raise BrowserError("unauthenticated")
-    user_key = f"user:{identity}" if identity is not None else f"ip:{request.remote_addr or 'unknown'}"
-    state.check_rate_limit(user_key)
-    data = _browser_request()
-    return _json(state.create_call(identity, user_key, data), 201)
+    if request.method != "OPTIONS":
+        return None
+    response = Response(status=204)
+    if origin is not None:
+        response.headers["Access-Control-Allow-Methods"] = method
+        response.headers["Access-Control-Allow-Headers"] = _requested_headers()
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+    else:
+        response.headers["Allow"] = f"{method}, OPTIONS"
+    return response
 
 
 def _read_body(limit: int) -> bytes | None:
@@ -150,7 +234,11 @@ def _read_body(limit: int) -> bytes | None:
             break
         chunks.append(chunk)
         size += len(chunk)
-    return None if size > limit else b"".join(chunks)
+        if size == length:
+            break  # all of the declared length: asking the stream again would only hear that it ended
+    if size > limit:
+        return None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _requested_headers() -> str:
@@ -168,41 +256,71 @@ def _allowed_origin(state: WebCallState, origin: str) -> str | None:
     if normalized is None:
         return None
     allowed = state.settings.allowed_origins
-    if allowed is None:
-        allowed = (normalize_origin(request.host_url),)
-    return normalized if normalized in allowed else None
+    if allowed is not None:
+        return normalized if normalized in allowed else None
+    # Same origin only. The Host header is the client's to choose (DNS rebinding: a page on evil.example
+    # resolving to this server sends Host: evil.example and Origin: http://evil.example), so the app's own
+    # names, when it has any, say which hosts are ours.
+    scheme, _, host = normalized.partition("://")
+    if scheme != request.scheme:
+        return None
+    config = current_app.config
+    server_name, trusted = config.get("SERVER_NAME"), config.get("TRUSTED_HOSTS")
+    if server_name or trusted:
+        if server_name and normalize_origin(f"{scheme}://{server_name}") == normalized:
+            return normalized
+        return normalized if trusted and host_is_trusted(host, trusted) else None
+    return normalized if normalized == normalize_origin(request.host_url) else None
 
 
-def _browser_request() -> dict[str, Any]:
-    """The browser's JSON body, checked; an empty body means all defaults."""
+def _warn_open_origin(state: BlueprintSetupState) -> None:
+    """One warning at ``init_app`` when nothing but the Host header says which origin is the app's own."""
+    config = state.app.config
+    settings = state.app.extensions[EXTENSION_KEY].settings
+    if settings.allowed_origins is None and not (
+        config.get("SERVER_NAME") or config.get("TRUSTED_HOSTS") or state.app.debug
+    ):
+        log.warning(
+            "HMS_ALLOWED_ORIGINS, SERVER_NAME and TRUSTED_HOSTS are all unset: the web-calls route can only "
+            "compare the Origin with the Host header, which a DNS-rebinding page chooses. Set TRUSTED_HOSTS "
+            "(e.g. ['example.com']) or SERVER_NAME, list your origins in HMS_ALLOWED_ORIGINS, or have the "
+            "reverse proxy refuse unknown host names (deploy/nginx.conf does)."
+        )
+
+
+def _parsed_body(
+    schema: type[Schema], *, allowed: str, empty_ok: bool = True
+) -> tuple[dict[str, Any] | None, BrowserError | None]:
+    """The browser's JSON body checked by ``schema`` (an empty body means all defaults when ``empty_ok``), or
+    the error to answer. The error is returned, not raised, so the caller decides when it counts."""
     raw = _read_body(MAX_REQUEST_BYTES)
     if raw is None:
-        raise BrowserError("invalid_request", "The request body is too large.")
-    if not raw.strip():
-        return {}
+        return None, BrowserError("invalid_request", "The request body is too large.")
+    if not raw.strip() and empty_ok:
+        return {}, None
     if request.mimetype != "application/json":
-        raise BrowserError(
+        return None, BrowserError(
             "invalid_request", "The request body must be JSON (Content-Type application/json)."
         )
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        raise BrowserError("invalid_request", "The request body is not valid JSON.") from None
+        return None, BrowserError("invalid_request", "The request body is not valid JSON.")
     if not isinstance(data, dict):
-        raise BrowserError("invalid_request", "The request body must be a JSON object.")
+        return None, BrowserError("invalid_request", "The request body must be a JSON object.")
     try:
-        return WebCallRequestSchema().load(data)
+        return schema().load(data), None
     except ValidationError as exc:
-        raise BrowserError("invalid_request", _describe(exc.messages)) from None
+        return None, BrowserError("invalid_request", _describe(exc.messages, allowed))
 
 
-def _describe(messages: Any) -> str:
+def _describe(messages: Any, allowed: str) -> str:
     problems = []
     for name in sorted(messages if isinstance(messages, dict) else {}, key=str):
         if name in FIELD_PROBLEMS:
             problems.append(FIELD_PROBLEMS[name])
         else:
-            problems.append(f"unknown field {str(name)[:40]!r}: only 'assistant' and 'context' are accepted")
+            problems.append(f"unknown field {str(name)[:40]!r}: only {allowed} are accepted")
         if len(problems) == 3:
             break
     return ("Invalid request: " + "; ".join(problems) + ".") if problems else "The request is not valid."
@@ -212,14 +330,14 @@ def _describe(messages: Any) -> str:
 
 
 def webhooks() -> Response:
-    state = _state()
+    state = current_state()
     # The raw bytes are read before anything else (and only once): the signature covers them exactly.
     body = _read_body(state.settings.webhook_max_bytes)
     if body is None:
         return _json(error_body("payload_too_large"), 413)
     try:
-        status, reply = state.handle_webhook(
-            body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
+        status, reply = _webhooks.handle_webhook(
+            state, body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
         )
     except WebhookSignatureError as exc:
         log.warning("webhook delivery refused from %s: %s", request.remote_addr, exc)
@@ -251,11 +369,23 @@ def static_file(filename: str) -> Response:
     return response
 
 
+def popout() -> Response:
+    """The small window a call continues in (the widget's ``popout`` attribute)."""
+    response = Response(popout_page(current_state().settings.url_prefix, request.args), mimetype="text/html")
+    # Only the site's own pages may open it as a window; nobody may frame it (clickjacking the mic button).
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 # ---------------------------------------------------------------------------------------------- errors
 
 
 def not_found(path: str) -> Response:
     allow = KNOWN_PATHS.get(path) or ("GET, HEAD" if path.startswith("static/") else None)
+    if allow is None and FEEDBACK_PATH.fullmatch(path):
+        allow = "POST, OPTIONS"
     # A GET of a static path no file rule matched (``static//etc/passwd``) is not found, not a wrong method.
     if allow is not None and request.method not in allow.split(", "):
         response = _json(error_body("method_not_allowed"), 405)
@@ -265,7 +395,21 @@ def not_found(path: str) -> Response:
 
 
 def _browser_error(exc: BrowserError) -> Response:
+    if request.endpoint == f"{EXTENSION_KEY}.web_calls":
+        signals.call_refused.send(
+            current_app_object(),
+            code=exc.code,
+            identity=_identity_or_none(),
+            caller=None,
+        )
     return _json(exc.body(), exc.status, exc.retry_after)
+
+
+def _identity_or_none() -> str | None:
+    try:
+        return current_state().identity()
+    except Exception:  # the identity loader itself may be what failed
+        return None
 
 
 def _http_error(exc: HTTPException) -> Response:
@@ -290,10 +434,13 @@ def _headers(response: Response) -> Response:
     if not widget_file or response.status_code >= 400:
         # Tokens and errors are per visitor and per moment: no cache may keep them.
         response.headers["Cache-Control"] = "no-store"
-    if request.endpoint == f"{EXTENSION_KEY}.web_calls":
+    if request.endpoint in BROWSER_ENDPOINTS:
         response.vary.add("Origin")
         origin = request.headers.get("Origin")
-        if origin is not None and response.status_code != 403 and _allowed_origin(_state(), origin):
+        forbidden = response.status_code == 403 and response.get_json(silent=True) == error_body(
+            "forbidden_origin"
+        )
+        if origin is not None and not forbidden and _allowed_origin(current_state(), origin):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Allow-Credentials"] = "true"
             # A page on another origin can read only the headers listed here; the widget shows the wait.

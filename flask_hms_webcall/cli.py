@@ -15,13 +15,23 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ._extension import EXTENSION_KEY
-from .events import EVENT_TYPES
+from ._state import EXTENSION_KEY
+from .hms import (
+    CALL_STATUSES,
+    END_OF_CALL_REPORT,
+    ERROR,
+    EVENT_TYPES,
+    STATUS_ENDED,
+    STATUS_ENDED_WITH_ERROR,
+    STATUS_IN_PROGRESS,
+    STATUS_UPDATE,
+    USER_HANGUP,
+)
 from .signature import delivery_headers
 
 __all__ = ["EVENT_TYPES", "hms_cli", "sample_event", "signed_headers"]
 
-STATUSES = ("in-progress", "ended", "ended-with-error")
+STATUSES = CALL_STATUSES
 DEFAULT_HOST = "http://127.0.0.1:5000"
 DEFAULT_TOOL = "lookup_order"
 MAX_SHOWN_BODY = 4000
@@ -39,7 +49,7 @@ def sample_event(
     tool: str = DEFAULT_TOOL,
     arguments: dict[str, Any] | None = None,
     tool_call_id: str | None = None,
-    ended_reason: str = "user_hangup",
+    ended_reason: str = USER_HANGUP,
 ) -> dict[str, Any]:
     """A realistic webhook payload of ``event_type`` for a web call, shaped as HMS documents it (snake_case).
 
@@ -50,7 +60,7 @@ def sample_event(
     call_id = call_id or str(uuid.uuid4())
     ended_at = datetime.now(timezone.utc).replace(microsecond=0)
     started_at = ended_at - timedelta(seconds=47)
-    call_status = status or ("ended" if event_type == "end-of-call-report" else "in-progress")
+    call_status = status or (STATUS_ENDED if event_type == END_OF_CALL_REPORT else STATUS_IN_PROGRESS)
     message: dict[str, Any] = {
         "type": event_type,
         "timestamp": ended_at.isoformat().replace("+00:00", "Z"),
@@ -63,14 +73,14 @@ def sample_event(
             "metadata": dict(metadata) if metadata is not None else {"user_id": user_id},
         },
     }
-    if event_type == "status-update":
+    if event_type == STATUS_UPDATE:
         message["status"] = call_status
-        if call_status == "ended-with-error":
+        if call_status == STATUS_ENDED_WITH_ERROR:
             message["error"] = "STT connection failed"
-            message["end_reason"] = "error"
-        elif call_status == "ended":
+            message["end_reason"] = ERROR
+        elif call_status == STATUS_ENDED:
             message["end_reason"] = ended_reason
-    elif event_type == "end-of-call-report":
+    elif event_type == END_OF_CALL_REPORT:
         message.update(
             {
                 "end_reason": ended_reason,

@@ -3,19 +3,32 @@
 Every failure becomes one of the :class:`~flask_hms_webcall.errors.HMSAPIError` subclasses, with HMS's own
 error text (``{"detail": ...}`` or ``{"error": {...}}``) as ``detail``. The API key never appears in an
 exception, a ``repr`` or a log line: it is sent in the ``Authorization`` header and nowhere else.
+
+``timeout`` is a deadline for the whole request (connect, status line, headers, body), not a per-read
+timeout: an upstream that sends one byte a second still ends in :class:`HMSTimeoutError` on time.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
+import socket
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
 import requests
+import urllib3
 from marshmallow import ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ._config import DEFAULT_API_BASE_URL, check_base_url
+from ._version import __version__
 from .errors import (
     ConfigurationError,
     HMSAPIError,
@@ -29,16 +42,18 @@ from .errors import (
     HMSServerError,
     HMSTimeoutError,
 )
-from .schemas import WebCallResponseSchema, create_body_error
+from .hms import WEB_CALLS_PATH
+from .schemas import WEB_CALL_RESPONSE_SCHEMA, create_body_error
 
 __all__ = ["HMSClient", "WebCall"]
 
 log = logging.getLogger("flask_hms_webcall")
 
-WEB_CALLS_PATH = "/v1/web-calls"
 MAX_DETAIL_LENGTH = 500
 MAX_RESPONSE_BYTES = 64 * 1024
-USER_AGENT = "flask-hms-webcall/0.1"
+USER_AGENT = f"flask-hms-webcall/{__version__}"
+# Only the call id is taken from an answer cut short by the deadline, for the log: the token stays out of it.
+PARTIAL_CALL_ID = re.compile(rb'"call_id"\s*:\s*"([A-Za-z0-9_.:-]{1,200})"')
 
 STATUS_ERRORS: dict[int, type[HMSAPIError]] = {
     400: HMSInvalidRequestError,
@@ -80,7 +95,18 @@ class HMSClient:
         self._api_key = api_key
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
-        self._session = session or requests.Session()
+        self._url = self.base_url + WEB_CALLS_PATH
+        if session is None:
+            session = requests.Session()
+            # requests reads the proxy and CA bundle variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...)
+            # again on every call, which costs more than the rest of the client: they are read once, here.
+            env = session.merge_environment_settings(self._url, {}, None, None, None)
+            session.proxies.update(env["proxies"])
+            session.verify = env["verify"]
+            session.trust_env = False
+        # Connections to HMS come from pools whose sockets keep to the deadline of the request being made.
+        session.mount(self.base_url, _DeadlineAdapter())
+        self._session = session
 
     def __repr__(self) -> str:
         return f"HMSClient(base_url={self.base_url!r})"
@@ -118,31 +144,53 @@ class HMSClient:
         return self._post(payload)
 
     def _post(self, payload: bytes) -> WebCall:
-        url = self.base_url + WEB_CALLS_PATH
         headers = {
             "Authorization": f"Bearer {self._api_key}",
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        received: list[bytes] = []
+        _deadline.at = time.monotonic() + self.timeout
         # The requests exceptions are not chained (``from None``): their text and attributes carry the
         # prepared request, headers included, and nothing of them is needed by the caller.
         try:
             response = self._session.post(
-                url, data=payload, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
+                self._url,
+                data=payload,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
             )
             with response:
-                raw = _read_limited(response)
-        except requests.Timeout:
-            raise HMSTimeoutError(f"no answer from {self.base_url} within {self.timeout:g} s") from None
-        except requests.ConnectionError:
-            raise HMSConnectionError(f"could not connect to {self.base_url}") from None
-        except requests.RequestException as exc:
+                raw = _read_limited(response, received)
+        except requests.ConnectTimeout:
+            raise HMSTimeoutError(f"could not connect to {self.base_url} within {self.timeout:g} s") from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            # A read cut by the deadline reaches us as a Timeout before the headers, but as a ConnectionError
+            # or urllib3's own error while the body streams: the clock says which it was.
+            if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)) or _deadline.passed():
+                raise self._timeout(b"".join(received)) from None
+            if isinstance(exc, (requests.ConnectionError, urllib3.exceptions.HTTPError)):
+                raise HMSConnectionError(f"could not connect to {self.base_url}") from None
             raise HMSConnectionError(f"request to {self.base_url} failed ({type(exc).__name__})") from None
+        finally:
+            _deadline.at = None
 
         if response.status_code in (200, 201):
             return self._web_call(raw)
         raise self._error(response, raw)
+
+    def _timeout(self, partial: bytes) -> HMSTimeoutError:
+        # The request was sent, so HMS may have created the call: its id goes to the log, so that an
+        # operator can match the orphan to HMS's records (it ends by itself when nobody joins).
+        match = PARTIAL_CALL_ID.search(partial)
+        created = f"call {match.group(1).decode()}" if match else "a call (its id was not received)"
+        return HMSTimeoutError(
+            f"no complete answer from {self.base_url} within {self.timeout:g} s; "
+            f"HMS may have created {created}"
+        )
 
     def _web_call(self, raw: bytes) -> WebCall:
         try:
@@ -152,7 +200,7 @@ class HMSClient:
         if not isinstance(data, dict):
             raise HMSResponseError("the success answer is not a JSON object", status=200)
         try:
-            loaded = WebCallResponseSchema().load(data)
+            loaded = WEB_CALL_RESPONSE_SCHEMA.load(data)
         except ValidationError as exc:
             fields_ = ", ".join(sorted(str(key) for key in exc.messages))
             raise HMSResponseError(f"the success answer lacks usable fields: {fields_}", status=200) from None
@@ -183,10 +231,14 @@ class HMSClient:
         return text.replace(self._api_key, "[redacted]")[:MAX_DETAIL_LENGTH]
 
 
-def _read_limited(response: requests.Response) -> bytes:
-    chunks: list[bytes] = []
+def _read_limited(response: requests.Response, chunks: list[bytes]) -> bytes:
+    """The body, at most ``MAX_RESPONSE_BYTES``; ``chunks`` keeps what arrived if the deadline cuts it."""
+    # ``read1`` hands over whatever has arrived, where ``iter_content`` waits for full chunks: so a body cut
+    # short by the deadline still shows its call id. urllib3 1.x has no ``read1``.
+    read1 = getattr(response.raw, "read1", None)
+    pieces = iter(lambda: read1(8192, decode_content=True), b"") if read1 else response.iter_content(8192)
     size = 0
-    for chunk in response.iter_content(8192):
+    for chunk in pieces:
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
             break
@@ -231,3 +283,117 @@ def _retry_after(value: str | None) -> int | None:
     if value and value.strip().isdigit():
         return min(int(value.strip()), 3600)
     return None
+
+
+# ----------------------------------------------------------------------------------------------- deadlines
+
+
+class _Deadline(threading.local):
+    """The monotonic time by which the request this thread is making must be over (``None``: no request)."""
+
+    at: float | None = None
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+
+_deadline = _Deadline()
+
+
+class _DeadlineSocket:
+    """A connected socket whose every read and write waits at most until the current request's deadline.
+
+    requests' timeout applies to each read, so a byte a second would keep a request alive forever; here
+    each ``recv`` gets only the time left, and none at all once it is gone. Everything else (``fileno``,
+    ``close``, ``shutdown``...) goes to the real socket, so urllib3 pools and checks it as usual.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._io_refs = 0
+        self._closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def _arm(self) -> None:
+        left = _deadline.remaining()
+        if left is not None:
+            if left <= 0:
+                raise TimeoutError("the request deadline has passed")
+            self._sock.settimeout(left)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, nbytes, flags)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self._arm()
+        return self._sock.recv(bufsize, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self._arm()
+        self._sock.sendall(data, flags)
+
+    def makefile(
+        self, mode: Literal["r", "w", "rw", "rb", "wb", "rwb"] = "rb", buffering: int = -1, **_: Any
+    ) -> io.BufferedReader:
+        # http.client reads the answer through this file; it must read through ``recv_into`` above, so it
+        # is built on this object and not on the real socket.
+        # SocketIO is typed for a real socket, but it only reads and writes through it: this object will do.
+        raw = socket.SocketIO(cast(socket.socket, self), mode)
+        self._io_refs += 1
+        return io.BufferedReader(raw, io.DEFAULT_BUFFER_SIZE if buffering < 0 else max(buffering, 1))
+
+    # As a socket does: http.client closes the connection as soon as it has the headers of an answer that
+    # ends the connection, and the body is then read through the file; the descriptor must stay open until
+    # that file is closed too.
+    def close(self) -> None:
+        self._closed = True
+        if self._io_refs <= 0:
+            self._sock.close()
+
+    def _decref_socketios(self) -> None:
+        self._io_refs -= 1
+        if self._closed and self._io_refs <= 0:
+            self._sock.close()
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock)
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock)
+
+
+class _DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+_DEADLINE_POOLS = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with pools (direct or through an HTTP proxy) of deadline-keeping connections."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _DEADLINE_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools are urllib3's own kind
+            manager.pool_classes_by_scheme = _DEADLINE_POOLS
+        return manager

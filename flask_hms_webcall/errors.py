@@ -126,8 +126,14 @@ BROWSER_ERRORS: dict[str, tuple[int, str]] = {
     "not_found": (404, "Not found."),
     "method_not_allowed": (405, "Method not allowed."),
     "payload_too_large": (413, "The request body is too large."),
+    "consent_required": (400, "Please accept the terms of the call first."),
+    "challenge_required": (401, "Please complete the check before starting a call."),
+    "challenge_failed": (403, "The check failed. Please try again."),
+    "forbidden": (403, "You cannot do this."),
+    "already_rated": (409, "This call has already been rated. Thank you!"),
     "rate_limited": (429, "Too many call attempts. Please wait before trying again."),
     "too_many_calls": (429, "You already have a call in progress."),
+    "budget_exhausted": (429, "Calls are used up for today. Please try again tomorrow."),
     "misconfigured": (500, "Calls are not set up correctly on this site."),
     "internal_error": (500, "Something went wrong on our side."),
     "upstream_error": (502, "The voice service failed. Please try again."),
@@ -142,20 +148,31 @@ BROWSER_ERRORS: dict[str, tuple[int, str]] = {
 }
 
 
-def error_body(code: str, message: str | None = None) -> dict[str, Any]:
-    """``{"error": {"code", "message"}}`` for ``code``, with its standard message unless one is given."""
-    return {"error": {"code": code, "message": message or BROWSER_ERRORS[code][1]}}
+def error_body(code: str, message: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``{"error": {"code", "message"}}`` for ``code``, with its standard message unless one is given, and
+    ``extra`` fields where a code carries more (``challenge_required`` carries the challenge)."""
+    return {"error": {"code": code, "message": message or BROWSER_ERRORS[code][1], **(extra or {})}}
 
 
 class BrowserError(HMSWebCallError):
     """A refusal the browser is told about, in the documented shape; raised inside the extension's views."""
 
-    def __init__(self, code: str, message: str | None = None, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        retry_after: int | None = None,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.code = code
-        self.status = BROWSER_ERRORS[code][0]
+        # budget_exhausted answers 429 for the caller's own budget and 503 for the site's.
+        self.status = status or BROWSER_ERRORS[code][0]
         self.message = message or BROWSER_ERRORS[code][1]
         self.retry_after = retry_after
+        self.extra = extra
         super().__init__(f"{code}: {self.message}")
 
     def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message)
+        return error_body(self.code, self.message, self.extra)

@@ -18,6 +18,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from .errors import WebhookPayloadError
+from .hms import END_OF_CALL_REPORT, EVENT_TYPES, FINAL_STATUSES, STATUS_UPDATE, TOOL_CALLS
 from .schemas import WebhookEnvelopeSchema
 
 __all__ = [
@@ -30,14 +31,6 @@ __all__ = [
     "UnknownEvent",
     "parse_event",
 ]
-
-STATUS_UPDATE = "status-update"
-END_OF_CALL_REPORT = "end-of-call-report"
-TOOL_CALLS = "tool-calls"
-EVENT_TYPES = (STATUS_UPDATE, END_OF_CALL_REPORT, TOOL_CALLS)
-
-# Statuses after which HMS sends nothing more for the call, so its concurrency slot can be freed.
-FINAL_STATUSES = frozenset({"ended", "ended-with-error"})
 
 
 @dataclass(frozen=True)

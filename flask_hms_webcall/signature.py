@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 from .errors import WebhookSignatureError
+from .hms import EVENT_HEADER, SIGNATURE_HEADER, SIGNATURE_PREFIX, TIMESTAMP_HEADER
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -25,11 +26,7 @@ __all__ = [
     "verify",
 ]
 
-SIGNATURE_HEADER = "X-Webhook-Signature"
-TIMESTAMP_HEADER = "X-Webhook-Timestamp"
-EVENT_HEADER = "X-Webhook-Event"
 HMS_USER_AGENT = "HMS-Sovereign/1.0"
-SIGNATURE_PREFIX = "sha256="
 DEFAULT_TOLERANCE = 300
 
 

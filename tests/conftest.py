@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import StubHMS, stubbed_hms
+
 # Process fixtures for the sandbox and the example app live in their own modules.
 pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.example_app"]
 
@@ -174,6 +176,13 @@ def chromium():
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def hms() -> Iterator[StubHMS]:
+    """HMS's ``POST /v1/web-calls`` stubbed (``responses``): a fresh call per request, or what a test sets."""
+    with stubbed_hms() as stub:
+        yield stub
 
 
 @pytest.fixture

@@ -11,29 +11,21 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from flask_hms_webcall import HMSWebCall
 from flask_hms_webcall.cli import hms_cli, sample_event
 from flask_hms_webcall.events import EndOfCallReport, StatusUpdate, ToolCall, ToolCalls, parse_event
+from tests import support
 from tests.conftest import ROOT, free_port
-
-SECRET = "whsec_cli_test_7f3a9c"
-ASSISTANT_ID = "5a4db0c5-0000-4000-8000-000000000001"
+from tests.support import ASSISTANT_ID, SECRET, LoopbackServer
 
 
 def make_app(secret: str | list[str] | None = SECRET, prefix: str = "/hms") -> tuple[Flask, list]:
     """An app using the extension, recording every event its handlers receive."""
-    app = Flask("cli_test_app")
-    app.config.update(HMS_API_KEY="sk_cli_test", HMS_ASSISTANT_ID=ASSISTANT_ID, HMS_URL_PREFIX=prefix)
-    if secret is not None:
-        app.config["HMS_WEBHOOK_SECRET"] = secret
-    webcall = HMSWebCall(app)
+    app, webcall = support.make_app(identity=False, HMS_WEBHOOK_SECRET=secret, HMS_URL_PREFIX=prefix)
     received: list = []
 
     @webcall.on("status-update")
@@ -57,28 +49,13 @@ def make_app(secret: str | list[str] | None = SECRET, prefix: str = "/hms") -> t
     return app, received
 
 
-class RunningApp:
-    def __init__(self, app: Flask) -> None:
-        self.port = free_port()
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
-
-
 @pytest.fixture
 def served() -> Iterator:
     """Starts apps in real HTTP servers; all are stopped at teardown."""
-    running: list[RunningApp] = []
+    running: list[LoopbackServer] = []
 
-    def serve(app: Flask) -> RunningApp:
-        running.append(RunningApp(app))
+    def serve(app: Flask) -> LoopbackServer:
+        running.append(LoopbackServer(app))
         return running[-1]
 
     yield serve

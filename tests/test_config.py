@@ -8,21 +8,9 @@ import pytest
 from flask import Flask
 
 from flask_hms_webcall import ConfigurationError, HMSWebCall
+from tests.support import API_KEY, ASSISTANT_ID, SECRET, configured_app
 
-API_KEY = "sk_test_config_0123456789"
-ASSISTANT_ID = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
 OTHER_ID = "5a4db0c5-0000-4000-8000-000000000001"
-
-
-def make_app(**config) -> Flask:
-    app = Flask(__name__)
-    app.config.update(
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID=ASSISTANT_ID,
-        HMS_WEBHOOK_SECRET="whsec_config",
-    )
-    app.config.update(config)
-    return app
 
 
 def settings_of(app: Flask):
@@ -30,7 +18,7 @@ def settings_of(app: Flask):
 
 
 def test_defaults():
-    app = make_app()
+    app = configured_app()
     HMSWebCall(app)
     s = settings_of(app)
     assert s.api_base_url == "https://assistant-api.hmsovereign.com"
@@ -41,7 +29,7 @@ def test_defaults():
     assert s.max_calls_per_user == 1
     assert s.max_concurrent_calls == 3
     assert s.storage_uri == "memory://"
-    assert s.webhook_secrets == ("whsec_config",)
+    assert s.webhook_secrets == (SECRET,)
     assert s.webhook_tolerance == 300
     assert s.webhook_max_bytes == 1024 * 1024
     assert s.request_timeout == 10
@@ -50,7 +38,7 @@ def test_defaults():
 
 
 def test_precedence_init_app_over_constructor_over_config_over_default():
-    app = make_app(HMS_URL_PREFIX="/from-config", HMS_RATE_LIMIT="9 per hour", HMS_MAX_CALLS_PER_USER=4)
+    app = configured_app(HMS_URL_PREFIX="/from-config", HMS_RATE_LIMIT="9 per hour", HMS_MAX_CALLS_PER_USER=4)
     webcall = HMSWebCall(url_prefix="/from-constructor", rate_limit="8 per hour")
     webcall.init_app(app, url_prefix="/from-init-app")
     s = settings_of(app)
@@ -64,7 +52,7 @@ def test_precedence_init_app_over_constructor_over_config_over_default():
 
 def test_unknown_option_is_a_type_error():
     with pytest.raises(TypeError, match="url_prefx"):
-        HMSWebCall(make_app(), url_prefx="/x")
+        HMSWebCall(configured_app(), url_prefx="/x")
 
 
 @pytest.mark.parametrize(
@@ -96,13 +84,13 @@ def test_unknown_option_is_a_type_error():
         ({"HMS_MAX_CONCURRENT_CALLS": -1}, "HMS_MAX_CONCURRENT_CALLS"),
         ({"HMS_MAX_CONCURRENT_CALLS": True}, "HMS_MAX_CONCURRENT_CALLS"),
         ({"HMS_WEBHOOK_TOLERANCE": "soon"}, "HMS_WEBHOOK_TOLERANCE"),
-        ({"HMS_WEBHOOK_SECRET": 42}, "HMS_WEBHOOK_SECRET"),
+        ({"HMS_WEBHOOK_SECRET": 4.2}, "HMS_WEBHOOK_SECRET"),  # a number with digits lost
         ({"HMS_REQUEST_TIMEOUT": 0}, "HMS_REQUEST_TIMEOUT"),
         ({"HMS_REQUEST_TIMEOUT": "ten"}, "HMS_REQUEST_TIMEOUT"),
     ],
 )
 def test_unusable_configuration_fails_at_init_app(config, message):
-    app = make_app(**config)
+    app = configured_app(**config)
     with pytest.raises(ConfigurationError, match=message) as info:
         HMSWebCall(app)
     assert API_KEY not in str(info.value)
@@ -113,31 +101,31 @@ def test_unusable_configuration_fails_at_init_app(config, message):
 
 def test_plain_http_base_url_is_allowed_for_this_machine_only():
     for url in ("http://127.0.0.1:7880", "http://localhost:7880/", "http://[::1]:7880"):
-        app = make_app(HMS_API_BASE_URL=url)
+        app = configured_app(HMS_API_BASE_URL=url)
         HMSWebCall(app)
         assert settings_of(app).api_base_url == url.rstrip("/")
 
 
 def test_assistants_by_name_without_a_default():
-    app = make_app(HMS_ASSISTANT_ID=None, HMS_ASSISTANTS={"sales": ASSISTANT_ID, "support": OTHER_ID})
+    app = configured_app(HMS_ASSISTANT_ID=None, HMS_ASSISTANTS={"sales": ASSISTANT_ID, "support": OTHER_ID})
     HMSWebCall(app)
     assert settings_of(app).assistants == {"sales": ASSISTANT_ID, "support": OTHER_ID}
 
 
 def test_allowed_origins_are_normalised():
-    app = make_app(HMS_ALLOWED_ORIGINS="https://Shop.Example.com:443, http://localhost:5000")
+    app = configured_app(HMS_ALLOWED_ORIGINS="https://Shop.Example.com:443, http://localhost:5000")
     HMSWebCall(app)
     assert settings_of(app).allowed_origins == ("https://shop.example.com", "http://localhost:5000")
 
 
 def test_webhook_secret_list_for_rotation():
-    app = make_app(HMS_WEBHOOK_SECRET=["whsec_new", "whsec_old"])
+    app = configured_app(HMS_WEBHOOK_SECRET=["whsec_new", "whsec_old"])
     HMSWebCall(app)
     assert settings_of(app).webhook_secrets == ("whsec_new", "whsec_old")
 
 
 def test_missing_webhook_secret_warns():
-    app = make_app(HMS_WEBHOOK_SECRET=None)
+    app = configured_app(HMS_WEBHOOK_SECRET=None)
     with pytest.warns(UserWarning, match="HMS_WEBHOOK_SECRET"):
         HMSWebCall(app)
 
@@ -145,11 +133,11 @@ def test_missing_webhook_secret_warns():
 def test_configured_webhook_secret_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        HMSWebCall(make_app())
+        HMSWebCall(configured_app())
 
 
 def test_secrets_are_not_in_reprs():
-    app = make_app(HMS_STORAGE_URI="memory://", HMS_WEBHOOK_SECRET="whsec_do_not_print")
+    app = configured_app(HMS_STORAGE_URI="memory://", HMS_WEBHOOK_SECRET="whsec_do_not_print")
     HMSWebCall(app)
     state = app.extensions["hms_webcall"]
     for text in (repr(state.settings), repr(state.client), str(state.settings)):
@@ -158,7 +146,7 @@ def test_secrets_are_not_in_reprs():
 
 
 def test_init_app_twice_on_one_app_is_refused():
-    app = make_app()
+    app = configured_app()
     webcall = HMSWebCall(app)
     with pytest.raises(ConfigurationError, match="already"):
         webcall.init_app(app)
@@ -171,7 +159,7 @@ def test_one_extension_serves_several_apps_with_their_own_state():
     def who():
         return "alice"
 
-    first, second = make_app(), make_app(HMS_URL_PREFIX="/voice", HMS_MAX_CALLS_PER_USER=2)
+    first, second = configured_app(), configured_app(HMS_URL_PREFIX="/voice", HMS_MAX_CALLS_PER_USER=2)
     webcall.init_app(first)
     webcall.init_app(second)
     assert settings_of(first).url_prefix == "/hms"
@@ -184,7 +172,7 @@ def test_one_extension_serves_several_apps_with_their_own_state():
 
 
 def test_own_limiter_does_not_apply_the_apps_default_limits_again():
-    app = make_app(RATELIMIT_DEFAULT="1 per day", RATELIMIT_APPLICATION="1 per day")
+    app = configured_app(RATELIMIT_DEFAULT="1 per day", RATELIMIT_APPLICATION="1 per day")
 
     @app.get("/ping")
     def ping():

@@ -17,9 +17,10 @@ from markupsafe import escape
 
 from example_app import create_app
 from flask_hms_webcall.signature import signature_header
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port, require
 
 SECRET = "whsec_example_app_tests"
+STATIC = ROOT / "flask_hms_webcall" / "static"
 
 
 # --- in-process: pages, sign-in, webhooks -------------------------------------------------------------
@@ -111,9 +112,21 @@ def test_landing_page_has_the_widget_script_and_the_sign_in_box(client):
     assert re.search(r'<form method="post" action="/sign-in"[^>]*>', page)
     assert re.search(r'<input id="name" name="name" type="text"', page)
     assert "Not signed in" in page
-    # The script tag points at something the extension serves as JavaScript (built or "run make widget").
+
+
+def test_the_widget_script_and_its_call_chunk_are_served(client):
+    require((STATIC / "widget.js").is_file(), "the widget is not built: run `make widget`")
     widget = client.get("/hms/widget.js")
+    # The built loader, not the "not built" stub (a 503 that only logs a hint).
+    assert widget.status_code == 200
     assert "javascript" in widget.headers["Content-Type"]
+    script = widget.get_data(as_text=True)
+    assert "hms-webcall" in script and "is not built" not in script
+    # The call chunk the loader names is served too, so a click can load it.
+    chunk = re.search(r"call-[A-Z2-7]{8}\.js", script)
+    assert chunk, "the loader names no call chunk"
+    answer = client.get(f"/hms/static/{chunk.group(0)}")
+    assert answer.status_code == 200 and "javascript" in answer.headers["Content-Type"]
 
 
 def test_other_pages_get_the_floating_launcher(client):
@@ -169,6 +182,94 @@ def test_calls_page_shows_a_reported_call(client):
     assert "user hangup" in page
     assert "0:47" in page
     assert "When are you open?" in page and "Hello! How can I help?" in page
+
+
+def test_calls_page_shows_todays_minutes_against_the_caps(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "HMS_API_KEY": "sk_test_never_sent",
+            "HMS_ASSISTANT_ID": "5a4db0c5-0000-4000-8000-000000000001",
+            "HMS_API_BASE_URL": "http://127.0.0.1:9",
+            "HMS_WEBHOOK_SECRET": SECRET,
+            "HMS_DAILY_MINUTES": 30,
+            "HMS_ANONYMOUS_DAILY_MINUTES": 10,
+        }
+    )
+    client = app.test_client()
+
+    def usage() -> list[str]:
+        page = client.get("/calls").get_data(as_text=True)
+        section = page[page.index('class="card usage"') : page.index("</section>")]
+        return [
+            " ".join(re.sub(r"<[^>]+>", " ", dd).split()) for dd in re.findall(r"<dd>(.*?)</dd>", section)
+        ]
+
+    assert usage() == ["0.0 min of 30", "0.0 min of 10"]
+    _deliver(client, _report(str(uuid.uuid4()), duration_seconds=90))
+    anonymous = _report(str(uuid.uuid4()), duration_seconds=30)
+    anonymous["message"]["assistant"]["metadata"] = {}
+    _deliver(client, anonymous)
+    assert usage() == ["2.0 min of 30", "0.5 min of 10"]
+    # A report delivered again counts once.
+    _deliver(client, anonymous)
+    assert usage() == ["2.0 min of 30", "0.5 min of 10"]
+
+
+def test_calls_page_shows_the_callers_feedback(client):
+    call_id = str(uuid.uuid4())
+    _deliver(client, _report(call_id))
+    state = client.application.extensions["hms_webcall"]
+    with client.application.app_context():  # as the extension's feedback route calls it
+        for handler in state.hooks.feedback_handlers:
+            handler(call_id, "down", "Too <b>slow</b>", "ada")
+    page = client.get("/calls").get_data(as_text=True)
+    row = page[page.index(f'data-call-id="{call_id}"') :]
+    assert "Not helpful" in row and "Too &lt;b&gt;slow&lt;/b&gt;" in row
+
+
+def _tool_call(call_id: str, arguments: dict) -> dict:
+    return {
+        "message": {
+            "type": "tool-calls",
+            "call": {"id": call_id, "type": "web_call", "status": "in-progress"},
+            "assistant": {"metadata": {}},
+            "tool_call_list": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "lookup_order", "arguments": arguments},
+                }
+            ],
+        }
+    }
+
+
+def test_lookup_order_answers_mid_call_and_the_calls_page_lists_it(client):
+    call_id = str(uuid.uuid4())
+    assert _deliver(client, _status(call_id, "in-progress")).status_code == 200
+
+    found = _deliver(client, _tool_call(call_id, {"order_id": "123"}))
+    [result] = found.json["results"]
+    assert result["tool_call_id"] == "call_1"
+    assert json.loads(result["result"]) == {"order_id": "123", "status": "shipped, and arrives tomorrow"}
+    missing = _deliver(client, _tool_call(call_id, {"order_id": "999"})).json["results"][0]["result"]
+    assert missing == "I could not find order 999. Our sample orders are 123, 456 and 789."
+
+    page = client.get("/calls").get_data(as_text=True)
+    tools = re.findall(r'<li class="tool-call">(.*?)</li>', page, re.S)
+    assert len(tools) == 2
+    assert "lookup_order" in tools[0] and escape('{"order_id": "123"}') in tools[0]
+    assert "shipped, and arrives tomorrow" in tools[0]
+    assert "I could not find order 999." in tools[1]
+
+
+def test_the_home_page_says_what_to_ask(client):
+    page = client.get("/").get_data(as_text=True)
+    hint = re.search(r'<div class="ask" id="what-to-ask">(.*?)</div>', page, re.S).group(1)
+    assert "What is the status of order one two three?" in hint
+    assert "123, 456, 789" in hint and "Goodbye" in hint
 
 
 def test_a_late_status_update_does_not_undo_the_report(client):

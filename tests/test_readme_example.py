@@ -16,7 +16,8 @@ from flask_hms_webcall.cli import signed_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Keep identical to the example in README.md (test_the_readme_shows_this_example checks it).
+# Keep identical to the example in README.md and docs/quickstart.md (test_the_readme_shows_this_example and
+# tests/test_docs_snippets.py check both).
 EXAMPLE = """\
 from flask import Flask, session
 from flask_hms_webcall import HMSWebCall

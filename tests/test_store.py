@@ -23,6 +23,7 @@ from flask_hms_webcall.store import (
     create_store,
 )
 from tests.conftest import free_port
+from tests.support import wait_until
 
 TTL = 60.0
 
@@ -44,14 +45,6 @@ def store(make_store) -> CallStore:
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def admit(
@@ -384,15 +377,16 @@ def test_redis_keys_are_namespaced_and_all_expire(redis_url):
     store = create_store(redis_url)
     slot = new_id()
     admit(store, "alice", slot)
-    store.bind(slot, "call-1", ttl=TTL)
+    store.bind(slot, "call-1", ttl=TTL, record_ttl=TTL)
     admit(store, "bob")
     store.claim_delivery("d1", ttl=TTL)
     store.claim_delivery("d2", ttl=TTL)
     store.complete_delivery("d2", ttl=TTL)
     keys = [k.decode() for k in client.keys("*")]
-    assert len(keys) >= 7  # org, 2 users, 2 slots, 1 call, 2 deliveries
+    assert len(keys) >= 8  # org, 2 users, 2 slots, 1 call, 1 call record, 2 deliveries
     for key in keys:
-        assert key.startswith("hms_webcall:"), key
+        # One hash tag for every key: each script's keys live in one Redis Cluster hash slot.
+        assert key.startswith("{hms_webcall}:"), key
         ttl_ms = client.pttl(key)
         assert 0 < ttl_ms <= TTL * 1000 + 1000, (key, ttl_ms)
 

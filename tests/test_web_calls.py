@@ -7,130 +7,29 @@ how slots are freed again (webhook, expiry).
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 
 import pytest
 import requests
-import responses
-from flask import Flask, session
+from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from flask_hms_webcall import BrowserError, HMSWebCall
-from flask_hms_webcall.cli import signed_headers
 from flask_hms_webcall.store import MemoryCallStore
-
-API_KEY = "fl_live_webcalls_SECRET_9a8b7c6d"
-SECRET = "whsec_webcalls"
-ASSISTANT_ID = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
-SALES_ID = "5a4db0c5-0000-4000-8000-000000000002"
-URL = "https://assistant-api.hmsovereign.com/v1/web-calls"
-RESPONSE_FIELDS = {"call_id", "room_name", "token", "server_url", "expires_in", "max_duration"}
-
-
-class StubHMS:
-    """A stubbed ``POST /v1/web-calls``: answers a fresh call each time, or what a test tells it to."""
-
-    def __init__(self, mock: responses.RequestsMock) -> None:
-        self.mock = mock
-        self.ids = itertools.count(1)
-        self.answer: tuple[int, object, dict] | BaseException | None = None
-        mock.add_callback(responses.POST, URL, callback=self._respond)
-
-    def _respond(self, request):
-        if isinstance(self.answer, BaseException):
-            raise self.answer
-        if self.answer is not None:
-            status, body, headers = self.answer
-            return status, headers, json.dumps(body)
-        n = next(self.ids)
-        call = {
-            "success": True,
-            "call_id": f"call-{n}",
-            "room_name": f"web-{n}",
-            "token": f"jwt-{n}",
-            "server_url": "wss://rtc.hmsovereign.com",
-        }
-        return 200, {}, json.dumps(call)
-
-    def fail(self, status: int, body: object, headers: dict | None = None) -> None:
-        self.answer = (status, body, headers or {})
-
-    @property
-    def bodies(self) -> list[dict]:
-        return [json.loads(call.request.body) for call in self.mock.calls]
-
-    @property
-    def count(self) -> int:
-        return len(self.mock.calls)
-
-
-@pytest.fixture
-def hms():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield StubHMS(mock)
-
-
-def make_app(*, identity: bool = True, limiter=None, **config) -> tuple[Flask, HMSWebCall]:
-    """An app whose visitors sign in by ``?as=<name>`` (stored in the session)."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="test",
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID=ASSISTANT_ID,
-        HMS_WEBHOOK_SECRET=SECRET,
-        HMS_MAX_CALLS_PER_USER=1,
-        HMS_RATE_LIMIT="100 per minute",
-    )
-    app.config.update(config)
-    webcall = HMSWebCall(app, limiter=limiter)
-
-    if identity:
-
-        @webcall.identity_loader
-        def who():
-            return session.get("user")
-
-    @app.post("/sign-in/<name>")
-    def sign_in(name):
-        session["user"] = name
-        return "ok"
-
-    return app, webcall
-
-
-def client_for(app: Flask, user: str | None = None, ip: str = "203.0.113.7"):
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = ip
-    if user is not None:
-        client.post(f"/sign-in/{user}")
-    return client
-
-
-def start(client, body=None, **kwargs):
-    if body is not None:
-        kwargs["json"] = body
-    return client.post("/hms/web-calls", **kwargs)
-
-
-def webhook(app: Flask, payload: dict):
-    body = json.dumps(payload).encode()
-    headers = signed_headers(SECRET, payload["message"]["type"], body)
-    return app.test_client().post("/hms/webhooks", data=body, headers=headers)
-
-
-def assert_error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    assert set(response.json) == {"error"}
-    assert response.json["error"]["code"] == code
-    assert isinstance(response.json["error"]["message"], str) and response.json["error"]["message"]
-    text = response.get_data(as_text=True)
-    assert "Traceback" not in text
-    assert API_KEY not in text
-
+from tests.support import (
+    API_KEY,
+    ASSISTANT_ID,
+    RESPONSE_FIELDS,
+    SALES_ID,
+    SECRET,
+    assert_error,
+    client_for,
+    make_app,
+    start,
+    webhook,
+)
 
 # ------------------------------------------------------------------------------------------- success
 
@@ -139,7 +38,7 @@ def test_anonymous_call_uses_reference_mode(hms):
     app, _ = make_app()
     response = start(client_for(app))
     assert response.status_code == 201
-    assert set(response.json) == RESPONSE_FIELDS
+    assert set(response.json) == RESPONSE_FIELDS | {"feedback_token"}  # anonymous: the token to rate it
     assert response.json["call_id"] == "call-1"
     assert response.json["token"] == "jwt-1"
     assert response.json["server_url"] == "wss://rtc.hmsovereign.com"
@@ -293,7 +192,7 @@ def test_a_hook_that_raises_is_a_json_500_with_the_trace_in_the_log_only(hms, ca
     assert "secret detail" in caplog.text
     assert hms.count == 0
     # The failed attempt holds no slot.
-    webcall._before_create.clear()
+    webcall.hooks.before_create.clear()
     assert start(client_for(app, "alice")).status_code == 201
 
 

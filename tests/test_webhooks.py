@@ -12,23 +12,10 @@ import pytest
 from flask import Flask
 
 from flask_hms_webcall import EndOfCallReport, HMSWebCall, StatusUpdate, ToolCalls, UnknownEvent
-from flask_hms_webcall.signature import signature_header
+from tests.support import SECRET, assert_error, configured_app, make_app, signed
 
-SECRET = "whsec_webhooks_current"
 OLD_SECRET = "whsec_webhooks_previous"
-API_KEY = "fl_live_webhooks_SECRET_1234"
 CALL_ID = "3f2a1b4c-5d6e-7f8a-9b0c-1d2e3f4a5b6c"
-
-
-def make_app(**config) -> tuple[Flask, HMSWebCall]:
-    app = Flask(__name__)
-    app.config.update(
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID="17a0cb75-fa09-4bdd-9a44-92a70d829c88",
-        HMS_WEBHOOK_SECRET=SECRET,
-    )
-    app.config.update(config)
-    return app, HMSWebCall(app)
 
 
 class Recorder:
@@ -69,33 +56,21 @@ def encode(payload) -> bytes:
 def deliver(
     app: Flask, body: bytes | dict, *, secret: str | None = SECRET, ts: int | None = None, headers=None
 ):
+    """POSTs ``body`` signed with ``secret`` over ``ts`` (unsigned when None); ``headers`` replace the signed
+    ones, or remove them when None."""
     if isinstance(body, dict):
         body = encode(body)
-    ts = int(time.time()) if ts is None else ts
-    sent = {"Content-Type": "application/json", "X-Webhook-Timestamp": str(ts)}
-    if secret is not None:
-        sent["X-Webhook-Signature"] = signature_header(secret, ts, body)
+    sent = {"Content-Type": "application/json", **signed(body, secret, ts)}
     sent.update(headers or {})
     sent = {k: v for k, v in sent.items() if v is not None}
     return app.test_client().post("/hms/webhooks", data=body, headers=sent)
-
-
-def assert_refused(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.json["error"]["code"] == code
-    assert "Traceback" not in response.get_data(as_text=True)
 
 
 def test_the_apps_own_flask_limiter_never_refuses_a_delivery():
     from flask_limiter import Limiter
     from flask_limiter.util import get_remote_address
 
-    app = Flask(__name__)
-    app.config.update(
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID="17a0cb75-fa09-4bdd-9a44-92a70d829c88",
-        HMS_WEBHOOK_SECRET=SECRET,
-    )
+    app = configured_app()
     # Limits meant for visitors, app-wide and per route, that HMS's retries alone would exceed.
     limiter = Limiter(
         get_remote_address,
@@ -168,7 +143,7 @@ def test_secret_rotation_accepts_every_configured_secret():
     seen = Recorder(webcall)
     assert deliver(app, message(status="a"), secret=SECRET).status_code == 200
     assert deliver(app, message(status="b"), secret=OLD_SECRET).status_code == 200
-    assert_refused(deliver(app, message(status="c"), secret="whsec_retired"), 401, "invalid_signature")
+    assert_error(deliver(app, message(status="c"), secret="whsec_retired"), 401, "invalid_signature")
     assert [e.raw["message"]["status"] for e in seen.typed] == ["a", "b"]
 
 
@@ -209,23 +184,17 @@ def test_missing_malformed_wrong_or_stale_signatures_are_401(case):
     seen = Recorder(webcall)
     ts = {"stale": stale(), "future": future()}.get(case.get("ts"))
     response = deliver(app, message(), secret=case.get("secret", SECRET), ts=ts, headers=case.get("headers"))
-    assert_refused(response, 401, "invalid_signature")
+    assert_error(response, 401, "invalid_signature")
     assert seen.typed == seen.every == []
 
 
 def test_a_tampered_body_is_401():
     app, webcall = make_app()
     seen = Recorder(webcall)
-    ts = int(time.time())
     body = encode(message())
-    signature = signature_header(SECRET, ts, body)
     tampered = body.replace(b"in-progress", b"ended")
-    response = app.test_client().post(
-        "/hms/webhooks",
-        data=tampered,
-        headers={"X-Webhook-Timestamp": str(ts), "X-Webhook-Signature": signature},
-    )
-    assert_refused(response, 401, "invalid_signature")
+    response = app.test_client().post("/hms/webhooks", data=tampered, headers=signed(body))
+    assert_error(response, 401, "invalid_signature")
     assert seen.every == []
 
 
@@ -233,21 +202,15 @@ def test_a_signature_over_another_timestamp_is_401():
     app, _ = make_app()
     ts = int(time.time())
     body = encode(message())
-    response = app.test_client().post(
-        "/hms/webhooks",
-        data=body,
-        headers={
-            "X-Webhook-Timestamp": str(ts),
-            "X-Webhook-Signature": signature_header(SECRET, ts - 1, body),
-        },
-    )
-    assert_refused(response, 401, "invalid_signature")
+    signed_a_second_earlier = {**signed(body, ts=ts - 1), "X-Webhook-Timestamp": str(ts)}
+    response = app.test_client().post("/hms/webhooks", data=body, headers=signed_a_second_earlier)
+    assert_error(response, 401, "invalid_signature")
 
 
 def test_tolerance_is_configurable():
     app, _ = make_app(HMS_WEBHOOK_TOLERANCE=10)
     assert deliver(app, message(), ts=int(time.time()) - 5).status_code == 200
-    assert_refused(deliver(app, message(status="x"), ts=int(time.time()) - 20), 401, "invalid_signature")
+    assert_error(deliver(app, message(status="x"), ts=int(time.time()) - 20), 401, "invalid_signature")
 
 
 def test_without_a_configured_secret_every_delivery_is_refused(caplog):
@@ -255,7 +218,7 @@ def test_without_a_configured_secret_every_delivery_is_refused(caplog):
         app, webcall = make_app(HMS_WEBHOOK_SECRET=None)
     seen = Recorder(webcall)
     for secret in (SECRET, "", None):
-        assert_refused(deliver(app, message(), secret=secret), 401, "invalid_signature")
+        assert_error(deliver(app, message(), secret=secret), 401, "invalid_signature")
     assert seen.every == []
 
 
@@ -263,8 +226,8 @@ def test_an_oversized_body_is_413_before_the_signature_is_looked_at():
     app, webcall = make_app(HMS_WEBHOOK_MAX_BYTES=2048)
     seen = Recorder(webcall)
     big = message(summary="x" * 4000)
-    assert_refused(deliver(app, big), 413, "payload_too_large")  # validly signed
-    assert_refused(deliver(app, big, secret=None), 413, "payload_too_large")  # not signed at all
+    assert_error(deliver(app, big), 413, "payload_too_large")  # validly signed
+    assert_error(deliver(app, big, secret=None), 413, "payload_too_large")  # not signed at all
     assert deliver(app, message(summary="x" * 1000)).status_code == 200
     assert len(seen.every) == 1
 
@@ -276,24 +239,19 @@ def test_the_default_size_limit_is_one_mebibyte():
     fits = encode(message(summary="x" * padding))
     assert len(fits) == 1024 * 1024
     assert deliver(app, fits).status_code == 200
-    assert_refused(deliver(app, encode(message(summary="x" * (padding + 1)))), 413, "payload_too_large")
+    assert_error(deliver(app, encode(message(summary="x" * (padding + 1)))), 413, "payload_too_large")
 
 
 def test_a_streamed_body_without_content_length_is_cut_at_the_limit():
     app, _ = make_app(HMS_WEBHOOK_MAX_BYTES=2048)
     body = encode(message(summary="x" * 5000))
-    ts = int(time.time())
     response = app.test_client().post(
         "/hms/webhooks",
         input_stream=io.BytesIO(body),
-        headers={
-            "Transfer-Encoding": "chunked",
-            "X-Webhook-Timestamp": str(ts),
-            "X-Webhook-Signature": signature_header(SECRET, ts, body),
-        },
+        headers={"Transfer-Encoding": "chunked", **signed(body)},
         environ_overrides={"wsgi.input_terminated": True},
     )
-    assert_refused(response, 413, "payload_too_large")
+    assert_error(response, 413, "payload_too_large")
 
 
 @pytest.mark.parametrize(
@@ -317,7 +275,7 @@ def test_a_streamed_body_without_content_length_is_cut_at_the_limit():
 def test_authentic_but_unusable_bodies_are_400(body):
     app, webcall = make_app()
     seen = Recorder(webcall)
-    assert_refused(deliver(app, body), 400, "invalid_payload")
+    assert_error(deliver(app, body), 400, "invalid_payload")
     assert seen.every == []
 
 
@@ -369,7 +327,7 @@ def test_a_failing_handler_is_500_and_a_retry_runs_it_again(caplog):
     body = encode(message("end-of-call-report"))
     with caplog.at_level(logging.ERROR, "flask_hms_webcall"):
         failed = deliver(app, body)
-    assert_refused(failed, 500, "handler_error")
+    assert_error(failed, 500, "handler_error")
     assert "internal detail" not in failed.get_data(as_text=True)
     assert "internal detail" in caplog.text and "RuntimeError" in caplog.text
 
@@ -387,7 +345,7 @@ def test_a_delivery_being_handled_elsewhere_is_not_run_twice_at_once():
     store = app.extensions["hms_webcall"].store
     key = hashlib.sha256(body).hexdigest()
     assert store.claim_delivery(key, ttl=60)  # another worker is on it
-    assert_refused(deliver(app, body), 409, "delivery_in_progress")
+    assert_error(deliver(app, body), 409, "delivery_in_progress")
     assert seen.every == []
     store.abandon_delivery(key)  # ...and it failed
     assert deliver(app, body).status_code == 200
@@ -490,7 +448,7 @@ def test_an_observer_of_tool_calls_that_raises_is_a_500():
     def observer(event):
         raise RuntimeError("boom")
 
-    assert_refused(deliver(app, tool_calls(function_call("x", "t", {}))), 500, "handler_error")
+    assert_error(deliver(app, tool_calls(function_call("x", "t", {}))), 500, "handler_error")
     assert ran == []
 
 

@@ -7,7 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from .config import PROG, config_from_args
-from .server import run
+
+# Top-level modules of the [sandbox] extra's requirements (setup.cfg): without one of them, the fix is to
+# install the extra, which one line says; any other ImportError is a bug and keeps its traceback.
+EXTRA_MODULES = frozenset({"aiohttp", "aiortc", "livekit", "jwt", "numpy"})
+INSTALL_EXTRA = "pip install 'flask-hms-webcall[sandbox]'"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -16,6 +20,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"usage: {PROG} [options]  (see --help)\n{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    try:
+        # The media face (aiortc, livekit-protocol, numpy) is imported here too, not only when the server
+        # builds its routes, so a missing requirement is this one line rather than a traceback.
+        from . import media  # noqa: F401
+        from .server import run
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in EXTRA_MODULES:
+            raise
+        print(
+            f"{PROG}: error: the sandbox needs the [sandbox] extra ({missing} is missing): {INSTALL_EXTRA}",
+            file=sys.stderr,
+        )
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         run(config)

@@ -22,16 +22,23 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..hms import (
+    EVENT_TYPES,
+    RULE_NEEDS_CONFIG,
+    RULE_OVERRIDE_NEEDS_ID,
+    RULE_OVERRIDE_XOR_ASSISTANT,
+    RULE_TRANSIENT_CONFIGS,
+    TRANSIENT_REQUIRED,
+)
+from .brain import DEFAULT_FALLBACK, DEFAULT_RULES, LOOKUP_ORDER_TOOL, rules_error
 from .config import DEFAULT_FIRST_MESSAGE, SandboxConfig
 
 REFERENCE, HYBRID, TRANSIENT = "reference", "hybrid", "transient"
-WEBHOOK_EVENTS = ("assistant-request", "tool-calls", "status-update", "end-of-call-report")
-TRANSIENT_REQUIRED = ("stt_config", "llm_config", "tts_config")
-
-MUST_PROVIDE = "Must provide assistant_id, assistant, or both"
-OVERRIDE_NEEDS_ID = "assistant_override requires assistant_id"
-NOT_BOTH = "Cannot provide both assistant and assistant_override"
-TRANSIENT_INCOMPLETE = "Transient assistant must provide: stt_config, llm_config, tts_config"
+WEBHOOK_EVENTS = ("assistant-request", *EVENT_TYPES)
+MUST_PROVIDE = RULE_NEEDS_CONFIG
+OVERRIDE_NEEDS_ID = RULE_OVERRIDE_NEEDS_ID
+NOT_BOTH = RULE_OVERRIDE_XOR_ASSISTANT
+TRANSIENT_INCOMPLETE = RULE_TRANSIENT_CONFIGS
 NOT_FOUND = "Assistant not found or does not belong to this organization"
 
 _OBJECT_FIELDS = ("stt_config", "llm_config", "tts_config", "analysis_plan", "metadata")
@@ -100,14 +107,18 @@ def default_assistant(config: SandboxConfig) -> dict[str, Any]:
         "name": "Sandbox assistant",
         "business_name": "HMS sandbox",
         "first_message": DEFAULT_FIRST_MESSAGE,
-        "stt_config": {"provider": "sandbox", "model": "scripted", "language": "en"},
+        "stt_config": {"provider": "sandbox", "model": "pocketsphinx", "language": "en"},
         "llm_config": {
             "provider": "sandbox",
-            "model": "scripted",
+            "model": "rules",
             "temperature": 0.7,
             "messages": [{"role": "system", "content": "You are the HMS sandbox assistant."}],
+            "tools": [copy.deepcopy(LOOKUP_ORDER_TOOL)],
+            "rules": copy.deepcopy(DEFAULT_RULES),
+            "fallback": DEFAULT_FALLBACK,
         },
-        "tts_config": {"provider": "sandbox", "voice_id": "sandbox-voice"},
+        # voice_id is an eSpeak NG voice name ("en-us", "en", "nl", ...): the US voice suits the US ears.
+        "tts_config": {"provider": "sandbox", "voice_id": "en-us", "language": "en"},
         "webhook_url": config.webhook_url,
         "webhook_secret": config.webhook_secret,
         "webhook_events": None,
@@ -150,7 +161,7 @@ def load_assistants_file(path: str | Path) -> dict[str, dict[str, Any]]:
             raise ValueError(f"{path}: assistant id {raw_id!r} is not a UUID")
         if not isinstance(fields, dict):
             raise ValueError(f"{path}: assistant {assistant_id} must be an object")
-        problem = field_error(fields, "assistant")
+        problem = field_error(fields, "assistant") or rules_error(fields)
         if problem:
             raise ValueError(f"{path}: {assistant_id}: {problem}")
         assistants[assistant_id] = fields
@@ -192,10 +203,12 @@ def resolve(body: dict[str, Any], saved: dict[str, dict[str, Any]]) -> Resolved:
     if assistant_id is not None and assistant_id not in saved:
         raise RequestRejected(403, NOT_FOUND)
 
-    if has_inline:
+    if inline is not None:
         return Resolved(TRANSIENT, assistant_id, copy.deepcopy(inline))
+    # Neither an inline assistant nor an id was refused above (MUST_PROVIDE), so the id is set here.
+    assert assistant_id is not None
     base = copy.deepcopy(saved[assistant_id])
-    if not has_override:
+    if override is None:
         return Resolved(REFERENCE, assistant_id, base)
     # Shallow merge: each top-level override key replaces that whole block of the saved assistant.
     return Resolved(HYBRID, assistant_id, {**base, **copy.deepcopy(override)})

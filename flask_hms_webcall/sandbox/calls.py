@@ -16,17 +16,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..hms import ERROR, MAX_DURATION
 from .config import SandboxConfig
 
 log = logging.getLogger("flask_hms_webcall.sandbox")
-
-# End reasons of the Web Calls page.
-USER_HANGUP = "user_hangup"
-AGENT_HANGUP = "agent_hangup"
-MAX_DURATION = "max_duration"
-ERROR = "error"
-CONFIG_ERROR = "config_error"
-END_REASONS = (USER_HANGUP, AGENT_HANGUP, MAX_DURATION, ERROR, CONFIG_ERROR)
 
 
 class ConcurrencyLimitReached(Exception):
@@ -44,13 +37,14 @@ class Call:
     joined_at: float | None = None
     ended_at: float | None = None
     ended_reason: str | None = None
-    transcript: list[dict[str, str]] = field(default_factory=list)  # [{"role", "content"}]
+    # HMS's messages: {"role", "content"}, and {"role": "assistant", "tool_calls"} / {"role": "tool"}.
+    transcript: list[dict[str, Any]] = field(default_factory=list)
     assistant_id: str | None = None  # the saved assistant it was created from (None: transient)
     mode: str = "reference"  # "reference", "hybrid" or "transient" (the Web Calls page's modes)
     error: str | None = None  # why it ended, when ended_reason is an error
     # Set by the media face while a browser is in the room: ends that session (sends the leave, closes).
     disconnect: Callable[[str], Awaitable[None]] | None = None
-    _timers: list[asyncio.Task] = field(default_factory=list, repr=False)
+    _timers: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     @property
     def active(self) -> bool:
@@ -70,6 +64,10 @@ class Call:
 
     def add_transcript(self, role: str, content: str) -> None:
         self.transcript.append({"role": role, "content": content})
+
+    def add_message(self, message: dict[str, Any]) -> None:
+        """A transcript entry beyond role and content (a tool call, a tool's result)."""
+        self.transcript.append(message)
 
 
 Notifier = Callable[[Call, str], Awaitable[None]]

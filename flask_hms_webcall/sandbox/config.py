@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
+
+from ..hms import MAX_CALL_DURATION, TOKEN_TTL, UNJOINED_ROOM_TTL
 
 DEFAULT_API_KEY = "sk_sandbox_local"
 DEFAULT_ASSISTANT_ID = "5a4db0c5-0000-4000-8000-000000000001"
 
 # The limits of the Web Calls page. Tests shorten the durations; the defaults are the real values.
 MAX_CONCURRENT_CALLS = 3
-TOKEN_TTL_SECONDS = 300
-MAX_DURATION_SECONDS = 300
-UNJOINED_ROOM_TTL_SECONDS = 60
+TOKEN_TTL_SECONDS = TOKEN_TTL
+MAX_DURATION_SECONDS = MAX_CALL_DURATION
+UNJOINED_ROOM_TTL_SECONDS = UNJOINED_ROOM_TTL
 
 DEFAULT_FIRST_MESSAGE = "Hello! This is the sandbox assistant. How can I help you today?"
 DEFAULT_SCRIPT_LINES = (
@@ -60,7 +62,10 @@ class SandboxConfig:
     token_ttl: float = TOKEN_TTL_SECONDS
     max_duration: float = MAX_DURATION_SECONDS
     unjoined_room_ttl: float = UNJOINED_ROOM_TTL_SECONDS
-    script: Script = field(default_factory=Script)
+    # None: the assistant's rules answer (speech recognition needed; without it, the default Script).
+    script: Script | None = None
+    # False: tones and the energy detector even when the speech packages are installed (--no-speech).
+    speech: bool = True
     # Seconds after the user joins before the assistant joins; None: it never joins (tests of the widget).
     agent_join_delay: float | None = 0.0
     # Bind ICE to 127.0.0.1 only (tests, with Chromium's --allow-loopback-in-peer-connection).
@@ -93,7 +98,7 @@ class _Parser(argparse.ArgumentParser):
         raise ValueError(message)
 
 
-def _seconds(minimum: float, *, inclusive: bool = True):
+def _seconds(minimum: float, *, inclusive: bool = True) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -195,7 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--script",
         metavar="FILE",
-        help='JSON {"lines": [...], "agent_hangup": true}: what the assistant says',
+        help='JSON {"lines": [...], "agent_hangup": true}: lines said in turn instead of the rules',
+    )
+    add(
+        "--no-speech",
+        dest="speech",
+        action="store_false",
+        help="speak in tones and only detect speech, even with the speech packages installed",
     )
     add("--agent-join-delay", type=_join_delay, default=0.0, metavar="S|never", help="assistant join delay")
     add("--loopback-only", action="store_true", help="offer only 127.0.0.1 ICE candidates (tests)")
@@ -212,7 +223,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
         raise ValueError(f"argument --assistant-id: {args.assistant_id!r} is not a UUID")
     if args.webhook_url is not None and not is_http_url(args.webhook_url):
         raise ValueError(f"argument --webhook-url: {args.webhook_url!r} is not an http(s) URL")
-    script = Script()
+    script = None
     if args.script:
         try:
             script = Script.load(args.script)
@@ -232,6 +243,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
         max_duration=args.max_duration,
         unjoined_room_ttl=args.unjoined_room_ttl,
         script=script,
+        speech=args.speech,
         agent_join_delay=args.agent_join_delay,
         loopback_only=args.loopback_only,
         webhook_retries=args.webhook_retries,

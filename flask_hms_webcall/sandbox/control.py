@@ -10,9 +10,11 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from ..hms import END_REASONS, USER_HANGUP
 from .api import INVALID_API_KEY, authorized, error
-from .calls import END_REASONS, USER_HANGUP, Call, CallRegistry
+from .calls import Call, CallRegistry
 from .faults import Faults, FaultsRejected
 
 _ROLES = ("user", "assistant")
@@ -42,7 +44,7 @@ def describe(call: Call) -> dict[str, Any]:
 
 
 @web.middleware
-async def require_key(request: web.Request, handler):
+async def require_key(request: web.Request, handler: Handler) -> web.StreamResponse:
     protected = request.path.startswith("/_sandbox/") and request.path != "/_sandbox/health"
     if protected and not authorized(request, request.app["config"].api_key):
         return error(401, INVALID_API_KEY)
@@ -60,7 +62,8 @@ async def _json_body(request: web.Request) -> Any:
 
 
 def _call(request: web.Request) -> Call:
-    call = request.app["registry"].get(request.match_info["call_id"])
+    registry: CallRegistry = request.app["registry"]
+    call = registry.get(request.match_info["call_id"])
     if call is None:
         raise web.HTTPNotFound(reason="Call not found")
     return call

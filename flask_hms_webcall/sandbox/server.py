@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Handler
 
 from . import api, control
 from .assistants import saved_assistants
@@ -43,7 +44,7 @@ class AccessLogger(AbstractAccessLogger):
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler):
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer every failure of the API and control routes as ``{"detail": ...}``, never a stack trace."""
     if not request.path.startswith(_JSON_PREFIXES):
         return await handler(request)
@@ -72,6 +73,22 @@ def _add_media(app: web.Application) -> None:
             "install the sandbox extra: pip install 'flask-hms-webcall[sandbox]'"
         ) from exc
     add_routes(app)
+    _log_speech(app["config"])
+
+
+def _log_speech(config: SandboxConfig) -> None:
+    """Say once which voice and ears the assistant has, so a sandbox speaking in tones explains itself."""
+    from .media import espeak, recognizer
+
+    if not config.speech:
+        log.info("speech off (--no-speech): the assistant speaks in tones and detects speech by energy")
+    elif espeak.available() and recognizer.available():
+        log.info("the assistant speaks with eSpeak NG and listens with PocketSphinx")
+    else:
+        log.info(
+            "the assistant speaks in tones and detects speech by energy: for words, "
+            "pip install 'flask-hms-webcall[sandbox-speech]'"
+        )
 
 
 def create_app(config: SandboxConfig | None = None) -> web.Application:

@@ -17,10 +17,10 @@ log = logging.getLogger("flask_hms_webcall.sandbox")
 
 class CallQueues:
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task] = set()
-        self._last: dict[str, asyncio.Task] = {}  # by call id: the job the next one waits for
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last: dict[str, asyncio.Task[None]] = {}  # by call id: the job the next one waits for
 
-    def run(self, call_id: str, job: Coroutine[Any, Any, None]) -> asyncio.Task:
+    def run(self, call_id: str, job: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Start ``job`` once the jobs queued before it for ``call_id`` are done. A failing job is logged
         and does not stop the ones after it."""
         previous = self._last.get(call_id)
@@ -41,7 +41,7 @@ class CallQueues:
         self._tasks.add(task)
         self._last[call_id] = task
 
-        def done(task: asyncio.Task) -> None:
+        def done(task: asyncio.Task[None]) -> None:
             self._tasks.discard(task)
             if self._last.get(call_id) is task:
                 del self._last[call_id]

@@ -25,15 +25,23 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from ..hms import (
+    CONFIG_ERROR,
+    END_OF_CALL_REPORT,
+    ERROR,
+    STATUS_ENDED,
+    STATUS_ENDED_WITH_ERROR,
+    STATUS_UPDATE,
+    TOOL_CALL_TIMEOUT,
+    TOOL_CALLS,
+)
 from ..signature import delivery_headers
-from .calls import CONFIG_ERROR, ERROR, Call
+from .calls import Call
 from .config import SandboxConfig
 from .tasks import CallQueues
 
 log = logging.getLogger("flask_hms_webcall.sandbox.webhooks")
 
-STATUS_UPDATE = "status-update"
-END_OF_CALL_REPORT = "end-of-call-report"
 _KEEP_DELIVERIES = 500  # records kept for GET /_sandbox/webhooks
 _SHUTDOWN_GRACE = 2.0  # seconds pending deliveries get when the sandbox stops
 
@@ -51,7 +59,7 @@ def iso(timestamp: float | None) -> str | None:
 def call_status(call: Call) -> str:
     if call.active:
         return call.status
-    return "ended-with-error" if call.ended_reason in (ERROR, CONFIG_ERROR) else "ended"
+    return STATUS_ENDED_WITH_ERROR if call.ended_reason in (ERROR, CONFIG_ERROR) else STATUS_ENDED
 
 
 def public_assistant(call: Call) -> dict[str, Any]:
@@ -64,11 +72,24 @@ def public_assistant(call: Call) -> dict[str, Any]:
 
 
 def summary(call: Call) -> str:
-    said = {role: sum(1 for m in call.transcript if m.get("role") == role) for role in ("user", "assistant")}
+    spoken = [m for m in call.transcript if not m.get("tool_calls")]
+    said = {role: sum(1 for m in spoken if m.get("role") == role) for role in ("user", "assistant")}
     return (
         f"Sandbox web call of {call.duration_seconds} s, ended by {call.ended_reason}: "
         f"the user spoke {said['user']} time(s), the assistant {said['assistant']} time(s)."
     )
+
+
+def transcript_line(message: dict[str, Any]) -> str:
+    """One ``transcript`` string; a tool call (which has no spoken content) as ``name(arguments)``."""
+    calls = message.get("tool_calls")
+    if calls:
+        text = "; ".join(
+            f"{c['function']['name']}({json.dumps(c['function']['arguments'], ensure_ascii=False)})"
+            for c in calls
+        )
+        return f"{message['role']}: [tool call] {text}"
+    return f"{message['role']}: {message['content']}"
 
 
 def build_payload(call: Call, event_type: str, *, now: float | None = None) -> dict[str, Any]:
@@ -91,8 +112,8 @@ def build_payload(call: Call, event_type: str, *, now: float | None = None) -> d
             endedReason=call.ended_reason,
             durationSeconds=call.duration_seconds,
             summary=summary(call),
-            transcript=[f"{m['role']}: {m['content']}" for m in call.transcript],
-            messages=[{"role": m["role"], "content": m["content"]} for m in call.transcript],
+            transcript=[transcript_line(m) for m in call.transcript],
+            messages=[dict(m) for m in call.transcript],
             started_at=iso(call.joined_at),
             ended_at=iso(call.ended_at),
         )
@@ -200,5 +221,107 @@ class WebhookNotifier:
             )
         return ok
 
+    async def call_tool(
+        self, call: Call, tool_call_id: str, name: str, arguments: dict[str, Any]
+    ) -> ToolAnswer:
+        """Send one signed ``tool-calls`` webhook and wait (up to HMS's 10 s) for the app's result.
+
+        The target is the tool's own ``url`` if its ``llm_config.tools`` entry has one, else the assistant's
+        ``webhook_url``. Not retried: the visitor is waiting on the line.
+        """
+        url = tool_url(call, name)
+        wanted = call.assistant.get("webhook_events")
+        if not url or (isinstance(wanted, list) and TOOL_CALLS not in wanted):
+            return ToolAnswer(ok=False, error="no webhook receives tool-calls")
+        payload = build_payload(call, TOOL_CALLS)
+        payload["message"]["tool_call_list"] = [
+            {"id": tool_call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+        ]
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        secret = call.assistant.get("webhook_secret") or None
+        record = Delivery(call.call_id, TOOL_CALLS, redact_url(url), attempts=1)
+        self.deliveries.append(record)
+        del self.deliveries[:-_KEEP_DELIVERIES]
+        assert self._session is not None, "WebhookNotifier.start() was not awaited"
+        try:
+            async with self._session.post(
+                url,
+                data=body,
+                headers=delivery_headers(TOOL_CALLS, body, secret),
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=min(TOOL_CALL_TIMEOUT, self.config.webhook_timeout)),
+            ) as response:
+                record.last_status = response.status
+                text = await response.text(errors="replace")
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            record.delivered, record.last_error = False, type(exc).__name__
+            log.info("tool call %s of call %s failed: %s", name, call.call_id, record.last_error)
+            return ToolAnswer(ok=False, error=record.last_error)
+        record.delivered = 200 <= response.status < 300
+        if not record.delivered:
+            log.info("tool call %s of call %s: HTTP %s", name, call.call_id, response.status)
+            return ToolAnswer(ok=False, error=f"HTTP {response.status}")
+        return parse_tool_reply(text, tool_call_id)
+
     def records(self) -> list[dict[str, Any]]:
         return [asdict(d) for d in self.deliveries]
+
+
+@dataclass(frozen=True)
+class ToolAnswer:
+    ok: bool
+    result: Any = None  # text, or the parsed JSON value (object, list, number) the app returned
+    error: str | None = None
+
+
+def tool_url(call: Call, name: str) -> str | None:
+    """Where a tool's calls go: the tool's own ``url``, else the assistant's ``webhook_url``."""
+    llm = call.assistant.get("llm_config")
+    tools = llm.get("tools") if isinstance(llm, dict) else None
+    for tool in tools if isinstance(tools, list) else []:
+        if isinstance(tool, dict) and tool.get("name") == name:
+            own = tool.get("url")
+            if isinstance(own, str):
+                return own
+    url = call.assistant.get("webhook_url")
+    return url if isinstance(url, str) and url else None
+
+
+def parse_tool_reply(text: str, tool_call_id: str) -> ToolAnswer:
+    """The result in a ``tool-calls`` reply, in any of the documented shapes.
+
+    ``{"results": [{"tool_call_id", "result"}]}`` (the entry with our id, else the first),
+    ``{"result": ...}``, ``{"error": "..."}`` (a failure), or any other JSON value as the result itself. A
+    text result that is itself JSON (the extension serialises objects to text) is parsed.
+    """
+    try:
+        reply = json.loads(text)
+    except ValueError:  # plain text is a text result
+        return (
+            ToolAnswer(ok=True, result=text.strip())
+            if text.strip()
+            else ToolAnswer(False, error="empty reply")
+        )
+    if isinstance(reply, dict):
+        if isinstance(reply.get("results"), list):
+            entries = [r for r in reply["results"] if isinstance(r, dict)]
+            mine = [r for r in entries if r.get("tool_call_id") == tool_call_id] or entries
+            if not mine:
+                return ToolAnswer(ok=False, error="no result in the reply")
+            if "error" in mine[0] and "result" not in mine[0]:
+                return ToolAnswer(ok=False, error=str(mine[0]["error"]))
+            return ToolAnswer(ok=True, result=_maybe_json(mine[0].get("result")))
+        if "result" in reply:
+            return ToolAnswer(ok=True, result=_maybe_json(reply["result"]))
+        if "error" in reply:
+            return ToolAnswer(ok=False, error=str(reply["error"]))
+    return ToolAnswer(ok=True, result=reply)
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

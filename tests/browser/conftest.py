@@ -56,11 +56,12 @@ def widget_built() -> Path:
 
 @pytest.fixture
 def launch_chromium(chromium) -> Iterator[Callable[..., Any]]:
-    """``launch(without=(flags...))``: another Chromium like the shared one, minus some flags."""
+    """``launch(without=(flags...), extra=(flags...))``: another Chromium like the shared one, minus some
+    flags, plus others."""
     browsers = []
 
-    def launch(*, without: tuple[str, ...]):
-        args = [arg for arg in CHROMIUM_ARGS if arg not in without]
+    def launch(*, without: tuple[str, ...] = (), extra: tuple[str, ...] = ()):
+        args = [arg for arg in CHROMIUM_ARGS if arg not in without] + list(extra)
         browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)
         browsers.append(browser)
         return browser

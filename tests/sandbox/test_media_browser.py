@@ -145,7 +145,9 @@ def end_of_call_report(receiver: Any) -> dict[str, Any]:
 
 
 def test_a_call_runs_until_max_duration(sandbox_factory, webhook_receiver, open_room, tmp_path):
+    # --no-speech: the fallback without the speech packages (tones, and an ear that only detects speech).
     sandbox = sandbox_factory(
+        "--no-speech",
         "--max-duration",
         "12",
         "--webhook-url",
@@ -204,6 +206,7 @@ def test_the_assistant_hangs_up_when_its_script_is_done(
     sandbox_factory, webhook_receiver, open_room, tmp_path
 ):
     sandbox = sandbox_factory(
+        "--no-speech",  # the ear reports the beeps' duration (speech recognition: test_sandbox_speech.py)
         "--webhook-url",
         webhook_receiver.url,
         "--webhook-secret",

@@ -494,7 +494,8 @@ def test_a_peer_hears_the_assistant_and_gets_transcripts_of_both_sides():
 
     async def scenario():
         use_loopback_ice()
-        async with sandbox() as sb:
+        # The tone voice and energy ear: the peer "speaks" a tone plan and is heard as its duration.
+        async with sandbox(speech=False) as sb:
             created = await sb.create_call()
             pc = new_peer_connection()
             channel = pc.createDataChannel("_reliable", ordered=True)

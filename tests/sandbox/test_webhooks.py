@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from datetime import datetime
 
@@ -205,7 +207,50 @@ def test_delivery_is_given_up_after_the_retries_and_later_events_still_go(sandbo
     assert "gave up delivering status-update" in sandbox.output()
 
 
-def test_an_unreachable_receiver_never_blocks_the_api(sandbox_factory):
+class SilentReceiver:
+    """A webhook receiver that accepts connections and never answers: a delivery to it hangs until the
+    sandbox's own timeout."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hooks"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def test_a_hanging_receiver_never_blocks_the_api(sandbox_factory):
+    receiver = SilentReceiver()
+    try:
+        sandbox = sandbox_factory("--webhook-url", receiver.url, "--webhook-timeout", "60")
+        call_id = sandbox.create_call().json()["call_id"]
+        sandbox.join(call_id)  # the in-progress status update goes out, and hangs
+        wait_until(lambda: receiver.connections)
+
+        # While that delivery still waits for an answer, the API answers every request.
+        for _ in range(2):  # the org's third and last slot is the hanging call's
+            assert sandbox.create_call().status_code == 200
+        assert sandbox.stats()["active_calls"] == 3
+        sandbox.end(call_id)  # raises unless answered 2xx
+        [record] = [r for r in records_of(sandbox, call_id) if r["event"] == "status-update"][:1]
+        assert record["delivered"] is not True  # still pending: the answers above did not wait for it
+    finally:
+        receiver.close()
+
+
+def test_an_unreachable_receiver_is_given_up_after_its_retries(sandbox_factory):
     dead = f"http://127.0.0.1:{free_port()}/hooks"
     sandbox = sandbox_factory("--webhook-url", dead, "--webhook-retries", "1", "--webhook-backoff", "0")
     call_id = sandbox.create_call().json()["call_id"]

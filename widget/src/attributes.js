@@ -2,6 +2,37 @@
 // element's own attribute wins over the script tag's, which wins over the default. Bad values fall back to
 // the default (with a console warning) rather than break the page.
 
+/**
+ * The parsed attributes (parseConfig). The element adds `overrides` (its string overrides, merged) and the
+ * call panel `t` (its translator): both are cached with the config until an attribute changes.
+ * @typedef {object} Config
+ * @property {string} endpoint
+ * @property {string} label
+ * @property {string} position
+ * @property {string} theme
+ * @property {string} lang
+ * @property {string | null} assistant
+ * @property {string} assistantName
+ * @property {boolean} showTranscript
+ * @property {Record<string, unknown> | null} context
+ * @property {RequestCredentials} credentials
+ * @property {string} csrfHeader
+ * @property {string} csrfToken
+ * @property {string} csrfMeta
+ * @property {string} csrfCookie
+ * @property {number} agentTimeout
+ * @property {number} maxDuration
+ * @property {import('./i18n.js').Strings} strings
+ * @property {string} consent
+ * @property {string} consentVersion
+ * @property {boolean} confirmLeave
+ * @property {boolean} popout
+ * @property {boolean} autostart
+ * @property {boolean} popoutWindow
+ * @property {import('./i18n.js').Strings} [overrides]
+ * @property {import('./i18n.js').Translate} [t]
+ */
+
 export const ATTRIBUTES = [
   'endpoint',
   'label',
@@ -20,18 +51,67 @@ export const ATTRIBUTES = [
   'agent-timeout',
   'max-duration',
   'strings',
+  'consent',
+  'consent-version',
+  'confirm-leave',
+  'popout',
+  // Set by the pop-out page ({prefix}/call) on its own element, not by sites.
+  'autostart',
+  'popout-window',
 ];
 
 // The microphone request. The loader makes it itself when the first click comes before the call code, and
-// hands it to the controller, so both must ask for the same thing.
-export const MIC = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } };
+// hands it to the controller, so both must ask for the same thing: the chosen microphone if any, as
+// "exact" (Chromium does not honour an "ideal" deviceId); the controller falls back to the default
+// microphone when that one is gone.
+export const micConstraints = (/** @type {string | null | undefined} */ deviceId) => ({
+  audio: {
+    echoCancellation: true,
+    noiseSuppression: true,
+    autoGainControl: true,
+    ...(deviceId && { deviceId: { exact: deviceId } }),
+  },
+});
+
+// What the widget remembers per site (localStorage, per origin): the accepted consent version and the
+// chosen devices. Storage may be unavailable (sandboxed iframes, some private modes): then nothing is
+// remembered and the widget asks again.
+const KEY = 'hms-webcall:';
+/** @param {string} name */
+export function remembered(name) {
+  try {
+    return localStorage.getItem(KEY + name);
+  } catch {
+    return null;
+  }
+}
+/**
+ * @param {string} name
+ * @param {string} value
+ */
+export function remember(name, value) {
+  try {
+    localStorage.setItem(KEY + name, value);
+  } catch {
+    // not remembered: see above
+  }
+}
 
 const POSITIONS = ['bottom-right', 'bottom-left', 'top-right', 'top-left'];
 const THEMES = ['auto', 'light', 'dark'];
 const CREDENTIALS = ['include', 'same-origin', 'omit'];
 
+/**
+ * @param {string} name
+ * @param {string} value
+ */
 const warn = (name, value) => console.warn(`hms-webcall: ignoring ${name}=${JSON.stringify(value)}`);
 
+/**
+ * @param {string} name
+ * @param {string | null} value
+ * @param {string[]} allowed
+ */
 function oneOf(name, value, allowed) {
   if (value == null || value === '') return allowed[0];
   const v = value.trim().toLowerCase();
@@ -40,11 +120,20 @@ function oneOf(name, value, allowed) {
   return allowed[0];
 }
 
+/**
+ * @param {string | null} value
+ * @param {boolean} fallback
+ */
 function bool(value, fallback) {
   if (value == null) return fallback;
   return !/^(false|0|no|off)$/i.test(value.trim());
 }
 
+/**
+ * @param {string} name
+ * @param {string | null} value
+ * @param {number} fallback
+ */
 function seconds(name, value, fallback) {
   if (value == null || value === '') return fallback;
   const n = Number(value);
@@ -53,6 +142,11 @@ function seconds(name, value, fallback) {
   return fallback;
 }
 
+/**
+ * @param {string} name
+ * @param {string | null} value
+ * @returns {Record<string, unknown> | null}
+ */
 function jsonObject(name, value) {
   if (value == null || value === '') return null;
   try {
@@ -66,8 +160,29 @@ function jsonObject(name, value) {
 }
 
 /**
+ * Whether the visitor must (still) agree before a call: there is a consent text (`hasText`) and the
+ * version this site's visitor accepted, if any, is not `version`.
+ * @param {unknown} hasText
+ * @param {string} version
+ */
+export const consentNeeded = (hasText, version) => !!hasText && remembered('consent') !== version;
+
+// The server takes a consent version of at most 40 characters.
+/** @param {string | null} value */
+function version(value) {
+  if (value == null || value === '') return '1';
+  const v = value.trim();
+  if (v && v.length <= 40) return v;
+  warn('consent-version', value);
+  return '1';
+}
+
+/**
  * get(name) -> the attribute's string or null. base: the URL the widget was loaded from ("…/hms/"), from
  * which the default endpoint follows; relative endpoints resolve against the page.
+ * @param {(name: string) => string | null} get
+ * @param {{base: string, pageUrl: string}} where
+ * @returns {Config}
  */
 export function parseConfig(get, { base, pageUrl }) {
   const endpoint = get('endpoint');
@@ -81,18 +196,29 @@ export function parseConfig(get, { base, pageUrl }) {
     assistantName: get('assistant-name') || '',
     showTranscript: bool(get('show-transcript'), true),
     context: jsonObject('context', get('context')),
-    credentials: oneOf('credentials', get('credentials'), CREDENTIALS),
+    credentials: /** @type {RequestCredentials} */ (oneOf('credentials', get('credentials'), CREDENTIALS)),
     csrfHeader: get('csrf-header') || '',
     csrfToken: get('csrf-token') || '',
     csrfMeta: get('csrf-meta') || 'csrf-token',
     csrfCookie: get('csrf-cookie') || '',
     agentTimeout: seconds('agent-timeout', get('agent-timeout'), 15),
     maxDuration: seconds('max-duration', get('max-duration'), 0),
-    strings: jsonObject('strings', get('strings')) || {},
+    // Values are not checked to be strings: the translator turns each into one.
+    strings: /** @type {import('./i18n.js').Strings} */ (jsonObject('strings', get('strings')) || {}),
+    consent: get('consent') || '',
+    consentVersion: version(get('consent-version')),
+    confirmLeave: bool(get('confirm-leave'), true),
+    popout: bool(get('popout'), false),
+    autostart: bool(get('autostart'), false),
+    popoutWindow: bool(get('popout-window'), false),
   };
 }
 
-/** The value of the named cookie, or ''. */
+/**
+ * The value of the named cookie, or ''.
+ * @param {string} cookies
+ * @param {string} name
+ */
 export function readCookie(cookies, name) {
   for (const part of cookies.split(';')) {
     const i = part.indexOf('=');
@@ -105,17 +231,35 @@ export function readCookie(cookies, name) {
  * The create request's headers and body. With a CSRF header configured, its value comes from csrf-token,
  * else the csrf-cookie cookie, else <meta name="{csrf-meta}">; even an empty value is sent, because a
  * custom header alone already forces a CORS preflight on cross-origin requests.
+ * @param {Config} config
+ * @param {{context?: object | null, consent?: string | null, challenge?: string | null, cookies?: string,
+ *   meta?: (name: string) => string}} request
  */
-export function createRequest(config, { context, cookies = '', meta = () => '' }) {
-  const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
-  if (config.csrfHeader) {
-    const fromCookie = config.csrfCookie && readCookie(cookies, config.csrfCookie);
-    headers[config.csrfHeader] = config.csrfToken || fromCookie || meta(config.csrfMeta) || '';
-  }
+export function createRequest(config, { context, consent, challenge, cookies = '', meta = () => '' }) {
+  /** @type {Record<string, unknown>} */
   const body = {};
   if (config.assistant) body.assistant = config.assistant;
   const ctx = context || config.context;
   if (ctx) body.context = ctx;
+  if (consent) body.consent = consent;
+  if (challenge) body.challenge = challenge;
+  return postRequest(config, body, { cookies, meta });
+}
+
+/**
+ * A JSON POST to the backend, with the CSRF header and credentials the create request uses.
+ * @param {Config} config
+ * @param {object} body
+ * @param {{cookies?: string, meta?: (name: string) => string, headers?: Record<string, string>}} options
+ * @returns {RequestInit}
+ */
+export function postRequest(config, body, { cookies = '', meta = () => '', headers: extra = {} }) {
+  /** @type {Record<string, string>} */
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json', ...extra };
+  if (config.csrfHeader) {
+    const fromCookie = config.csrfCookie && readCookie(cookies, config.csrfCookie);
+    headers[config.csrfHeader] = config.csrfToken || fromCookie || meta(config.csrfMeta) || '';
+  }
   return {
     method: 'POST',
     headers,

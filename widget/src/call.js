@@ -7,16 +7,49 @@ import { ConnectionErrorReason, Room, RoomEvent, Track } from 'livekit-client';
 const TOPIC = 'lk.transcription';
 
 /**
+ * One lk.transcription update; `final` as the stream's attribute says it ("true"/"false").
+ * @typedef {{id: string, identity: string, local: string, text: string, final: string | undefined}} TranscriptUpdate
+ */
+/**
+ * What the session reports, as raw facts.
+ * @typedef {object} SessionEvents
+ * @property {() => void} joined
+ * @property {() => void} left
+ * @property {(update: TranscriptUpdate) => void} transcript
+ * @property {(level: number, agentState: string | undefined) => void} level
+ * @property {(playing: boolean) => void} audio
+ * @property {(on: boolean) => void} reconnecting
+ * @property {(reason: number | undefined) => void} disconnected livekit's DisconnectReason
+ */
+/**
+ * @typedef {object} SessionOptions
+ * @property {HTMLElement} audioHost where the assistant's <audio> elements go
+ * @property {AudioContext | null} [audioContext]
+ * @property {string | null} speaker the chosen speaker's device id
+ * @property {SessionEvents} on
+ */
+/** @typedef {ReturnType<typeof createSession>} Session */
+/** @typedef {(() => number) & {stop(): void}} Meter the remote track's loudness, 0..1 */
+
+/**
  * Creates the room at once, so that when called inside a click the audio unlock (startAudio) runs while
  * the browser still counts it as a user gesture.
  *
  * on: {joined(), left(), transcript({id, identity, local, text, final}), level(0..1, agentState),
  *      audio(playing: bool), reconnecting(bool), disconnected(reason)}
+ *
+ * @param {SessionOptions} options
  */
-export function createSession({ audioHost, audioContext, on }) {
-  const room = new Room({ adaptiveStream: false, dynacast: false, disconnectOnPageLeave: true });
+export function createSession({ audioHost, audioContext, speaker, on }) {
+  // Not livekit's own page-leave handling: it hangs up on beforeunload, even when the visitor then
+  // answers "stay" to the leave question. The UI hangs up on pagehide instead.
+  const room = new Room({ adaptiveStream: false, dynacast: false, disconnectOnPageLeave: false });
+  let sink = speaker || '';
+  const route = (/** @type {HTMLMediaElement} */ el) => el.setSinkId?.(sink).catch(() => {});
+  /** @type {Meter | null} */
   let meter = null;
   let poll = 0;
+  /** @type {import('livekit-client').LocalTrackPublication | null} */
   let micPublication = null;
   // The analyser hangs off the element's AudioContext, which outlasts the call: it goes when the call
   // does, with the level polling.
@@ -37,7 +70,9 @@ export function createSession({ audioHost, audioContext, on }) {
     })
     .on(RoomEvent.TrackSubscribed, (track) => {
       if (track.kind !== Track.Kind.Audio) return;
-      audioHost.append(track.attach());
+      const el = track.attach();
+      if (sink) route(el);
+      audioHost.append(el);
       meter?.stop();
       meter = measure(audioContext, track.mediaStreamTrack);
     })
@@ -56,7 +91,7 @@ export function createSession({ audioHost, audioContext, on }) {
   room.registerTextStreamHandler(TOPIC, async (reader, participant) => {
     const info = reader.info;
     let text = '';
-    const send = (final) =>
+    const send = (/** @type {string | undefined} */ final) =>
       on.transcript({
         id: info.attributes?.['lk.segment_id'] || info.id,
         identity: participant.identity,
@@ -77,10 +112,16 @@ export function createSession({ audioHost, audioContext, on }) {
   });
 
   return {
+    /**
+     * @param {string} url
+     * @param {string} token
+     * @param {MediaStreamTrack} [mic]
+     */
     async connect(url, token, mic) {
       try {
         await room.connect(url, token, { autoSubscribe: true });
-      } catch (err) {
+      } catch (error) {
+        const err = /** @type {{reason?: unknown, notAllowed?: boolean} | null} */ (error);
         // The server refused the token (errors.js decides whether it was for being expired). Compared by
         // value: the error's reasonName is not reliable in livekit-client 2.23.
         if (err && err.reason === ConnectionErrorReason.NotAllowed) err.notAllowed = true;
@@ -99,9 +140,22 @@ export function createSession({ audioHost, audioContext, on }) {
       }, 120);
       return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0 };
     },
+    /** @param {boolean} muted */
     setMuted(muted) {
       const track = micPublication && micPublication.track;
       if (track) return muted ? track.mute() : track.unmute();
+    },
+    /**
+     * Swaps the published microphone track for another without leaving the room.
+     * @param {MediaStreamTrack} track
+     */
+    async replaceMic(track) {
+      if (micPublication?.track) await micPublication.track.replaceTrack(track, { userProvidedTrack: true });
+    },
+    /** @param {string | null} deviceId */
+    async setSpeaker(deviceId) {
+      sink = deviceId || '';
+      await Promise.all([...audioHost.querySelectorAll('audio')].map(route));
     },
     startAudio: () => room.startAudio(),
     disconnect() {
@@ -113,6 +167,11 @@ export function createSession({ audioHost, audioContext, on }) {
 
 // The assistant's loudness (RMS of the waveform, scaled to 0..1) from its remote track, through the audio
 // context the click unlocked; without one, the server's audioLevel alone drives the indicator.
+/**
+ * @param {AudioContext | null | undefined} ctx
+ * @param {MediaStreamTrack} mediaStreamTrack
+ * @returns {Meter | null}
+ */
 function measure(ctx, mediaStreamTrack) {
   if (!ctx) return null;
   try {

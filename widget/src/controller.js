@@ -4,32 +4,96 @@
 // Order matters and is the point of this module: the microphone is asked for BEFORE the backend, so a
 // visitor without a usable microphone never creates a call (no credit spent, no slot held).
 
-import { MIC, createRequest } from './attributes.js';
+import { createRequest, micConstraints, postRequest } from './attributes.js';
 import { backendError, isTokenExpired, micErrorCode } from './errors.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
 
 const AGENT_LEFT_GRACE_MS = 2000; // the assistant left: wait this long for the server to close the room
 const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this is only a safety net
+export const FEEDBACK_MAX = 500; // characters of comment the feedback route takes
+
+/** @typedef {import('./attributes.js').Config} Config */
+/** @typedef {import('./call.js').Session} Session */
+/** @typedef {import('./call.js').SessionOptions} SessionOptions */
+/** @typedef {import('./call.js').TranscriptUpdate} TranscriptUpdate */
+/** @typedef {import('./state.js').CallError} CallError */
+/** @typedef {import('./state.js').CallState} CallState */
+/** @typedef {import('./state.js').StateEvent} StateEvent */
+/** @typedef {import('./transcript.js').Entry} Entry */
+
+/** @typedef {(constraints: MediaStreamConstraints) => Promise<MediaStream>} GetUserMedia */
+/**
+ * What the create endpoint answers (the fields the widget reads).
+ * @typedef {{token: string, server_url: string, call_id?: string, feedback_token?: string,
+ *   max_duration?: number}} CreatedCall
+ */
+/**
+ * Everything outside the call flow; see the Controller.
+ * @typedef {object} Deps
+ * @property {() => Config} config
+ * @property {() => object | null | undefined} context
+ * @property {() => string | null} [consent]
+ * @property {GetUserMedia | null | undefined} getUserMedia
+ * @property {(url: string, init?: RequestInit) => Promise<Response>} fetch
+ * @property {(url: string) => boolean} crossOrigin
+ * @property {(options: SessionOptions) => Session} createSession
+ * @property {() => AudioContext | null} audioContext
+ * @property {HTMLElement} audioHost
+ * @property {() => string} cookies
+ * @property {(name: string) => string} meta
+ * @property {() => number} now
+ * @property {(fn: () => void, ms: number) => number} setTimeout
+ * @property {(id: number | undefined) => void} clearTimeout
+ * @property {(fn: () => void, ms: number) => number} setInterval
+ * @property {(id: number) => void} clearInterval
+ * @property {() => string | null} [micId]
+ * @property {(challenge: unknown) => Promise<string | null>} [solveChallenge]
+ * @property {() => unknown} [challengeToken]
+ */
 
 /**
- * deps: {config(), context(), getUserMedia(constraints)|null, fetch, crossOrigin(url), createSession(opts)
- *        (call.js), audioContext(): AudioContext|null, audioHost, cookies(), meta(name), now(), setTimeout,
- *        clearTimeout, setInterval, clearInterval}
+ * What notify(kind, detail) reports, by kind.
+ * @typedef {['state', {state: CallState, previous: CallState}] | ['update', {}] | ['tick', {}]
+ *   | ['transcript', {entries: Entry[], entry: Entry | null | undefined}]
+ *   | ['ended', {reason: string, callId: string | null, durationSeconds: number}] | ['error', CallError]
+ *   | ['level', {level: number, agentState: string | undefined}] | ['audio', {blocked: boolean}]
+ *   | ['mute', {muted: boolean}]} Notice
+ */
+/** @typedef {(...notice: Notice) => void} Notify */
+
+/**
+ * deps: {config(), context(), consent(): accepted version|null, getUserMedia(constraints)|null, fetch,
+ *        crossOrigin(url), createSession(opts) (call.js), audioContext(): AudioContext|null, audioHost,
+ *        cookies(), meta(name), now(), setTimeout, clearTimeout, setInterval, clearInterval,
+ *        micId(): remembered microphone|null, solveChallenge(challenge): solution|null,
+ *        challengeToken(): the page's own verifier token (element.challenge)|null}
  * notify(kind, detail): kind is 'state' | 'update' | 'transcript' | 'ended' | 'error' | 'tick' | 'level' |
  * 'audio' | 'mute'
  */
 export class Controller {
+  /**
+   * @param {Deps} deps
+   * @param {Notify} notify
+   */
   constructor(deps, notify) {
     this._d = deps;
     this._notify = notify;
+    /** @type {import('./state.js').State} */
     this.s = INITIAL;
+    /** @type {Entry[]} */
     this.entries = [];
+    /** @type {string | null} */
     this.callId = null;
     this.muted = false;
     this.audioBlocked = false;
     this.maxDuration = 0;
+    /** @type {string | null} */
+    this.feedbackToken = null;
+    /** @type {string | null} */
+    this.speaker = null;
     this._run = 0;
+    /** @type {Array<[repeat: number, id: number]>} */
     this._timers = [];
   }
 
@@ -42,6 +106,7 @@ export class Controller {
     return this._at ? (this._d.now() - this._at) / 1000 : 0;
   }
 
+  /** @param {StateEvent} event */
   _set(event) {
     const prev = this.s;
     const next = (this.s = reduce(prev, event));
@@ -60,7 +125,7 @@ export class Controller {
     const run = ++this._run;
     const stale = () => run !== this._run;
     this.entries = [];
-    this.callId = null;
+    this.callId = this.feedbackToken = null;
     this.muted = this.audioBlocked = false;
     this._at = 0;
     this._left = this._byUser = this._timedOut = this._present = false;
@@ -72,14 +137,18 @@ export class Controller {
     this._ac = d.audioContext();
     this._session = this._session$(run);
 
+    // Whatever proof the backend may want (a solved challenge, or the page's own verifier token) is
+    // fetched and worked out while the microphone prompt is up, so it costs the visitor no time.
+    this._proof = this._prove(cfg);
+
     // 1. Microphone first.
     if (!d.getUserMedia) return this._fail({ code: 'mic_unsupported' });
     let mic;
     try {
-      mic = (await d.getUserMedia(MIC)).getAudioTracks()[0];
+      mic = await this._openMic(d.micId?.());
       if (!mic) throw { name: 'NotFoundError' };
     } catch (err) {
-      if (!stale()) this._fail({ code: micErrorCode(err) });
+      if (!stale()) this._fail({ code: micErrorCode(/** @type {{name?: string} | null} */ (err)) });
       return;
     }
     if (stale()) return mic.stop();
@@ -97,7 +166,7 @@ export class Controller {
         joined = await this._session.connect(call.server_url, call.token, mic);
       } catch (err) {
         if (stale()) return;
-        if (attempt === 0 && isTokenExpired(err)) continue;
+        if (attempt === 0 && isTokenExpired(/** @type {Error} */ (err))) continue;
         console.warn('hms-webcall: could not join the call:', err);
         return this._fail({ code: 'connect_failed' });
       }
@@ -117,11 +186,72 @@ export class Controller {
     if (joined.present || this._present) this._joined();
   }
 
-  async _create(cfg, run) {
+  /**
+   * A track from the remembered microphone, or from the default one when that is not there (any more).
+   * start() calls it only when there is a getUserMedia.
+   * @param {string | null | undefined} deviceId
+   * @returns {Promise<MediaStreamTrack | undefined>}
+   */
+  async _openMic(deviceId) {
+    const d = this._d;
+    try {
+      const stream = await /** @type {GetUserMedia} */ (d.getUserMedia)(micConstraints(deviceId));
+      return stream.getAudioTracks()[0];
+    } catch (err) {
+      const name = /** @type {{name?: string} | null} */ (err)?.name;
+      if (!deviceId || !['OverconstrainedError', 'NotFoundError'].includes(name ?? '')) throw err;
+    }
+    return (await /** @type {GetUserMedia} */ (d.getUserMedia)(micConstraints(null))).getAudioTracks()[0];
+  }
+
+  /**
+   * The create body's `challenge`: the page's own verifier token (element.challenge), or the solution of
+   * the backend's proof-of-work challenge (`fresh`, or fetched from {prefix}/challenge); null when there
+   * is none. Never rejects: without a proof the backend answers challenge_required, which is handled.
+   * @param {Config} cfg
+   * @param {unknown} [fresh]
+   * @returns {Promise<string | null>}
+   */
+  async _prove(cfg, fresh = null) {
+    const d = this._d;
+    try {
+      const token = d.challengeToken ? await d.challengeToken() : null;
+      if (token) return String(token);
+      let challenge = fresh;
+      if (!challenge && d.solveChallenge) {
+        // A sibling of the create endpoint: {prefix}/web-calls -> {prefix}/challenge.
+        const res = await d.fetch(new URL('challenge', cfg.endpoint).href, {
+          credentials: cfg.credentials,
+          mode: 'cors',
+          cache: 'no-store',
+          headers: { Accept: 'application/json' },
+        });
+        challenge = res.ok ? (await res.json())?.challenge : null;
+      }
+      return challenge && d.solveChallenge ? await d.solveChallenge(challenge) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The create request, answered: the call's token and room, or null when it failed (reported) or the
+   * call was cancelled meanwhile.
+   * @param {Config} cfg
+   * @param {number} run
+   * @param {boolean} [challenged]
+   * @returns {Promise<CreatedCall | null>}
+   */
+  async _create(cfg, run, challenged = false) {
     const d = this._d;
     let init;
+    // A proof is used once: a second create (a fresh token after one expired) must be proven again.
+    const challenge = await (this._proof || null);
+    this._proof = null;
+    if (run !== this._run) return null;
     try {
-      init = createRequest(cfg, { context: d.context(), cookies: d.cookies(), meta: d.meta });
+      const consent = d.consent?.();
+      init = createRequest(cfg, { context: d.context(), consent, challenge, cookies: d.cookies(), meta: d.meta });
     } catch (err) {
       // A context JSON cannot encode (a cycle, a BigInt) is the page's mistake; the visitor still needs
       // the call to fail cleanly, with the microphone released.
@@ -141,11 +271,18 @@ export class Controller {
       return null;
     }
     if (run !== this._run) return null;
+    if (res.status === 401 && body?.error?.code === 'challenge_required' && !challenged) {
+      // The backend wants a proof this create did not carry: work out the one it sent, then ask again.
+      this._proof = this._prove(cfg, body.error.challenge || null);
+      return this._create(cfg, run, true);
+    }
     if (!res.ok) return this._fail(backendError(res.status, body, res.headers.get('Retry-After'), d.now()));
     if (!body || !body.token || !body.server_url) {
       return this._fail({ code: 'upstream_error', status: res.status });
     }
     this.callId = body.call_id || null;
+    // Only anonymous callers get one: it proves to the feedback route that they created this call.
+    this.feedbackToken = body.feedback_token || null;
     this.maxDuration = cfg.maxDuration || body.max_duration || 300;
     return body;
   }
@@ -154,6 +291,7 @@ export class Controller {
    * A cross-origin request that failed outright: the network, or CORS refusing this page's origin (the
    * browser hides which). A CORS-free probe of the same URL tells them apart: if the server answers it,
    * the network is fine and the origin is what was refused.
+   * @param {string} endpoint
    */
   async _refusedOrigin(endpoint) {
     if (!this._d.crossOrigin(endpoint)) return false;
@@ -166,7 +304,12 @@ export class Controller {
     return true;
   }
 
+  /**
+   * @param {number} run
+   * @returns {Session}
+   */
   _session$(run) {
+    /** @type {<A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void} */
     const mine =
       (fn) =>
       (...args) => {
@@ -175,6 +318,7 @@ export class Controller {
     return this._d.createSession({
       audioHost: this._d.audioHost,
       audioContext: this._ac,
+      speaker: this.speaker,
       on: {
         joined: mine(() => this._joined()),
         left: mine(() => {
@@ -199,6 +343,7 @@ export class Controller {
     if (this._set({ type: 'agent_joined' })) this._d.clearTimeout(this._agentTimer);
   }
 
+  /** @param {TranscriptUpdate} u */
   _transcript(u) {
     const role = roleOf(u.identity, u.local);
     const entries = applyUpdate(this.entries, { id: u.id, role, text: u.text, final: isFinal(u.final) });
@@ -207,7 +352,11 @@ export class Controller {
     this._notify('transcript', { entries, entry: entries.find((e) => e.id === u.id) });
   }
 
-  /** Ends a joined call with a reason (worked out from what happened when not given). */
+  /**
+   * Ends a joined call with a reason (worked out from what happened when not given).
+   * @param {string | null} [reason]
+   * @param {number} [disconnectReason]
+   */
   _finish(reason, disconnectReason) {
     if (!this.s.connected && disconnectReason !== undefined) return; // a failed connect: start() reports it
     const why =
@@ -228,6 +377,10 @@ export class Controller {
     this._notify('ended', { reason: why, callId: this.callId, durationSeconds });
   }
 
+  /**
+   * @param {CallError} error
+   * @returns {null}
+   */
   _fail(error) {
     if (this._set({ type: 'fail', error })) {
       this._release();
@@ -253,12 +406,87 @@ export class Controller {
     this._set({ type: 'reset' });
   }
 
+  /** @param {boolean} on */
   mute(on) {
     this.muted = !!on;
     if (this._session && this.s.connected) this._session.setMuted(this.muted);
     else if (this._mic) this._mic.enabled = !this.muted;
     this._notify('mute', { muted: this.muted });
     return this.muted;
+  }
+
+  /**
+   * Uses another microphone. Mid-call the new track replaces the published one (the call goes on, muted
+   * or not as before); the old one is let go only once the new one is live.
+   * @param {string} deviceId
+   */
+  async switchMic(deviceId) {
+    if (!this._mic || !this._d.getUserMedia) return true;
+    const run = this._run;
+    let track;
+    try {
+      const stream = await this._d.getUserMedia(micConstraints(deviceId));
+      track = stream.getAudioTracks()[0];
+      if (!track) return false;
+    } catch {
+      return false; // this one cannot be opened: the call keeps the microphone it has
+    }
+    if (run !== this._run || !this._mic) {
+      track.stop(); // the call ended meanwhile
+      return false;
+    }
+    track.enabled = !this.muted;
+    try {
+      if (this._session && this.s.connected) await this._session.replaceMic(track);
+    } catch {
+      track.stop();
+      return false;
+    }
+    if (run !== this._run) {
+      track.stop();
+      return false;
+    }
+    this._mic.stop();
+    this._mic = track;
+    return true;
+  }
+
+  /**
+   * Plays the assistant on another speaker (where the browser supports choosing one).
+   * @param {string | null} deviceId
+   */
+  setSpeaker(deviceId) {
+    this.speaker = deviceId;
+    return this._session ? this._session.setSpeaker(deviceId) : Promise.resolve();
+  }
+
+  /**
+   * Sends the visitor's rating of the ended call. Resolves to 'sent', 'forbidden' (not this visitor's
+   * call), 'already_rated' or 'failed' (the network, or any other answer: the visitor may try again).
+   * @param {string} rating
+   * @param {string} [comment]
+   */
+  async sendFeedback(rating, comment = '') {
+    const d = this._d;
+    if (!this.callId) return 'failed';
+    const cfg = d.config();
+    /** @type {{rating: string, comment?: string}} */
+    const body = { rating };
+    const text = String(comment).trim().slice(0, FEEDBACK_MAX);
+    if (text) body.comment = text;
+    /** @type {Record<string, string>} */
+    const headers = this.feedbackToken ? { 'X-HMS-Feedback-Token': this.feedbackToken } : {};
+    const url = `${cfg.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(this.callId)}/feedback`;
+    try {
+      const res = await d.fetch(url, postRequest(cfg, body, { cookies: d.cookies(), meta: d.meta, headers }));
+      if (res.ok) return 'sent';
+      const code = (await res.json().catch(() => null))?.error?.code;
+      if (res.status === 409 || code === 'already_rated') return 'already_rated';
+      if (res.status === 403 || code === 'forbidden') return 'forbidden';
+    } catch {
+      // the network: 'failed' below
+    }
+    return 'failed';
   }
 
   /** The "tap to enable audio" button: must run inside its click. */
@@ -281,6 +509,10 @@ export class Controller {
     this._run++; // late events and awaits of this call are ignored from now on
   }
 
+  /**
+   * @param {() => void} fn
+   * @param {number} ms
+   */
   _after(fn, ms) {
     const id = this._d.setTimeout(fn, ms);
     this._timers.push([0, id]);

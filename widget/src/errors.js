@@ -3,7 +3,13 @@
 
 import { duration } from './i18n.js';
 
-/** The error codes of the browser contract (POST {prefix}/web-calls). */
+/** @typedef {import('./state.js').CallError} CallError */
+/** @typedef {import('./i18n.js').Translate} Translate */
+
+/**
+ * The error codes of the browser contract (POST {prefix}/web-calls).
+ * @type {string[]}
+ */
 export const BACKEND_CODES = [
   'invalid_request',
   'unauthenticated',
@@ -15,6 +21,10 @@ export const BACKEND_CODES = [
   'misconfigured',
   'upstream_error',
   'upstream_timeout',
+  'consent_required',
+  'budget_exhausted',
+  'challenge_required',
+  'challenge_failed',
 ];
 
 // Codes the widget itself reports; with BACKEND_CODES, every code with a message of its own.
@@ -23,7 +33,10 @@ const LOCAL_CODES = ['mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'n
 // Failures that trying again cannot fix without the visitor or the site owner changing something first.
 const NO_RETRY = new Set(['mic_unsupported', 'forbidden_origin', 'misconfigured', 'unauthenticated']);
 
-/** getUserMedia's rejection -> our code. */
+/**
+ * getUserMedia's rejection -> our code.
+ * @param {{name?: string} | null | undefined} err
+ */
 export function micErrorCode(err) {
   switch (err && err.name) {
     case 'NotAllowedError':
@@ -40,7 +53,11 @@ export function micErrorCode(err) {
   }
 }
 
-/** Retry-After (delay-seconds or an HTTP date) -> whole seconds, or null when absent or unreadable. */
+/**
+ * Retry-After (delay-seconds or an HTTP date) -> whole seconds, or null when absent or unreadable.
+ * @param {string | number | null | undefined} value
+ * @param {number} [now]
+ */
 export function parseRetryAfter(value, now = Date.now()) {
   if (value == null || value === '') return null;
   const text = String(value).trim();
@@ -52,18 +69,28 @@ export function parseRetryAfter(value, now = Date.now()) {
 /**
  * A non-2xx answer of the create endpoint -> {code, status, retryAfter}. The body is read defensively: a
  * proxy's HTML error page or an unknown code still gives a sensible code from the status alone.
+ * @param {number} status
+ * @param {{error?: {code?: string}} | null} body the answer's JSON (any shape: it is read defensively)
+ * @param {string | null} retryAfterHeader
+ * @param {number} [now]
+ * @returns {CallError}
  */
 export function backendError(status, body, retryAfterHeader, now) {
   const code = body && body.error && body.error.code;
-  const byStatus = { 429: 'rate_limited', 503: 'busy', 504: 'upstream_timeout' }[status] || 'upstream_error';
+  /** @type {Record<number, string | undefined>} */
+  const statusCodes = { 429: 'rate_limited', 503: 'busy', 504: 'upstream_timeout' };
+  const byStatus = statusCodes[status] || 'upstream_error';
   return {
-    code: BACKEND_CODES.includes(code) ? code : byStatus,
+    code: code && BACKEND_CODES.includes(code) ? code : byStatus,
     status,
     retryAfter: parseRetryAfter(retryAfterHeader, now),
   };
 }
 
-/** Which browser's steps to show for re-allowing the microphone. */
+/**
+ * Which browser's steps to show for re-allowing the microphone.
+ * @param {string} [ua]
+ */
 export function browserFamily(ua = '') {
   if (/Firefox\//.test(ua)) return 'firefox';
   if (/Chrom(e|ium)\/|CriOS|Edg\//.test(ua)) return 'chrome';
@@ -74,6 +101,7 @@ export function browserFamily(ua = '') {
 /**
  * livekit-client's ConnectionError for a token past its expiry: refused (call.js marks `notAllowed`) with
  * the server's reason, e.g. LiveKit's "invalid token: ... token is expired".
+ * @param {{name?: string, notAllowed?: boolean, message: string} | null | undefined} err
  */
 export function isTokenExpired(err) {
   return !!err && err.name === 'ConnectionError' && err.notAllowed === true && /expired/i.test(err.message);
@@ -82,10 +110,13 @@ export function isTokenExpired(err) {
 /**
  * What the panel shows for an error: {message, hint, retry, wait}. `wait` is seconds until trying again
  * makes sense (the retry button stays disabled until then).
+ * @param {CallError} err
+ * @param {Translate} t
+ * @param {string} [ua]
  */
 export function describeError(err, t, ua) {
   const { code, retryAfter } = err;
-  const wait = retryAfter > 0 ? retryAfter : 0;
+  const wait = retryAfter && retryAfter > 0 ? retryAfter : 0;
   let message;
   if (code === 'rate_limited' || code === 'busy') {
     message = wait ? t(code, { wait: duration(wait, t) }) : t(`${code}_nowait`);

@@ -11,9 +11,13 @@ const GLOBAL = '__hmsWebcallCall';
 
 (() => {
   if (customElements.get('hms-webcall')) return; // the tag is on the page twice: the first one wins
-  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const script = /** @type {HTMLScriptElement | null} */ (
+    document.currentScript || document.querySelector('script[src*="widget.js"]')
+  );
   const base = new URL('.', (script && script.src) || location.href).href;
+  /** @type {Promise<import('./shell.js').CallModule> | null} */
   let loading = null;
+  /** @type {import('./shell.js').CallModule | null} */
   let loaded = null;
 
   const loadCall = () =>

@@ -3,7 +3,7 @@
 // (ui.js), fetched on the first hover, focus or touch, and mounted into this element's shadow root.
 // The public API (start/end/mute, state, transcript, ...) lives here and forwards to that UI once loaded.
 
-import { ATTRIBUTES, MIC, parseConfig } from './attributes.js';
+import { ATTRIBUTES, consentNeeded, micConstraints, parseConfig, remembered } from './attributes.js';
 import { SHELL, resolveLang, translator } from './i18n.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
 
@@ -13,9 +13,23 @@ const TEMPLATE =
   'm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z"/></svg><span></span></button>' +
   '<span class="fail" part="load-error" role="alert" hidden></span></div>';
 
+/** @typedef {typeof import('./ui.js')} CallModule the call chunk */
+/** @typedef {ReturnType<CallModule['mountUI']>} CallUI */
+/** @typedef {import('./i18n.js').Tables} Tables */
+/** @typedef {{root: HTMLElement, launch: HTMLButtonElement, label: HTMLElement, fail: HTMLElement}} Refs */
+/**
+ * @typedef {object} Env
+ * @property {string} base
+ * @property {string} pageUrl
+ * @property {(name: string) => string | null} scriptDefault
+ * @property {() => Promise<CallModule>} loadCall
+ * @property {() => CallModule | null} loadedCall
+ */
+
 /**
  * env: {base, pageUrl, scriptDefault(name), loadCall(): Promise<chunk module>, loadedCall(): module|null}
  * from the loader: where the widget was served from, the <script> tag's data- attributes, the call chunk.
+ * @param {Env} env
  */
 export function defineElement(env) {
   class HMSWebCallElement extends HTMLElement {
@@ -32,9 +46,10 @@ export function defineElement(env) {
       if (this._ui || mod) return this._mount(mod).start();
       if (!this._loading) {
         // First call before the chunk is here: ask for the microphone and unlock audio now, inside the
-        // gesture, while the call code loads; the UI picks both up.
+        // gesture, while the call code loads; the UI picks both up. Not before the visitor has agreed to
+        // the consent text, which the UI shows first.
         const md = navigator.mediaDevices;
-        this._mic = md?.getUserMedia?.(MIC);
+        if (!this._needsConsent()) this._mic = md?.getUserMedia?.(micConstraints(remembered('mic')));
         this._mic?.catch(() => {});
         this._audioContext();
         this._busy(true);
@@ -50,7 +65,7 @@ export function defineElement(env) {
             this._cancelLoading();
             this._failed = true;
             this._render();
-            const detail = { code: 'network', message: this._$.fail.textContent };
+            const detail = { code: 'network', message: /** @type {Refs} */ (this._$).fail.textContent };
             this.dispatchEvent(new CustomEvent('hms:error', { detail, bubbles: true, composed: true }));
           },
         ));
@@ -97,28 +112,66 @@ export function defineElement(env) {
       return this._ui ? this._ui.endReason : null;
     }
 
-    /** Context sent with the create request (an object); overrides the context attribute. */
+    /**
+     * Context sent with the create request (an object); overrides the context attribute.
+     * @returns {object | null}
+     */
     get context() {
       return this._context || null;
     }
 
+    /** @param {unknown} value */
     set context(value) {
+      /** @type {object | null} */
       this._context = value && typeof value === 'object' ? value : null;
     }
 
-    /** String overrides for this element ({key: text}); the keys are in the README. */
+    /**
+     * String overrides for this element ({key: text}); the keys are in the README.
+     * @returns {import('./i18n.js').Strings}
+     */
     get strings() {
       return this._strings || {};
     }
 
+    /** @param {unknown} value */
     set strings(value) {
-      this._strings = value && typeof value === 'object' ? value : {};
+      /** @type {import('./i18n.js').Strings} */
+      this._strings = value && typeof value === 'object' ? /** @type {import('./i18n.js').Strings} */ (value) : {};
       this.attributeChangedCallback();
     }
 
     connectedCallback() {
       if (!this._$) this._build();
       this._render();
+      // The pop-out page's element starts its call on its own (the visitor asked for it in the other tab).
+      if (this._config().autostart && !this._auto) {
+        this._auto = true;
+        this.start();
+      }
+    }
+
+    /** A consent text is configured and this site's visitor has not accepted its version yet. */
+    _needsConsent() {
+      const cfg = this._config();
+      return consentNeeded(cfg.consent || this.querySelector(':scope>template[slot=consent]'), cfg.consentVersion);
+    }
+
+    /**
+     * With `popout`: asks whether a pop-out window of this site has a call going (the visitor came here
+     * by navigating from the page that opened it); if so, the panel says so. See popout.js.
+     */
+    _askPopout() {
+      if (this._asked || !this._config().popout || !window.BroadcastChannel) return;
+      this._asked = true;
+      const ch = new BroadcastChannel('hms-webcall');
+      ch.onmessage = ({ data }) => {
+        if (data?.type !== 'popout-state' || /^(idle|ended|error|closed)$/.test(data.state)) return;
+        ch.close();
+        env.loadCall().then((mod) => this._mount(mod).popoutState(data), () => {});
+      };
+      ch.postMessage({ type: 'popout-query' });
+      setTimeout(() => ch.close(), 5000);
     }
 
     disconnectedCallback() {
@@ -134,7 +187,8 @@ export function defineElement(env) {
     _config() {
       if (!this._cfg) {
         const cfg = parseConfig((n) => this.getAttribute(n) ?? env.scriptDefault(n), env);
-        const langs = [cfg.lang, this.closest('[lang]')?.lang, ...(navigator.languages || [])];
+        const page = /** @type {HTMLElement | null} */ (this.closest('[lang]'));
+        const langs = [cfg.lang, page?.lang, ...(navigator.languages || [])];
         cfg.lang = resolveLang(langs, SHELL, HMSWebCallElement.strings);
         cfg.overrides = { ...cfg.strings, ...this._strings };
         this._cfg = cfg;
@@ -153,8 +207,14 @@ export function defineElement(env) {
       const root = this.attachShadow({ mode: 'open' });
       adoptStyles(root, BASE_CSS);
       root.innerHTML += TEMPLATE;
-      const r = root.lastElementChild;
-      this._$ = { root: r, launch: r.firstChild, label: r.firstChild.lastChild, fail: r.lastChild };
+      const r = /** @type {HTMLElement} */ (root.lastElementChild);
+      /** @type {Refs} */
+      this._$ = /** @type {Refs} */ ({
+        root: r,
+        launch: r.firstChild,
+        label: /** @type {ChildNode} */ (r.firstChild).lastChild,
+        fail: r.lastChild,
+      });
       const intent = () => env.loadCall().catch(() => {});
       for (const type of ['pointerenter', 'focusin', 'touchstart']) {
         this.addEventListener(type, intent, { passive: true, once: true });
@@ -162,9 +222,10 @@ export function defineElement(env) {
       this._$.launch.addEventListener('click', () => this.start());
     }
 
+    /** @param {boolean} on */
     _busy(on) {
       this._$?.launch.classList.toggle('busy', on);
-      this._$?.launch.setAttribute('aria-busy', on);
+      this._$?.launch.setAttribute('aria-busy', String(on));
     }
 
     /**
@@ -178,18 +239,27 @@ export function defineElement(env) {
       this._mic = null;
     }
 
-    /** Hands the shadow root to the call chunk's UI (once per element). */
+    /**
+     * Hands the shadow root to the call chunk's UI (once per element).
+     * @param {CallModule | null} mod the call chunk; only null once the UI is mounted
+     * @returns {CallUI}
+     */
     _mount(mod) {
       this._failed = false;
+      const $ = /** @type {Refs} */ (this._$);
       this._ui =
         this._ui ||
-        mod.mountUI({
+        /** @type {CallModule} */ (mod).mountUI({
           host: this,
-          root: this._$.root,
-          launcher: this._$.launch,
+          root: $.root,
+          launcher: $.launch,
           config: () => this._config(),
           pageStrings: () => HMSWebCallElement.strings,
           context: () => this._context,
+          needsConsent: () => this._needsConsent(),
+          // The raw attribute (or the script tag's default), for the pop-out window's address.
+          attribute: (name) => this.getAttribute(name) ?? env.scriptDefault(name),
+          base: env.base,
           audioContext: () => this._audioContext(),
           // The microphone request the first click already made, handed over once.
           takeMic: () => {
@@ -214,10 +284,12 @@ export function defineElement(env) {
       $.fail.hidden = !this._failed;
       $.fail.textContent = this._failed ? text('network') : '';
       this._ui?.render();
+      this._askPopout();
     }
   }
 
   // Page-wide string overrides and extra languages: {lang: {key: text}}.
+  /** @type {Tables} */
   HMSWebCallElement.strings = {};
   customElements.define('hms-webcall', HMSWebCallElement);
   return HMSWebCallElement;

@@ -5,22 +5,46 @@
 //             \______________\______________\_________\___-> error
 //   preflight/requesting may be cancelled back to idle; ended/error -> preflight (call again) or idle.
 
+/** @typedef {'idle' | 'preflight' | 'requesting' | 'connecting' | 'live' | 'ended' | 'error'} CallState */
+/** @typedef {{code: string, status?: number, retryAfter?: number | null}} CallError */
+/**
+ * @typedef {object} State
+ * @property {CallState} state
+ * @property {boolean} reconnecting
+ * @property {boolean} connected
+ * @property {CallError | null} error
+ * @property {string | null} reason
+ */
+/**
+ * @typedef {{type: 'start' | 'mic_ok' | 'created' | 'connected' | 'agent_joined' | 'reconnecting'
+ *   | 'reconnected' | 'cancel' | 'reset'} | {type: 'fail', error: CallError} | {type: 'end', reason: string}}
+ *   StateEvent
+ */
+
+/** @type {Readonly<State>} */
 export const INITIAL = Object.freeze({
-  state: 'idle',
+  state: /** @type {CallState} */ ('idle'),
   reconnecting: false,
   connected: false, // in the room (the call's clock runs), possibly still waiting for the assistant
-  error: null, // {code, retryAfter, status}
-  reason: null, // end reason
+  error: /** @type {CallError | null} */ (null), // {code, retryAfter, status}
+  reason: /** @type {string | null} */ (null), // end reason
 });
 
+/** @type {CallState[]} */
 const ACTIVE = ['preflight', 'requesting', 'connecting', 'live'];
 
+/** @param {State} s */
 export function isActive(s) {
   return ACTIVE.includes(s.state);
 }
 
+/**
+ * @param {State} s
+ * @param {StateEvent} ev
+ * @returns {State}
+ */
 export function reduce(s, ev) {
-  const is = (...states) => states.includes(s.state);
+  const is = (/** @type {CallState[]} */ ...states) => states.includes(s.state);
   switch (ev.type) {
     case 'start':
       return is('idle', 'ended', 'error') ? { ...INITIAL, state: 'preflight' } : s;
@@ -49,13 +73,18 @@ export function reduce(s, ev) {
 }
 
 // livekit DisconnectReason values (livekit protocol), by what they mean for the visitor.
+/** @type {Array<number | undefined>} */
 const SERVER_ENDED = [4, 5, 10]; // PARTICIPANT_REMOVED, ROOM_DELETED, ROOM_CLOSED
+/** @type {Array<number | undefined>} */
 const FAILED = [2, 7, 15, 16]; // DUPLICATE_IDENTITY, JOIN_FAILURE, MEDIA_FAILURE, AGENT_ERROR
 
 /**
  * Why the call ended, in the words of hms:ended: user_hangup, agent_hangup, max_duration, agent_timeout,
  * connection_lost or error. HMS ends a call the same way at the time limit as when the assistant hangs up
  * (the agent leaves, the room goes), so the time elapsed against max_duration tells the two apart.
+ *
+ * @param {{byUser?: boolean, agentTimeout?: boolean, disconnectReason?: number, agentLeft?: boolean,
+ *   elapsed: number, maxDuration: number}} what
  */
 export function endReason({ byUser, agentTimeout, disconnectReason, agentLeft, elapsed, maxDuration }) {
   if (byUser) return 'user_hangup';

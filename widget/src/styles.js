@@ -9,7 +9,7 @@ const DARK =
   '--_border:var(--hms-border,#334155);--_warn:var(--hms-warning,#fca5a5);--_user:var(--hms-user-bg,#22304d)';
 
 export const BASE_CSS = `
-:host{display:inline-block;font:14px/1.45 var(--hms-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}
+:host{display:inline-block;min-width:0;max-width:100%;font:14px/1.45 var(--hms-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}
 :host([hidden]){display:none}
 :host([floating]){position:fixed;z-index:var(--hms-z-index,2147483000);--_off:var(--hms-offset,20px);bottom:var(--_off);right:var(--_off)}
 :host([data-hms-position$=left]){right:auto;left:var(--_off)}
@@ -39,7 +39,7 @@ border-left:4px solid var(--_warn)}
 export const PANEL_CSS = `
 button:disabled{cursor:default;opacity:.55}
 .danger{background:var(--_danger);border-color:var(--_danger);color:var(--_on-danger);font-weight:600}
-.panel{width:var(--hms-width,340px);max-width:calc(100vw - 2*var(--_off,0px));background:var(--_bg);
+.panel{width:var(--hms-width,340px);max-width:min(100%,calc(100vw - 2*var(--_off,0px)));background:var(--_bg);
 border:1px solid var(--_border);border-radius:var(--hms-radius,14px);box-shadow:var(--hms-shadow,0 10px 30px #0003);
 padding:14px;display:flex;flex-direction:column;gap:10px}
 header{display:flex;align-items:center;gap:10px}
@@ -66,14 +66,32 @@ li.interim span{font-style:italic;color:var(--_muted)}
 li.interim span:after{content:" …"}
 .controls{display:flex;flex-wrap:wrap;gap:8px;justify-content:flex-end}
 [aria-pressed=true]{background:var(--_fg);color:var(--_bg)}
+.box{display:flex;flex-direction:column;gap:8px;overflow-wrap:anywhere}
+.check{display:flex;gap:.5em;align-items:flex-start}
+.check input{width:1.2em;height:1.2em;margin:.15em 0 0;flex:none;accent-color:var(--_accent)}
+.thumb{font-size:1.2em;padding:.2em .8em}
+.rate{justify-content:flex-start}
+textarea,select{font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);
+border-radius:10px;padding:6px 8px;width:100%;max-width:100%}
+textarea{resize:vertical;min-height:3em}
+select{min-height:36px}
+.devices{display:flex;flex-wrap:wrap;gap:8px}
+.devices label{flex:1 1 140px;min-width:0;display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:.9em}
+textarea:focus-visible,select:focus-visible,input:focus-visible,.msg:focus-visible{outline:3px solid var(--_accent);outline-offset:2px}
+.box a{color:var(--_accent)}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media (prefers-reduced-motion:reduce){.orb{transform:none;transition:none}
 [data-speaking] .orb{outline:3px solid var(--_accent);outline-offset:2px}}
 `;
 
+/** @type {Map<string, CSSStyleSheet>} */
 const sheets = new Map();
 
-/** Adds CSS to a shadow root: one shared constructable sheet per text (CSP-proof) where supported. */
+/**
+ * Adds CSS to a shadow root: one shared constructable sheet per text (CSP-proof) where supported.
+ * @param {ShadowRoot} root
+ * @param {string} css
+ */
 export function adoptStyles(root, css) {
   try {
     let sheet = sheets.get(css);

@@ -4,12 +4,23 @@
 // its id: a later update replaces the text (user STT sends the whole text each time; assistant speech
 // grows chunk by chunk as it is spoken, so an interrupted reply stays truncated to what was said).
 
-/** lk.transcription_final arrives as the strings "true"/"false" from HMS, as a boolean from some servers. */
+/** @typedef {'user' | 'assistant'} Role */
+/** @typedef {{id: string, role: Role, text: string, final: boolean}} Entry */
+
+/**
+ * lk.transcription_final arrives as the strings "true"/"false" from HMS, as a boolean from some servers.
+ * @param {unknown} value
+ */
 export function isFinal(value) {
   return value === true || (typeof value === 'string' && value.toLowerCase() === 'true');
 }
 
-/** Who spoke: the local participant is the user, anyone else in the room is the assistant. */
+/**
+ * Who spoke: the local participant is the user, anyone else in the room is the assistant.
+ * @param {string} identity
+ * @param {string} localIdentity
+ * @returns {Role}
+ */
 export function roleOf(identity, localIdentity) {
   return identity && identity === localIdentity ? 'user' : 'assistant';
 }
@@ -17,6 +28,9 @@ export function roleOf(identity, localIdentity) {
 /**
  * entries + one update {id, role, text, final} -> new entries (the input is never mutated). An interim
  * update arriving after its segment's final is stale and ignored; an empty interim is not shown.
+ * @param {Entry[]} entries
+ * @param {{id: string, role: Role, text: string, final?: boolean}} update
+ * @returns {Entry[]}
  */
 export function applyUpdate(entries, update) {
   const { id, role, text, final } = update;
@@ -33,12 +47,19 @@ export function applyUpdate(entries, update) {
   return next;
 }
 
-/** The call is over: whatever is still interim is as final as it will get. */
+/**
+ * The call is over: whatever is still interim is as final as it will get.
+ * @param {Entry[]} entries
+ */
 export function finalizeAll(entries) {
   return entries.some((e) => !e.final) ? entries.map((e) => (e.final ? e : { ...e, final: true })) : entries;
 }
 
-/** Plain text for the clipboard: one "Name: text" line per entry. */
+/**
+ * Plain text for the clipboard: one "Name: text" line per entry.
+ * @param {Entry[]} entries
+ * @param {Record<Role, string>} names
+ */
 export function toText(entries, names) {
   return entries.map((e) => `${names[e.role]}: ${e.text.trim()}`).join('\n');
 }

@@ -1,24 +1,36 @@
-"""The scripted assistant: greets, waits for the visitor to speak, answers with the next line of the script.
+"""The sandbox assistant: greets, listens to the visitor's turns, answers, calls tools, hangs up.
 
-It cannot understand words. It hears *that* the visitor spoke (energy on the microphone track), reports that
-as the user's transcript ("[1.4 s of speech]"), and replies with the next scripted line. When the lines run
-out it hangs up if the script says so, otherwise it keeps listening. Speech is half-duplex: what the visitor
-says while the assistant talks is not heard (no barge-in).
+Two ways to answer, picked per call:
+
+* **Rules** (the default, when speech recognition is available): the visitor's words are recognised and
+  the assistant's :class:`~..brain.Brain` picks a reply, a tool call (a signed ``tool-calls`` webhook whose
+  result is read out) or a goodbye that hangs up (``agent_hangup``).
+* **Script** (``--script FILE``, or the fallback without the speech packages): the next scripted line per
+  turn, whatever was said; when the lines run out it hangs up if the script says so, else keeps listening.
+
+The mouth is eSpeak NG when available (else tones), the ears PocketSphinx (else the energy detector): see
+``espeak``, ``ears``. Speech is half-duplex: what the visitor says while the assistant talks is not heard.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
-from typing import Protocol
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
 
+from ..brain import Brain, Decision
 from ..calls import Call
 from ..config import DEFAULT_FIRST_MESSAGE, Script
-from . import transcription
-from .audio import SpeechTrack, VoiceActivityDetector, VoiceEvent, plan_speech, to_mono_int16
+from ..webhooks import ToolAnswer
+from . import espeak, recognizer, transcription
+from .audio import SpeechPlan, SpeechTrack, plan_speech, to_mono_int16
+from .ears import EnergyEars, Heard, SpeechEars, describe_speech
 from .room import AGENT_STATE, Participant
 
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
@@ -26,6 +38,11 @@ log = logging.getLogger("flask_hms_webcall.sandbox.media")
 THINKING_SECONDS = 0.6  # between the end of the visitor's turn and the answer, like a real pipeline's latency
 HANGUP_GRACE_SECONDS = 0.5  # lets the last word's audio reach the browser before the room closes
 DATA_CHANNEL_WAIT_SECONDS = 5.0
+
+# Sends one tool call to the app and returns its answer: (call, tool_call_id, name, arguments).
+ToolCaller = Callable[[Call, str, str, dict[str, Any]], Awaitable[ToolAnswer]]
+
+__all__ = ["ScriptedAssistant", "describe_speech", "voices_of"]
 
 
 class RoomLink(Protocol):
@@ -50,10 +67,14 @@ class RoomLink(Protocol):
         """Return once the reliable data channel is open."""
 
 
-def describe_speech(seconds: float, *, final: bool) -> str:
-    """What the sandbox's "speech recognition" reports: how long the visitor spoke (at least 0.1 s)."""
-    seconds = max(seconds, 0.1)
-    return f"[{seconds:.1f} s of speech]" if final else f"[{seconds:.1f} s of speech…]"
+def voices_of(assistant: dict[str, Any]) -> list[str]:
+    """eSpeak NG voices to try, best first: ``tts_config.voice_id``, then its ``language``, then English."""
+    tts = assistant.get("tts_config")
+    tts = tts if isinstance(tts, dict) else {}
+    stt = assistant.get("stt_config")
+    stt = stt if isinstance(stt, dict) else {}
+    wanted = (tts.get("voice_id"), tts.get("language"), stt.get("language"), espeak.DEFAULT_VOICE)
+    return list(dict.fromkeys(v for v in wanted if isinstance(v, str) and v.strip()))
 
 
 class ScriptedAssistant:
@@ -61,24 +82,32 @@ class ScriptedAssistant:
         self,
         *,
         call: Call,
-        script: Script,
+        script: Script | None,
         agent: Participant,
         voice: SpeechTrack,
         link: RoomLink,
         hang_up: Callable[[], None],
         present: bool,
         join_delay: float | None,
+        tools: ToolCaller | None = None,
+        speech: bool = True,
     ) -> None:
         self.call = call
-        self.script = script
         self.agent = agent
         self.voice = voice
         self.link = link
         self._hang_up = hang_up
         self.present = present  # announced in the JoinResponse
         self.join_delay = join_delay  # None: never joins
-        self.vad = VoiceActivityDetector()
-        self._heard: asyncio.Queue[VoiceEvent] = asyncio.Queue()
+        self.tools = tools
+        self.speaks_words = speech and espeak.available()
+        self.recognizes_words = speech and recognizer.available()
+        self.brain = Brain.from_assistant(call.assistant)
+        # Rules need words; without recognition the default script stands in (the pre-speech sandbox).
+        self.script = script if script is not None or self.recognizes_words else Script()
+        self.ears: EnergyEars | SpeechEars = EnergyEars()
+        self._voices = voices_of(call.assistant)
+        self._heard: asyncio.Queue[Heard] = asyncio.Queue()
         self._listening = False
 
     @property
@@ -88,34 +117,104 @@ class ScriptedAssistant:
 
     async def run(self) -> None:
         """The conversation, from the moment the visitor is in the room until the assistant hangs up."""
-        if not self.present:
-            if self.join_delay is None:
-                log.info("call %s: the assistant never joins (agent_join_delay=never)", self.call.call_id)
-                return
-            await asyncio.sleep(self.join_delay)
-            await self.link.agent_arrives()
-            self.present = True
+        if not self.present and self.join_delay is None:
+            log.info("call %s: the assistant never joins (agent_join_delay=never)", self.call.call_id)
+            return
+        ears = None
+        if self.recognizes_words:  # loads while the assistant joins and greets
+            ears = asyncio.ensure_future(asyncio.to_thread(SpeechEars, self.brain.phrases()))
         try:
-            await asyncio.wait_for(self.link.data_ready(), DATA_CHANNEL_WAIT_SECONDS)
-        except asyncio.TimeoutError:
-            log.warning("call %s: no data channel; transcripts will be late", self.call.call_id)
-        await self.say(self.first_message)
-        for line in self.script.lines:
+            if not self.present:
+                assert self.join_delay is not None
+                await asyncio.sleep(self.join_delay)
+                await self.link.agent_arrives()
+                self.present = True
+            try:
+                await asyncio.wait_for(self.link.data_ready(), DATA_CHANNEL_WAIT_SECONDS)
+            except asyncio.TimeoutError:
+                log.warning("call %s: no data channel; transcripts will be late", self.call.call_id)
+            await self.say(self.first_message)
+            if ears is not None:
+                try:
+                    self.ears = await ears
+                except Exception:  # e.g. no writable temp dir for the language model: carry on without words
+                    log.exception("call %s: speech recognition failed to start", self.call.call_id)
+                    self.script = self.script or Script()
+            if self.script is None:
+                await self._converse()
+            else:
+                await self._follow_script(self.script)
+        finally:
+            if ears is not None and not ears.done():
+                ears.cancel()
+
+    async def _follow_script(self, script: Script) -> None:
+        for line in script.lines:
             await self.listen_for_turn()
             await self._set_state("thinking")
             await asyncio.sleep(THINKING_SECONDS)
             await self.say(line)
-        if self.script.agent_hangup:
-            await asyncio.sleep(HANGUP_GRACE_SECONDS)
-            log.info("call %s: the script is done, the assistant hangs up", self.call.call_id)
-            self._hang_up()
+        if script.agent_hangup:
+            await self._say_goodbye("the script is done")
             return
         while True:  # nothing left to say: keep transcribing what the visitor says
             await self.listen_for_turn()
 
+    async def _converse(self) -> None:
+        while True:
+            heard = await self.listen_for_turn()
+            await self._set_state("thinking")
+            decision = self.brain.decide(heard.words)
+            if decision.tool is not None:
+                text = await self._use_tool(decision)
+            else:
+                await asyncio.sleep(THINKING_SECONDS)
+                text = decision.text
+            await self.say(text)
+            if decision.hang_up:
+                await self._say_goodbye(f"the visitor said {heard.words!r}")
+                return
+
+    async def _say_goodbye(self, why: str) -> None:
+        await asyncio.sleep(HANGUP_GRACE_SECONDS)
+        log.info("call %s: %s, the assistant hangs up", self.call.call_id, why)
+        self._hang_up()
+
+    async def _use_tool(self, decision: Decision) -> str:
+        """Call the app's tool as HMS does, record call and result in the transcript; what to say next."""
+        assert decision.tool is not None
+        tool_call_id = "call_" + secrets.token_hex(12)
+        function = {"name": decision.tool, "arguments": dict(decision.arguments)}
+        self.call.add_message(
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": tool_call_id, "type": "function", "function": function}],
+            }
+        )
+        if self.tools is None:
+            answer = ToolAnswer(ok=False, error="no tool endpoint")
+        else:
+            answer = await self.tools(self.call, tool_call_id, decision.tool, dict(decision.arguments))
+        if answer.ok:
+            result = answer.result
+            content = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+        else:
+            content = f"Error: {answer.error}"
+            log.info("call %s: tool %s failed: %s", self.call.call_id, decision.tool, answer.error)
+        self.call.add_message(
+            {"role": "tool", "tool_call_id": tool_call_id, "name": decision.tool, "content": content}
+        )
+        return self.brain.answer(decision, answer.result) if answer.ok else self.brain.failed(decision)
+
+    def speech_for(self, text: str) -> SpeechPlan:
+        """``text`` as audio with word timings: eSpeak NG in the assistant's voice, else tones."""
+        plan = espeak.synthesize(text, self._voices) if self.speaks_words else None
+        return plan if plan is not None else plan_speech(text)
+
     async def say(self, text: str) -> None:
         """Speak ``text``, streaming its transcript word by word as each word starts playing."""
-        plan = plan_speech(text)
+        plan = self.speech_for(text)
         if not plan.words:
             return
         segment = transcription.SpokenSegment(self.agent.identity, self.voice.id)
@@ -136,26 +235,28 @@ class ScriptedAssistant:
                 self.call.add_transcript("assistant", "".join(delivered).strip())
         await self._set_state("listening")
 
-    async def listen_for_turn(self) -> float:
-        """Wait for the visitor to speak and stop; publish interim and final transcripts; return seconds."""
+    async def listen_for_turn(self) -> Heard:
+        """Wait for the visitor to speak and stop; publish interim and final transcripts; return the turn."""
         while not self._heard.empty():
             self._heard.get_nowait()
-        self.vad.reset()
+        self.ears.reset()
         self._listening = True
         await self._set_state("listening")
         segment_id = transcription.new_segment_id()
         try:
             while True:
-                event = await self._heard.get()
-                final = event.kind == "end"
-                text = describe_speech(event.duration, final=final)
+                heard = await self._heard.get()
                 for packet in transcription.heard_update(
-                    self.link.user_identity, self.link.user_track_sid, segment_id, text, final=final
+                    self.link.user_identity,
+                    self.link.user_track_sid,
+                    segment_id,
+                    heard.text,
+                    final=heard.final,
                 ):
                     self.link.send_data(packet)
-                if final:
-                    self.call.add_transcript("user", text)
-                    return event.duration
+                if heard.final:
+                    self.call.add_transcript("user", heard.text)
+                    return heard
         finally:
             self._listening = False
 
@@ -166,10 +267,11 @@ class ScriptedAssistant:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            if not self._listening:
+            # An audio track's frames are AudioFrames; recv() is typed for any track (video frames, packets).
+            if not self._listening or not isinstance(frame, AudioFrame):
                 continue
-            for event in self.vad.feed(to_mono_int16(frame), frame.sample_rate):
-                self._heard.put_nowait(event)
+            for heard in self.ears.feed(to_mono_int16(frame), frame.sample_rate):
+                self._heard.put_nowait(heard)
 
     async def _set_state(self, state: str) -> None:
         if self.present and self.agent.attributes.get(AGENT_STATE) != state:

@@ -258,6 +258,7 @@ def to_mono_int16(frame: AudioFrame) -> np.ndarray:
     """The samples of a decoded frame as mono int16 (aiortc's Opus decoder gives packed stereo s16)."""
     data = frame.to_ndarray()
     channels = len(frame.layout.channels) or 1
+    mono: np.ndarray
     if frame.format.is_planar:
         mono = data.astype(np.float64).mean(axis=0) if data.shape[0] > 1 else data[0]
     else:

@@ -108,7 +108,7 @@ class _Peer:
         for candidate in pending:
             await self.pc.addIceCandidate(candidate)
 
-    def on(self, event: str, handler: Callable) -> None:
+    def on(self, event: str, handler: Callable[..., object]) -> None:
         self.pc.on(event, handler)
 
     @property
@@ -157,13 +157,15 @@ class AnsweringPeer(_Peer):
             mid = media.rtp.muxId
             transceiver = by_mid.get(mid)
             track, participant_sid = self._to_attach[0]
+            # aiortc types RTCRtpSender.track as never None, but a sender made for a kind has no track yet.
+            sending: MediaStreamTrack | None = transceiver.sender.track if transceiver is not None else None
             if (
                 transceiver is None
                 or media.kind != track.kind
                 or media.port == 0
                 or media.direction not in ("recvonly", "sendrecv")
                 or mid in self.mid_to_track_id
-                or transceiver.sender.track is not None
+                or sending is not None
             ):
                 continue
             self._to_attach.pop(0)

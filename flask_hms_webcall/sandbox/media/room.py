@@ -42,11 +42,11 @@ def audio_track(sid: str, name: str, *, muted: bool = False) -> models.TrackInfo
 class Participant:
     identity: str
     name: str
-    kind: int = models.ParticipantInfo.Kind.STANDARD
+    kind: models.ParticipantInfo.Kind = models.ParticipantInfo.Kind.STANDARD
     sid: str = field(default_factory=lambda: new_sid("PA_"))
     tracks: list[models.TrackInfo] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
-    state: int = models.ParticipantInfo.State.ACTIVE
+    state: models.ParticipantInfo.State = models.ParticipantInfo.State.ACTIVE
     joined_at: float = field(default_factory=time.time)
     _version: int = 0
 

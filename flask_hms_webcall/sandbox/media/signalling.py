@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -25,7 +25,8 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from livekit.protocol import models, rtc
 
-from ..calls import AGENT_HANGUP, ERROR, USER_HANGUP, Call, CallRegistry
+from ...hms import AGENT_HANGUP, ERROR, USER_HANGUP
+from ..calls import Call, CallRegistry
 from ..config import SandboxConfig
 from ..tasks import CallQueues
 from ..tokens import TokenAuthority
@@ -58,15 +59,18 @@ class MediaHub:
 
     @property
     def config(self) -> SandboxConfig:
-        return self.app["config"]
+        config: SandboxConfig = self.app["config"]
+        return config
 
     @property
     def registry(self) -> CallRegistry:
-        return self.app["registry"]
+        registry: CallRegistry = self.app["registry"]
+        return registry
 
     @property
     def tokens(self) -> TokenAuthority:
-        return self.app["tokens"]
+        tokens: TokenAuthority = self.app["tokens"]
+        return tokens
 
     def occupied(self, call: Call) -> bool:
         return call.call_id in self.sessions
@@ -80,7 +84,7 @@ class MediaHub:
         faults = self.app.get("faults")
         return self.config.agent_join_delay if faults is None else faults.agent_join_delay
 
-    def lifecycle(self, call: Call, step: Coroutine[Any, Any, None]) -> asyncio.Task:
+    def lifecycle(self, call: Call, step: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a registry step (its ``joined``/``end`` coroutine) for ``call`` outside any session.
 
         Steps of one call run one after the other, and a session's teardown never cancels them, so the
@@ -129,11 +133,9 @@ async def rtc_handler(request: web.Request) -> web.StreamResponse:
         if hub.closing:
             raise JoinRefused(503, "server is shutting down")
         if resume:
-            grant = check_token(hub.tokens, request_token(request))
-            call = hub.registry.by_room(grant.room)
+            resumed = hub.registry.by_room(check_token(hub.tokens, request_token(request)).room)
         else:
             admission = admit(hub.tokens, hub.registry, request_token(request), occupied=hub.occupied)
-            call, grant = admission.call, admission.grant
     except JoinRefused as refused:
         log.info("refused a join on %s: %s %s", request.path, refused.status, refused.reason)
         return refused.response()
@@ -141,8 +143,9 @@ async def rtc_handler(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=15.0, max_msg_size=_MAX_MESSAGE_BYTES)
     if resume:
         await ws.prepare(request)
-        await _refuse_resume(hub, ws, call)
+        await _refuse_resume(hub, ws, resumed)
         return ws
+    call, grant = admission.call, admission.grant
 
     if hub.config.loopback_only:
         use_loopback_ice()  # in this handler's context, i.e. for every peer connection of this session
@@ -255,12 +258,14 @@ class SignalSession:
             hang_up=self._agent_hangs_up,
             present=join_delay == 0,
             join_delay=join_delay,
+            tools=hub.app["webhooks"].call_tool,
+            speech=hub.config.speech,
         )
         self._send_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._in_room = False
         self._offer_id = 0
-        self._closing: asyncio.Future | None = None
+        self._closing: asyncio.Future[None] | None = None
         # How the call ends if this session ends on its own: the browser left unless something else is known.
         self._end_reason: str | None = USER_HANGUP
         self._end_error: str | None = None
@@ -544,13 +549,13 @@ class SignalSession:
             self._end_reason = USER_HANGUP
             self._spawn(self.close())
 
-    def _spawn(self, coro: Any) -> asyncio.Task:
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _guard(self, coro: Any) -> None:
+    async def _guard(self, coro: Awaitable[None]) -> None:
         try:
             await coro
         except asyncio.CancelledError:
@@ -569,12 +574,12 @@ class SignalSession:
         async with self._send_lock:
             await self.ws.send_bytes(payload)
 
-    async def _send_leave(self, reason: int) -> None:
+    async def _send_leave(self, reason: models.DisconnectReason) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self._send(leave=_final_leave(reason))
 
 
-def _final_leave(reason: int) -> rtc.LeaveRequest:
+def _final_leave(reason: models.DisconnectReason) -> rtc.LeaveRequest:
     # can_reconnect=False: the sandbox cannot resume a session, so the client must not try.
     return rtc.LeaveRequest(action=rtc.LeaveRequest.Action.DISCONNECT, reason=reason, can_reconnect=False)
 

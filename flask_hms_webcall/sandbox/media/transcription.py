@@ -29,9 +29,20 @@ def new_segment_id() -> str:
     return "SG_" + secrets.token_hex(6)
 
 
-def _packet(identity: str, **value: object) -> bytes:
+def _packet(
+    identity: str,
+    *,
+    stream_header: models.DataStream.Header | None = None,
+    stream_chunk: models.DataStream.Chunk | None = None,
+    stream_trailer: models.DataStream.Trailer | None = None,
+) -> bytes:
+    # One of the three is given: they share the packet's ``value`` oneof, and protobuf leaves a None unset.
     return models.DataPacket(
-        kind=models.DataPacket.Kind.RELIABLE, participant_identity=identity, **value
+        kind=models.DataPacket.Kind.RELIABLE,
+        participant_identity=identity,
+        stream_header=stream_header,
+        stream_chunk=stream_chunk,
+        stream_trailer=stream_trailer,
     ).SerializeToString()
 
 

@@ -1,0 +1,46 @@
+"""Who is calling: a signed-in user by their id, an anonymous visitor by their network.
+
+An anonymous visitor is keyed by the network their address belongs to (``HMS_IPV4_PREFIX``,
+``HMS_IPV6_PREFIX``): one IPv6 /64 is usually one household or one phone, and a stranger who rotates through
+the addresses of their /64 must still count as one visitor for rate limits, concurrency and budgets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ._config import Settings
+
+__all__ = ["Caller", "network_key"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """``identity`` from the identity loader (``None``: anonymous); ``key`` names the caller in the store."""
+
+    identity: str | None
+    key: str
+
+    @property
+    def anonymous(self) -> bool:
+        return self.identity is None
+
+    @classmethod
+    def of(cls, identity: str | None, remote_addr: str | None, settings: Settings) -> Caller:
+        if identity is not None:
+            return cls(identity, f"user:{identity}")
+        return cls(None, "ip:" + network_key(remote_addr, settings.ipv4_prefix, settings.ipv6_prefix))
+
+
+def network_key(remote_addr: str | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
+    """``2001:db8:1:2::7`` → ``2001:db8:1:2::/64``; ``203.0.113.7`` → ``203.0.113.7/32``; anything that is not
+    an address → ``unknown`` (all such callers share one key, so they cannot dodge the limits)."""
+    try:
+        address = ipaddress.ip_address((remote_addr or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:203.0.113.7 is the IPv4 visitor it names
+    prefix = ipv4_prefix if address.version == 4 else ipv6_prefix
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))

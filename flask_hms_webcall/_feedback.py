@@ -1,0 +1,76 @@
+"""The visitor's rating of a call: accepted once per call, within a day, only from whoever created it.
+
+A signed-in caller is recognised by their identity. An anonymous visitor proves it was them with the
+``feedback_token`` of the create response: an HMAC of the call id under a key derived from the API key, so
+every worker can check it without storing anything, and nobody without the key can make one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from . import signals
+from ._callers import Caller
+from ._state import WebCallState, current_app_object
+from .errors import BrowserError
+from .store import StoreError
+
+__all__ = ["FEEDBACK_WINDOW", "MAX_COMMENT_LENGTH", "RATINGS", "feedback_token", "submit_feedback"]
+
+log = logging.getLogger("flask_hms_webcall")
+
+FEEDBACK_WINDOW = 24 * 3600  # seconds after creating a call during which it can be rated
+MAX_COMMENT_LENGTH = 500
+RATINGS = ("up", "down")
+TOKEN_HEADER = "X-HMS-Feedback-Token"  # noqa: S105 - a header name, not a secret
+
+
+def feedback_token(state: WebCallState, call_id: str) -> str:
+    """The token that lets the anonymous creator of ``call_id`` rate it."""
+    key = hmac.new(state.settings.api_key.encode(), b"flask-hms-webcall feedback", hashlib.sha256).digest()
+    digest = hmac.new(key, call_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def submit_feedback(
+    state: WebCallState, caller: Caller, call_id: str, data: dict[str, Any], token: str | None
+) -> None:
+    """Record one rating; :class:`BrowserError` ``forbidden`` (not the creator, or too late) or
+    ``already_rated``. The owner's handlers and the ``feedback_received`` signal get it once."""
+    try:
+        owner = state.store.call_owner(call_id)
+    except StoreError:
+        log.exception("the call store failed while taking feedback")
+        raise BrowserError("unavailable") from None
+    if owner is None or not _is_creator(state, caller, owner, call_id, token):
+        raise BrowserError("forbidden", "Only whoever made this call can rate it, within a day.")
+    try:
+        first = state.store.spend_once(f"feedback:{call_id}", ttl=FEEDBACK_WINDOW)
+    except StoreError:
+        log.exception("the call store failed while taking feedback")
+        raise BrowserError("unavailable") from None
+    if not first:
+        raise BrowserError("already_rated")
+    rating: str = data["rating"]
+    comment: str | None = data.get("comment") or None
+    for handler in state.hooks.feedback_handlers:
+        handler(call_id, rating, comment, caller.identity)
+    signals.feedback_received.send(
+        current_app_object(),
+        call_id=call_id,
+        rating=rating,
+        comment=comment,
+        identity=caller.identity,
+    )
+
+
+def _is_creator(state: WebCallState, caller: Caller, owner: str, call_id: str, token: str | None) -> bool:
+    if not caller.anonymous:
+        return owner == caller.key
+    if not token or owner.startswith("user:"):
+        return False
+    return hmac.compare_digest(token.encode(), feedback_token(state, call_id).encode())

@@ -1,0 +1,138 @@
+"""HMS's webhook deliveries: verify → parse → claim → dispatch → complete (or abandon), and tools.
+
+The claim on a delivery keeps a retry arriving while a handler still runs from running it a second time; it
+lasts only as long as a handler may (``HMS_WEBHOOK_CLAIM_TTL``), and any exit from a handler, a worker being
+killed included (``SystemExit`` is a ``BaseException``), gives it up before the exception goes on, so the
+next retry is handled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from . import signals
+from ._state import Hooks, WebCallState, current_app_object
+from .errors import WebhookPayloadError, error_body
+from .events import EndOfCallReport, Event, ToolCall, ToolCalls, parse_event
+from .signature import verify
+from .store import StoreError
+
+__all__ = ["DELIVERY_DEDUP_TTL", "dispatch", "handle_webhook"]
+
+log = logging.getLogger("flask_hms_webcall")
+
+# How long a handled delivery is remembered, so HMS retries and replays are not dispatched twice.
+DELIVERY_DEDUP_TTL = 24 * 3600
+MAX_TOOL_NAME_SHOWN = 200
+
+
+def handle_webhook(
+    state: WebCallState, body: bytes, signature: str | None, timestamp: str | None
+) -> tuple[int, dict[str, Any]]:
+    """Verify, parse, de-duplicate and dispatch one delivery; the HTTP status and JSON body to answer.
+
+    Raises :class:`~flask_hms_webcall.errors.WebhookSignatureError` (401) or
+    :class:`~flask_hms_webcall.errors.WebhookPayloadError` (400).
+    """
+    settings = state.settings
+    verify(body, signature, timestamp, settings.webhook_secrets, tolerance=settings.webhook_tolerance)
+    event = _parse(body)
+    app = current_app_object()
+    signals.webhook_received.send(app, event=event)
+    # Keyed on the body alone: a replay carries the same body and timestamp, and an HMS retry may be
+    # re-signed with a new timestamp, but both are the same delivery.
+    key = hashlib.sha256(body).hexdigest()
+    store = state.store
+    try:
+        if event.is_final and event.call_id:
+            store.release_call(event.call_id)
+        claimed = store.claim_delivery(key, ttl=settings.webhook_claim_ttl)
+        if not claimed and not store.delivery_handled(key):
+            return 409, error_body("delivery_in_progress")
+    except StoreError:
+        log.exception("the call store failed while handling a webhook")
+        return 503, error_body("unavailable")
+    if not claimed:
+        log.info("duplicate %s webhook for call %s: acknowledged, not dispatched", event.type, event.call_id)
+        if isinstance(event, ToolCalls):
+            return 200, {"results": [], "duplicate": True}
+        return 200, {"ok": True, "duplicate": True}
+    try:
+        reply = dispatch(state.hooks, event)
+    except Exception as exc:
+        log.exception("a %s webhook handler failed for call %s", event.type or "webhook", event.call_id)
+        _quietly(store.abandon_delivery, key)
+        signals.webhook_failed.send(app, event=event, exception=exc)
+        return 500, error_body("handler_error")
+    except BaseException:
+        _quietly(store.abandon_delivery, key)
+        raise
+    _quietly(store.complete_delivery, key, ttl=DELIVERY_DEDUP_TTL)
+    if isinstance(event, EndOfCallReport):
+        _call_ended(state, app, event)
+    return 200, reply
+
+
+def _call_ended(state: WebCallState, app: Any, event: EndOfCallReport) -> None:
+    # Settled after the handlers succeeded and the delivery is complete, so a retried delivery settles once;
+    # settle_call itself refuses a second settlement of the same call.
+    if event.call_id and event.duration_seconds is not None:
+        _quietly(state.store.settle_call, event.call_id, event.duration_seconds)
+    signals.call_ended.send(
+        app,
+        call_id=event.call_id,
+        duration_seconds=event.duration_seconds,
+        ended_reason=event.ended_reason,
+        event=event,
+    )
+
+
+def dispatch(hooks: Hooks, event: Event) -> dict[str, Any]:
+    """Run the handlers registered for ``event``; the reply body (tool results for ``tool-calls``)."""
+    for event_type, handler in list(hooks.handlers):
+        if event_type is None or event_type == event.type:
+            handler(event)
+    if isinstance(event, ToolCalls):
+        return {"results": [_run_tool(hooks, call, event) for call in event.tool_calls]}
+    return {"ok": True}
+
+
+def _run_tool(hooks: Hooks, call: ToolCall, event: ToolCalls) -> dict[str, Any]:
+    # A failing tool answers with an error text the assistant can say, not a 500: the other tool calls of
+    # the delivery still get their results, and HMS does not retry a delivery that half worked.
+    func = hooks.tools.get(call.name)
+    if func is None:
+        log.warning("no tool registered for %r (call %s)", call.name, event.call_id)
+        result = f"Error: the tool {call.name[:MAX_TOOL_NAME_SHOWN]!r} is not available."
+    else:
+        try:
+            result = _tool_result(func(call.arguments, event))
+        except Exception:
+            log.exception("tool %r failed (call %s)", call.name, event.call_id)
+            result = f"Error: the tool {call.name[:MAX_TOOL_NAME_SHOWN]!r} failed."
+    return {"tool_call_id": call.id, "result": result}
+
+
+def _tool_result(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+
+def _quietly(method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        method(*args, **kwargs)
+    except StoreError:
+        log.exception("the call store failed to record a webhook delivery")
+
+
+def _parse(body: bytes) -> Event:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise WebhookPayloadError("webhook body is not JSON") from None
+    return parse_event(payload)  # refuses anything without a message object

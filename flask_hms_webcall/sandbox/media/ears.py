@@ -1,0 +1,127 @@
+"""The assistant's ears: turns of the visitor's speech, as interim and final transcript text.
+
+The energy detector (``audio.VoiceActivityDetector``) decides where a turn starts and ends in both kinds:
+
+* :class:`EnergyEars` (the fallback without the speech packages) cannot understand words: it reports how
+  long the visitor spoke ("[1.4 s of speech]").
+* :class:`SpeechEars` runs PocketSphinx over the turn: the best guess so far while the visitor speaks, the
+  recognised words at the end (or the duration, when no word was recognised).
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import espeak
+from .audio import SAMPLE_RATE, VoiceActivityDetector
+from .recognizer import Recognizer
+
+PREROLL_SECONDS = 0.3  # audio kept from before the detector fires: the recogniser needs a word's onset
+WARM_UP = "Hello! This is the sandbox assistant. How can I help you today?"
+# Shorter sounds are clicks or beeps, not words: the recogniser would still name a word for them (Chromium's
+# fake microphone beeps for 0.1 s every 0.5 s, and "bye" would hang up).
+MIN_WORD_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str  # what the transcript shows
+    final: bool
+    duration: float  # seconds of speech so far
+    words: str = ""  # the recognised words ("" from EnergyEars, or when nothing was recognised)
+
+
+def describe_speech(seconds: float, *, final: bool) -> str:
+    """What the energy ears report: how long the visitor spoke (at least 0.1 s)."""
+    seconds = max(seconds, 0.1)
+    return f"[{seconds:.1f} s of speech]" if final else f"[{seconds:.1f} s of speech…]"
+
+
+class EnergyEars:
+    recognizes_words = False
+
+    def __init__(self) -> None:
+        self.vad = VoiceActivityDetector()
+
+    def reset(self) -> None:
+        """Forget any turn in progress (the visitor talked over the assistant)."""
+        self.vad.reset()
+
+    def feed(self, samples: np.ndarray, rate: int) -> list[Heard]:
+        return [
+            Heard(describe_speech(e.duration, final=e.kind == "end"), e.kind == "end", e.duration)
+            for e in self.vad.feed(samples, rate)
+        ]
+
+
+class SpeechEars:
+    recognizes_words = True
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        """Loads the recogniser (a fraction of a second): build it off the event loop."""
+        self.vad = VoiceActivityDetector()
+        self.recognizer = Recognizer(phrases)
+        self._warm_up()
+        self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque()
+        self._preroll_samples = 0
+        self._in_turn = False
+
+    def _warm_up(self) -> None:
+        """Decode one spoken sentence before the visitor's first turn.
+
+        PocketSphinx normalises each utterance by a running cepstral mean that starts from its training
+        data's; until a sentence or so has gone through, a short first turn ("hello", "goodbye") is
+        mostly misheard. Any speech settles it; eSpeak's is at hand.
+        """
+        plan = espeak.synthesize(WARM_UP)
+        if plan is not None:
+            self.recognizer.start()
+            self.recognizer.feed(plan.pcm, SAMPLE_RATE)
+            self.recognizer.finish()
+
+    def reset(self) -> None:
+        self.vad.reset()
+        self._preroll.clear()
+        self._preroll_samples = 0
+        if self._in_turn:
+            self.recognizer.finish()
+            self._in_turn = False
+
+    def feed(self, samples: np.ndarray, rate: int) -> list[Heard]:
+        events = self.vad.feed(samples, rate)
+        if self._in_turn:
+            self.recognizer.feed(samples, rate)
+        else:
+            self._keep(samples, rate)
+        heard = []
+        for event in events:
+            if event.kind == "start":
+                self.recognizer.start()
+                for chunk, chunk_rate in self._preroll:  # includes this frame
+                    self.recognizer.feed(chunk, chunk_rate)
+                self._preroll.clear()
+                self._preroll_samples = 0
+                self._in_turn = True
+            if event.kind == "end":
+                words = self.recognizer.finish() if self._in_turn else ""
+                if event.duration < MIN_WORD_SECONDS:
+                    words = ""
+                self._in_turn = False
+                text = words or describe_speech(event.duration, final=True)
+                heard.append(Heard(text, True, event.duration, words))
+            else:
+                words = (
+                    self.recognizer.partial() if self._in_turn and event.duration >= MIN_WORD_SECONDS else ""
+                )
+                heard.append(Heard(words or "…", False, event.duration, words))
+        return heard
+
+    def _keep(self, samples: np.ndarray, rate: int) -> None:
+        self._preroll.append((samples, rate))
+        self._preroll_samples += len(samples)
+        while self._preroll and self._preroll_samples - len(self._preroll[0][0]) >= PREROLL_SECONDS * rate:
+            self._preroll_samples -= len(self._preroll.popleft()[0])

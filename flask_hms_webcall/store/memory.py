@@ -1,0 +1,253 @@
+"""``memory://``: the call store of a single process. Thread-safe; entries expire on a monotonic clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .base import RECORD_TTL, Admission, Budget, retry_after
+
+__all__ = ["MemoryCallStore"]
+
+
+@dataclass
+class _Slot:
+    user_key: str
+    expires: float
+    anonymous: bool = False
+    reserved: int = 0
+    budgets: tuple[str, ...] = ()
+    call_id: str | None = None
+
+
+@dataclass
+class _Call:
+    slot_id: str
+    user_key: str
+    expires: float
+
+
+@dataclass
+class _Record:
+    """What a created call reserved and who made it: for settling its minutes and for feedback."""
+
+    user_key: str
+    reserved: int
+    budgets: tuple[str, ...]
+    expires: float
+    settled: bool = False
+
+
+@dataclass
+class _Counter:
+    value: int = 0
+    expires: float = field(default=0.0)
+
+
+_Entry = TypeVar("_Entry", _Call, _Record)
+
+
+class MemoryCallStore:
+    """The store for a single process (``memory://``)."""
+
+    _SWEEP_MIN = 1024
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._slots: dict[str, _Slot] = {}
+        self._calls: dict[str, _Call] = {}
+        self._records: dict[str, _Record] = {}
+        self._budgets: dict[str, _Counter] = {}
+        self._deliveries: dict[str, tuple[bool, float]] = {}  # key -> (handled, expires)
+        self._spent: dict[str, float] = {}  # key -> expires
+        self._sweep_at = self._SWEEP_MIN
+
+    def admit(
+        self,
+        slot_id: str,
+        user_key: str,
+        *,
+        max_per_user: int,
+        max_org: int,
+        ttl: float,
+        anonymous: bool = False,
+        max_anonymous: int | None = None,
+        reserve: int = 0,
+        budgets: tuple[Budget, ...] = (),
+    ) -> Admission:
+        with self._lock:
+            now = self._clock()
+            self._drop_expired_slots(now)
+            held = self._slots.get(slot_id)
+            if held is not None and held.user_key == user_key:
+                held.expires = max(held.expires, now + ttl)
+                return Admission(True)
+            mine = [s.expires for s in self._slots.values() if s.user_key == user_key]
+            if len(mine) >= max_per_user:
+                return Admission(False, "user", retry_after(min(mine, default=None), now))
+            for index, budget in enumerate(budgets):
+                if self._budget(budget.name, now).value + reserve > budget.limit:
+                    return Admission(False, "budget", None, index)
+            if anonymous:
+                pool = [s.expires for s in self._slots.values() if s.anonymous]
+                if max_anonymous is not None and len(pool) >= max_anonymous:
+                    return Admission(False, "anonymous", retry_after(min(pool, default=None), now))
+            if len(self._slots) >= max_org:
+                soonest = min((s.expires for s in self._slots.values()), default=None)
+                return Admission(False, "org", retry_after(soonest, now))
+            for budget in budgets:
+                counter = self._budget(budget.name, now)
+                counter.value += reserve
+                counter.expires = max(counter.expires, now + budget.ttl)
+                self._budgets[budget.name] = counter
+            self._slots[slot_id] = _Slot(
+                user_key, now + ttl, anonymous, reserve, tuple(b.name for b in budgets)
+            )
+            return Admission(True)
+
+    def bind(self, slot_id: str, call_id: str, *, ttl: float, record_ttl: float = RECORD_TTL) -> None:
+        with self._lock:
+            now = self._clock()
+            self._drop_expired_slots(now)
+            slot = self._slots.get(slot_id)
+            if slot is None:
+                return
+            slot.expires = now + ttl
+            slot.call_id = call_id
+            self._calls[call_id] = _Call(slot_id, slot.user_key, now + ttl)
+            self._records[call_id] = _Record(slot.user_key, slot.reserved, slot.budgets, now + record_ttl)
+            self._maybe_sweep(now)
+
+    def release_slot(self, slot_id: str) -> None:
+        with self._lock:
+            slot = self._slots.pop(slot_id, None)
+            if slot is None:
+                return
+            if slot.call_id is not None:
+                self._calls.pop(slot.call_id, None)
+            else:
+                self._refund(slot.budgets, slot.reserved, self._clock())
+
+    def release_call(self, call_id: str) -> str | None:
+        with self._lock:
+            call = self._live(self._calls, call_id)
+            if call is None:
+                return None
+            del self._calls[call_id]
+            self._slots.pop(call.slot_id, None)
+            return call.user_key
+
+    def settle_call(self, call_id: str, duration_seconds: int) -> int | None:
+        with self._lock:
+            record = self._live(self._records, call_id)
+            if record is None or record.settled:
+                return None
+            refund = record.reserved - min(max(duration_seconds, 0), record.reserved)
+            self._refund(record.budgets, refund, self._clock())
+            record.settled = True
+            return refund
+
+    def call_owner(self, call_id: str) -> str | None:
+        with self._lock:
+            record = self._live(self._records, call_id)
+            return record.user_key if record is not None else None
+
+    def user_for_call(self, call_id: str) -> str | None:
+        with self._lock:
+            call = self._live(self._calls, call_id)
+            return call.user_key if call is not None else None
+
+    def active_calls(self, user_key: str | None = None) -> int:
+        with self._lock:
+            self._drop_expired_slots(self._clock())
+            if user_key is None:
+                return len(self._slots)
+            return sum(1 for s in self._slots.values() if s.user_key == user_key)
+
+    def anonymous_calls(self) -> int:
+        with self._lock:
+            self._drop_expired_slots(self._clock())
+            return sum(1 for s in self._slots.values() if s.anonymous)
+
+    def budget_used(self, name: str) -> int:
+        with self._lock:
+            return self._budget(name, self._clock()).value
+
+    def spend_once(self, key: str, *, ttl: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._spent.get(key, 0.0) > now:
+                return False
+            self._spent[key] = now + ttl
+            self._maybe_sweep(now)
+            return True
+
+    def claim_delivery(self, key: str, *, ttl: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            entry = self._deliveries.get(key)
+            if entry is not None and entry[1] > now:
+                return False
+            self._deliveries[key] = (False, now + ttl)
+            self._maybe_sweep(now)
+            return True
+
+    def complete_delivery(self, key: str, *, ttl: float) -> None:
+        with self._lock:
+            now = self._clock()
+            self._deliveries[key] = (True, now + ttl)
+            self._maybe_sweep(now)
+
+    def abandon_delivery(self, key: str) -> None:
+        with self._lock:
+            entry = self._deliveries.get(key)
+            if entry is not None and not entry[0]:
+                del self._deliveries[key]
+
+    def delivery_handled(self, key: str) -> bool:
+        with self._lock:
+            entry = self._deliveries.get(key)
+            return entry is not None and entry[0] and entry[1] > self._clock()
+
+    # The caller holds the lock in every helper below.
+
+    def _live(self, table: dict[str, _Entry], key: str) -> _Entry | None:
+        entry = table.get(key)
+        if entry is not None and entry.expires <= self._clock():
+            del table[key]
+            return None
+        return entry
+
+    def _budget(self, name: str, now: float) -> _Counter:
+        counter = self._budgets.get(name)
+        if counter is None or counter.expires <= now:
+            return _Counter()
+        return counter
+
+    def _refund(self, names: tuple[str, ...], seconds: int, now: float) -> None:
+        for name in names:
+            counter = self._budgets.get(name)
+            if counter is not None and counter.expires > now:
+                counter.value = max(0, counter.value - seconds)
+
+    def _drop_expired_slots(self, now: float) -> None:
+        for slot_id in [k for k, s in self._slots.items() if s.expires <= now]:
+            del self._slots[slot_id]
+
+    def _maybe_sweep(self, now: float) -> None:
+        # Entries looked up only by key would pile up once expired; a full sweep whenever the maps have
+        # doubled keeps the cost amortised O(1).
+        size = len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent)
+        if size < self._sweep_at:
+            return
+        self._deliveries = {k: v for k, v in self._deliveries.items() if v[1] > now}
+        self._calls = {k: v for k, v in self._calls.items() if v.expires > now}
+        self._records = {k: v for k, v in self._records.items() if v.expires > now}
+        self._spent = {k: v for k, v in self._spent.items() if v > now}
+        self._budgets = {k: v for k, v in self._budgets.items() if v.expires > now}
+        size = len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent)
+        self._sweep_at = max(self._SWEEP_MIN, 2 * size)

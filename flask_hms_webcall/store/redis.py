@@ -1,0 +1,320 @@
+"""``redis://`` (also ``rediss://``, ``unix://``, ``redis+cluster://`` and ``redis+sentinel://``): the call
+store of several workers or hosts.
+
+Every admission, binding, release and settlement is one Lua script (the ``lua/`` files beside this module), so
+it is atomic across workers and hosts, and reads Redis's own clock, so hosts with skewed clocks still agree.
+All keys of one store share a hash tag (``{prefix}``), so each script's keys live in one hash slot.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from ..errors import ConfigurationError
+from .base import RECORD_TTL, Admission, Budget, StoreError
+
+__all__ = ["DEFAULT_TIMEOUT", "REDIS_SCHEMES", "RedisCallStore", "connect"]
+
+CLUSTER_SCHEME = "redis+cluster://"
+SENTINEL_SCHEME = "redis+sentinel://"
+# The cluster and sentinel forms are the ones Flask-Limiter's ``limits`` reads, so one URL serves both.
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", CLUSTER_SCHEME, SENTINEL_SCHEME)
+DEFAULT_TIMEOUT = 2.0
+# Scripts that read Redis's clock start with the shared helpers.
+_NEEDS_COMMON = frozenset({"admit", "bind", "count"})
+
+_T = TypeVar("_T")
+
+
+@functools.cache
+def script_source(name: str) -> str:
+    """The text of ``lua/<name>.lua``, with the shared helpers in front where the script needs them."""
+    folder = resources.files(__package__).joinpath("lua")
+    source = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    if name in _NEEDS_COMMON:
+        source = folder.joinpath("common.lua").read_text(encoding="utf-8") + "\n" + source
+    return source
+
+
+def connect(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """A redis-py client for ``url`` whose every connect and read gives up after ``timeout`` seconds.
+
+    ``redis+cluster://[:password@]host:port[,host:port...]`` names seed nodes of a Redis Cluster;
+    ``redis+sentinel://[:password@]host:port[,host:port...]/service`` the Sentinels that know the primary.
+    """
+    try:
+        import redis
+    except ImportError:
+        raise ConfigurationError(
+            "HMS_STORAGE_URI is a Redis URL but the redis package is not installed: "
+            "pip install 'flask-hms-webcall[redis]'"
+        ) from None
+    options = connection_options(timeout)
+    try:
+        if url.lower().startswith(CLUSTER_SCHEME):
+            return _cluster(url, options)
+        if url.lower().startswith(SENTINEL_SCHEME):
+            return _sentinel(url, options)
+        return redis.Redis.from_url(url, **options)
+    except ValueError as exc:
+        raise ConfigurationError(f"HMS_STORAGE_URI is not a usable Redis URL: {exc}") from None
+    except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+        # A cluster client learns the slot map when it is made, so an unreachable cluster shows here.
+        raise ConfigurationError(f"HMS_STORAGE_URI: the Redis Cluster cannot be reached ({exc})") from None
+
+
+def connection_options(timeout: float) -> dict[str, Any]:
+    """Timeouts for every connection, and no retries: redis-py 6 retries a timed-out command three times by
+    default, which would turn a frozen Redis into a wait of four timeouts and more."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+
+
+def _parts(url: str) -> tuple[list[tuple[str, int]], str | None, str | None, str]:
+    """Seed addresses, user name, password and path of a cluster or sentinel URL."""
+    parsed = urlsplit(url)
+    credentials, _, hosts = parsed.netloc.rpartition("@")
+    username, _, password = credentials.partition(":") if credentials else ("", "", "")
+    locations = []
+    for location in hosts.split(","):
+        node = urlsplit("//" + location.strip())
+        if not node.hostname or node.port is None:
+            raise ValueError(f"each node must be host:port, not {location.strip()!r}")
+        locations.append((node.hostname, node.port))
+    return locations, unquote(username) or None, unquote(password) or None, parsed.path
+
+
+def _cluster(url: str, options: dict[str, Any]) -> Any:
+    from redis.cluster import ClusterNode, RedisCluster
+
+    locations, username, password, _ = _parts(url)
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in locations],
+        username=username,
+        password=password,
+        **options,
+    )
+
+
+def _sentinel(url: str, options: dict[str, Any]) -> Any:
+    from redis.sentinel import Sentinel
+
+    locations, username, password, path = _parts(url)
+    service = path.strip("/")
+    if not service:
+        raise ValueError("name the Sentinel service: redis+sentinel://host:port/<service>")
+    auth = {key: value for key, value in (("username", username), ("password", password)) if value}
+    sentinel = Sentinel(locations, sentinel_kwargs={**auth, **options}, **auth, **options)
+    return sentinel.master_for(service)
+
+
+def _redis_errors(method: Callable[..., _T]) -> Callable[..., _T]:
+    @functools.wraps(method)
+    def wrapper(self: RedisCallStore, *args: Any, **kwargs: Any) -> _T:
+        with self._translate_errors():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _ms(seconds: float) -> int:
+    return max(1, math.ceil(seconds * 1000))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def hash_tagged(prefix: str) -> str:
+    """``shop:`` → ``{shop}:``: every key of the store in one Redis Cluster hash slot."""
+    name = prefix.rstrip(":") or "hms_webcall"
+    return "{" + name.replace("{", "").replace("}", "") + "}:"
+
+
+class RedisCallStore:
+    """The store for several workers or hosts, kept in Redis under ``{prefix}:``.
+
+    Keys: ``org``, ``anonymous`` and ``user:<user key>`` (sorted sets: slot id → expiry in ms),
+    ``slot:<slot id>``, ``call:<call id>`` and ``record:<call id>`` (hashes), ``budget:<name>`` (counters),
+    ``delivery:<key>`` and ``once:<key>``. Errors talking to Redis are raised as :class:`StoreError`.
+    """
+
+    def __init__(self, client: Any, *, prefix: str = "hms_webcall:") -> None:
+        import redis
+
+        # A cluster's own errors (no reachable node, slots not covered) are not RedisErrors.
+        self._redis_error = (redis.RedisError, redis.exceptions.RedisClusterException)
+        self._client = client
+        base = hash_tagged(prefix)
+        self.prefix = base
+        self._org_key = f"{base}org"
+        self._anon_key = f"{base}anonymous"
+        self._user_prefix = f"{base}user:"
+        self._slot_prefix = f"{base}slot:"
+        self._call_prefix = f"{base}call:"
+        self._record_prefix = f"{base}record:"
+        self._budget_prefix = f"{base}budget:"
+        self._delivery_prefix = f"{base}delivery:"
+        self._once_prefix = f"{base}once:"
+        register = client.register_script
+        self._admit = register(script_source("admit"))
+        self._bind = register(script_source("bind"))
+        self._release_slot = register(script_source("release_slot"))
+        self._release_call = register(script_source("release_call"))
+        self._settle_call = register(script_source("settle_call"))
+        self._count = register(script_source("count"))
+        self._abandon = register(script_source("abandon"))
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, prefix: str = "hms_webcall:", timeout: float = DEFAULT_TIMEOUT
+    ) -> RedisCallStore:
+        return cls(connect(url, timeout=timeout), prefix=prefix)
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except self._redis_error as exc:
+            raise StoreError(f"call store unavailable: {type(exc).__name__}") from exc
+
+    @_redis_errors
+    def admit(
+        self,
+        slot_id: str,
+        user_key: str,
+        *,
+        max_per_user: int,
+        max_org: int,
+        ttl: float,
+        anonymous: bool = False,
+        max_anonymous: int | None = None,
+        reserve: int = 0,
+        budgets: tuple[Budget, ...] = (),
+    ) -> Admission:
+        budget_args: list[Any] = []
+        for budget in budgets:
+            budget_args += [int(budget.limit), _ms(budget.ttl)]
+        admitted, reason, retry_ms, index = self._admit(
+            keys=[
+                self._org_key,
+                self._user_prefix + user_key,
+                self._slot_prefix + slot_id,
+                self._anon_key,
+                *(self._budget_prefix + budget.name for budget in budgets),
+            ],
+            args=[
+                slot_id,
+                user_key,
+                int(max_per_user),
+                int(max_org),
+                _ms(ttl),
+                1 if anonymous else 0,
+                int(max_org if max_anonymous is None else max_anonymous),
+                int(reserve),
+                json.dumps([budget.name for budget in budgets]),
+                *budget_args,
+            ],
+        )
+        if int(admitted):
+            return Admission(True)
+        reason_text = _text(reason)
+        retry_ms = int(retry_ms)
+        retry_after = max(1, math.ceil(retry_ms / 1000)) if retry_ms >= 0 else None
+        if reason_text == "budget":
+            return Admission(False, "budget", None, int(index) - 1)
+        if reason_text == "user":
+            return Admission(False, "user", retry_after)
+        if reason_text == "anonymous":
+            return Admission(False, "anonymous", retry_after)
+        return Admission(False, "org", retry_after)
+
+    @_redis_errors
+    def bind(self, slot_id: str, call_id: str, *, ttl: float, record_ttl: float = RECORD_TTL) -> None:
+        self._bind(
+            keys=[
+                self._org_key,
+                self._slot_prefix + slot_id,
+                self._call_prefix + call_id,
+                self._record_prefix + call_id,
+                self._anon_key,
+            ],
+            args=[slot_id, call_id, _ms(ttl), self._user_prefix, _ms(record_ttl)],
+        )
+
+    @_redis_errors
+    def release_slot(self, slot_id: str) -> None:
+        self._release_slot(
+            keys=[self._org_key, self._slot_prefix + slot_id, self._anon_key],
+            args=[slot_id, self._user_prefix, self._call_prefix, self._budget_prefix],
+        )
+
+    @_redis_errors
+    def release_call(self, call_id: str) -> str | None:
+        return _text(
+            self._release_call(
+                keys=[self._org_key, self._call_prefix + call_id, self._anon_key],
+                args=[self._user_prefix, self._slot_prefix],
+            )
+        )
+
+    @_redis_errors
+    def settle_call(self, call_id: str, duration_seconds: int) -> int | None:
+        refund = int(
+            self._settle_call(
+                keys=[self._record_prefix + call_id], args=[int(duration_seconds), self._budget_prefix]
+            )
+        )
+        return None if refund < 0 else refund
+
+    @_redis_errors
+    def call_owner(self, call_id: str) -> str | None:
+        return _text(self._client.hget(self._record_prefix + call_id, "user"))
+
+    @_redis_errors
+    def user_for_call(self, call_id: str) -> str | None:
+        return _text(self._client.hget(self._call_prefix + call_id, "user"))
+
+    @_redis_errors
+    def active_calls(self, user_key: str | None = None) -> int:
+        key = self._org_key if user_key is None else self._user_prefix + user_key
+        return int(self._count(keys=[key]))
+
+    @_redis_errors
+    def anonymous_calls(self) -> int:
+        return int(self._count(keys=[self._anon_key]))
+
+    @_redis_errors
+    def budget_used(self, name: str) -> int:
+        return int(self._client.get(self._budget_prefix + name) or 0)
+
+    @_redis_errors
+    def spend_once(self, key: str, *, ttl: float) -> bool:
+        return bool(self._client.set(self._once_prefix + key, "1", nx=True, px=_ms(ttl)))
+
+    @_redis_errors
+    def claim_delivery(self, key: str, *, ttl: float) -> bool:
+        return bool(self._client.set(self._delivery_prefix + key, "pending", nx=True, px=_ms(ttl)))
+
+    @_redis_errors
+    def complete_delivery(self, key: str, *, ttl: float) -> None:
+        self._client.set(self._delivery_prefix + key, "done", px=_ms(ttl))
+
+    @_redis_errors
+    def abandon_delivery(self, key: str) -> None:
+        self._abandon(keys=[self._delivery_prefix + key])
+
+    @_redis_errors
+    def delivery_handled(self, key: str) -> bool:
+        return _text(self._client.get(self._delivery_prefix + key)) == "done"

@@ -1,0 +1,144 @@
+"""The widget fits where it is put: phone widths on the example app's home page and a narrow page column.
+
+In every state (idle, connecting, live with a long transcript, ended, error), light and dark, the panel
+stays inside its column and the viewport, and nothing scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser.conftest import Widget, open_widget, wait_for
+
+pytestmark = pytest.mark.browser
+
+# A long line and a longer unbroken "word" (a URL), the kind that pushes narrow layouts sideways.
+LONG_LINES = [
+    "Here is everything you asked about, in one long sentence that goes on and on so that it has to wrap "
+    "over several lines of the transcript even on a wide screen.",
+    "See https://support.example.com/" + "very-long-path-segment-" * 8 + "end for the details.",
+]
+
+
+@pytest.fixture
+def app(example_app_factory, widget_built, tmp_path):
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"lines": LONG_LINES, "agent_hangup": False}))
+    return example_app_factory(sandbox_args=["--script", str(script)])
+
+
+def overflow(widget: Widget, column: str | None = None) -> list[str]:
+    """What sticks out: of the viewport, of the page (sideways scrolling) and of ``column`` if given."""
+    return widget.page.evaluate(
+        """([sel, column]) => {
+          const problems = [];
+          const vw = document.documentElement.clientWidth;
+          const el = document.querySelector(sel);
+          // Before the first call only the launcher is there: the panel comes with the call code.
+          const panel = el.shadowRoot.querySelector('[part~=panel]') || el.shadowRoot.querySelector('.r');
+          const boxes = { host: el.getBoundingClientRect(), panel: panel.getBoundingClientRect() };
+          if (document.documentElement.scrollWidth > vw) {
+            problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
+          }
+          const limit = column
+            ? document.querySelector(column).getBoundingClientRect()
+            : { left: 0, right: vw };
+          for (const [name, b] of Object.entries(boxes)) {
+            if (!b.width) continue;
+            if (b.left < limit.left - 0.5 || b.right > limit.right + 0.5) {
+              problems.push(`${name} x=${b.left}..${b.right} outside ${limit.left}..${limit.right}`);
+            }
+          }
+          // Nothing inside the panel is wider than the panel (a button row, a select, a transcript line).
+          for (const inner of panel.querySelectorAll('*')) {
+            const b = inner.getBoundingClientRect();
+            if (b.width && (b.left < boxes.panel.left - 0.5 || b.right > boxes.panel.right + 0.5)) {
+              problems.push(`${inner.getAttribute('part') || inner.tagName} sticks out of the panel`);
+            }
+          }
+          return problems;
+        }""",
+        [widget.selector, column],
+    )
+
+
+def check_both_themes(widget: Widget, state: str, column: str | None = None) -> None:
+    for scheme in ("light", "dark"):
+        widget.page.emulate_media(color_scheme=scheme)
+        widget.page.wait_for_timeout(50)  # a layout pass with the other theme's styles
+        problems = overflow(widget, column)
+        assert not problems, f"{state} ({scheme}, {widget.page.viewport_size['width']} px): {problems}"
+    widget.page.emulate_media(color_scheme="light")
+
+
+def walk_states(widget: Widget, column: str | None = None) -> None:
+    """idle -> connecting -> live (long transcript) -> ended -> error, checking the boxes in each."""
+    page = widget.page
+    check_both_themes(widget, "idle", column)
+
+    # Connecting: the room is joined, the assistant is held back until the test lets it in.
+    held = []
+    page.route("**/hms/web-calls", lambda route: held.append(route))
+    widget.part("launcher").click()
+    widget.wait_state("requesting")
+    while not held:  # route handlers run while Playwright waits, not during time.sleep
+        page.wait_for_timeout(100)
+    check_both_themes(widget, "requesting", column)
+    held[0].continue_()
+    page.unroute("**/hms/web-calls")
+    widget.wait_state("connecting", "live")
+    check_both_themes(widget, "connecting", column)
+
+    widget.wait_state("live")
+    wait_for(
+        lambda: any("very-long-path" in e["text"] for e in widget.transcript()),
+        timeout=30,
+        what="the long transcript line",
+    )
+    check_both_themes(widget, "live", column)
+
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    check_both_themes(widget, "ended", column)
+
+    # Error: the backend refuses the next call (busy, with a wait), so the panel shows its longest message.
+    page.route(
+        "**/hms/web-calls",
+        lambda route: route.fulfill(
+            status=503,
+            headers={"Retry-After": "120", "Content-Type": "application/json"},
+            body=json.dumps({"error": {"code": "busy", "message": "busy"}}),
+        ),
+    )
+    widget.part("retry").click()
+    widget.wait_state("error")
+    check_both_themes(widget, "error", column)
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_home_page_fits_phone_widths(chromium, app, width):
+    context, widget = open_widget(chromium, f"{app.url}/")
+    widget.page.set_viewport_size({"width": width, "height": 800})
+    walk_states(widget)
+    context.close()
+
+
+def test_widget_fits_a_narrow_column(chromium, app):
+    context, widget = open_widget(chromium, f"{app.url}/")
+    widget.page.evaluate(
+        """() => {
+          const col = document.createElement('div');
+          col.id = 'narrow';
+          col.style.width = '260px';
+          document.querySelector('main, body').prepend(col);
+          col.append(document.querySelector('#hero-call'));
+        }"""
+    )
+    box = widget.page.locator("#narrow").bounding_box()
+    assert box["width"] == 260
+    walk_states(widget, column="#narrow")
+    # The panel uses the column's width (it is narrower than the panel's own 340 px).
+    assert widget.part("panel").bounding_box()["width"] == pytest.approx(260, abs=1)
+    context.close()

@@ -1,0 +1,248 @@
+"""The sandbox assistant's mouth (eSpeak NG), ears (PocketSphinx) and brain (rules), without a network."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules, rules_error, words_to_digits
+from flask_hms_webcall.sandbox.calls import Call
+from flask_hms_webcall.sandbox.media import espeak, recognizer
+from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
+from flask_hms_webcall.sandbox.media.ears import SpeechEars
+from flask_hms_webcall.sandbox.webhooks import ToolAnswer, build_payload, parse_tool_reply
+from tests.conftest import require
+
+QUESTION = "What is the status of order one two three?"
+
+
+@pytest.fixture(scope="module")
+def speech():
+    require(espeak.available(), "espeakng-loader is not installed (pip install -e .[sandbox-speech])")
+    require(recognizer.available(), "pocketsphinx is not installed (pip install -e .[sandbox-speech])")
+
+
+@pytest.fixture(scope="module")
+def brain() -> Brain:
+    return Brain(parse_rules(DEFAULT_RULES))
+
+
+def padded(pcm: np.ndarray, seconds: float = 0.5) -> np.ndarray:
+    quiet = np.zeros(int(seconds * SAMPLE_RATE), dtype=np.int16)
+    return np.concatenate([quiet, pcm, quiet])
+
+
+# --- mouth ------------------------------------------------------------------------------------------
+
+
+def test_espeak_says_a_line_in_about_the_time_a_person_would(speech):
+    plan = espeak.synthesize(QUESTION)
+    assert plan.text == QUESTION
+    assert 1.5 <= plan.duration <= 5.0  # nine words at an unhurried pace
+    assert len(plan.pcm) == pytest.approx(plan.duration * SAMPLE_RATE, abs=1)
+    loud = np.abs(plan.pcm.astype(np.int32)).max()
+    assert loud > 3000, "the audio is not speech-loud"
+    starts = [w.start for w in plan.words]
+    assert starts == sorted(starts) and starts[0] == 0 and starts[-1] > 1.0
+    assert starts[-1] < plan.duration
+
+
+def test_espeak_speaks_dutch_too_and_falls_back_to_english_for_an_unknown_voice(speech):
+    dutch = espeak.synthesize("Goedemiddag, waarmee kan ik u helpen?", ["nl"])
+    english = espeak.synthesize("Goedemiddag, waarmee kan ik u helpen?", ["en"])
+    assert dutch.duration > 1.0 and english.duration > 1.0
+    assert not np.array_equal(dutch.pcm, english.pcm), "the Dutch voice sounds exactly like the English one"
+    fallback = espeak.synthesize("Hello there.", ["elevenlabs-voice-id-that-espeak-lacks"])
+    assert fallback.duration > 0.5 and np.abs(fallback.pcm).max() > 3000
+
+
+# --- ears -------------------------------------------------------------------------------------------
+
+
+def test_the_recogniser_hears_an_espeak_question_about_an_order(speech, brain):
+    pcm = padded(espeak.synthesize(QUESTION).pcm)
+    heard = recognizer.recognize(pcm, SAMPLE_RATE, brain.phrases())
+    assert "order" in heard.split()
+    assert "one two three" in heard
+
+
+def test_speech_ears_give_interim_words_then_the_final_sentence(speech, brain):
+    ears = SpeechEars(brain.phrases())
+    pcm = padded(espeak.synthesize("What are your opening hours?").pcm, 1.0)
+    heard = []
+    for offset in range(0, len(pcm), FRAME_SAMPLES):
+        heard += ears.feed(pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
+    finals = [h for h in heard if h.final]
+    assert len(finals) == 1, heard
+    assert heard[-1] is finals[0] and heard[0].final is False
+    assert finals[0].text == "what are your opening hours"
+    assert brain.decide(finals[0].words).text.startswith("We are open")
+
+
+def test_speech_ears_report_the_duration_when_no_word_is_recognised(speech, brain):
+    # A beep (Chromium's fake microphone) is loud enough to be a turn but holds no words.
+    t = np.arange(int(0.5 * SAMPLE_RATE)) / SAMPLE_RATE
+    tone = (np.sin(2 * np.pi * 1000 * t) * 8000).astype(np.int16)
+    ears = SpeechEars(brain.phrases())
+    pcm = padded(tone)
+    heard = []
+    for offset in range(0, len(pcm), FRAME_SAMPLES):
+        heard += ears.feed(pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
+    assert [(h.text, h.final) for h in heard] == [("…", False), ("[0.5 s of speech]", True)]
+    assert brain.decide(heard[-1].words).text == brain.fallback
+
+
+# --- brain ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "written"),
+    [
+        ("order one two three", "order 123"),
+        ("Order ONE, two; three!", "order 123"),
+        ("zero oh seven", "007"),
+        ("oh hello", "oh hello"),
+        ("twenty three", "23"),
+        ("forty", "40"),
+        ("twelve", "12"),
+        ("one two and three", "12 and 3"),
+        ("nothing here", "nothing here"),
+    ],
+)
+def test_number_words_become_digits(said, written):
+    assert words_to_digits(said) == written
+
+
+def test_rules_pick_reply_tool_or_goodbye(brain):
+    hours = brain.decide("what are your opening hours")
+    assert hours.tool is None and hours.text.startswith("We are open") and not hours.hang_up
+
+    order = brain.decide("what is the status of order one two three")
+    assert order.tool == "lookup_order" and order.arguments == {"order_id": "123"}
+
+    bye = brain.decide("thank you bye")
+    assert bye.hang_up and "Goodbye" in bye.text
+
+    assert brain.decide("").text == brain.fallback
+    assert brain.decide("the weather is lovely").text == brain.fallback
+
+
+def test_an_order_without_a_number_is_asked_for_not_looked_up(brain):
+    decision = brain.decide("where is my order")
+    assert decision.tool is None and "number" in decision.text
+
+
+def test_a_tool_result_is_read_out_through_the_rules_template(brain):
+    decision = brain.decide("order four five six")
+    assert (
+        brain.answer(decision, {"order_id": "456", "status": "being packed"}) == "Order 456 is being packed."
+    )
+    # A text answer is said as it is; an object the template does not fit is read out field by field.
+    assert brain.answer(decision, "I could not find order 456.") == "I could not find order 456."
+    assert brain.answer(decision, {"state": "lost"}) == "state: lost."
+    assert "lookup order" in brain.failed(decision)
+
+
+def test_an_assistant_brings_its_own_rules_and_bad_ones_are_reported():
+    own = Brain.from_assistant(
+        {"llm_config": {"rules": [{"when": ["price"], "say": "It is free."}], "fallback": "Pardon?"}}
+    )
+    assert own.decide("what is the price").text == "It is free."
+    assert own.decide("hello").text == "Pardon?"
+    assert rules_error({"llm_config": {"rules": [{"when": [], "say": "x"}]}}) == (
+        "llm_config.rules[0].when must be a non-empty list of phrases"
+    )
+    assert rules_error({"llm_config": {"rules": [{"when": ["x"]}]}}) == (
+        "llm_config.rules[0] needs a 'say' line or a 'tool'"
+    )
+    # A transient assistant's broken rules fall back to the defaults instead of breaking the call.
+    assert Brain.from_assistant({"llm_config": {"rules": "nope"}}).decide("goodbye").hang_up
+
+
+# --- tool calls on the wire --------------------------------------------------------------------------
+
+
+TWO_RESULTS = {"results": [{"tool_call_id": "x", "result": "no"}, {"tool_call_id": "c1", "result": "ja"}]}
+
+
+@pytest.mark.parametrize(
+    ("reply", "ok", "result"),
+    [
+        (TWO_RESULTS, True, "ja"),
+        ({"results": [{"tool_call_id": "c1", "result": '{"status": "sent"}'}]}, True, {"status": "sent"}),
+        ({"result": "fine"}, True, "fine"),
+        ({"status": "raw object"}, True, {"status": "raw object"}),
+        ({"error": "database down"}, False, None),
+        ({"results": []}, False, None),
+    ],
+)  # fmt: skip
+def test_every_documented_tool_reply_shape_is_understood(reply, ok, result):
+    answer = parse_tool_reply(json.dumps(reply), "c1")
+    assert answer.ok is ok
+    assert answer.result == result
+
+
+def test_a_plain_text_tool_reply_is_the_result_and_an_empty_one_a_failure():
+    assert parse_tool_reply("Order 123 is shipped.", "c1") == ToolAnswer(
+        ok=True, result="Order 123 is shipped."
+    )
+    assert parse_tool_reply("  ", "c1") == ToolAnswer(ok=False, error="empty reply")
+
+
+def test_the_report_carries_the_tool_call_and_its_result():
+    call = Call(call_id="c", room_name="r", identity="u", assistant={})
+    call.add_transcript("user", "order one two three")
+    function = {"name": "lookup_order", "arguments": {"order_id": "123"}}
+    call.add_message(
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "t1", "type": "function", "function": function}],
+        }
+    )
+    call.add_message({"role": "tool", "tool_call_id": "t1", "name": "lookup_order", "content": "shipped"})
+    call.add_transcript("assistant", "Order 123 is shipped.")
+    call.status, call.ended_reason = "ended", "agent_hangup"
+    message = build_payload(call, "end-of-call-report")["message"]
+    assert message["messages"][1]["tool_calls"][0]["function"] == function
+    assert message["messages"][2] == {
+        "role": "tool",
+        "tool_call_id": "t1",
+        "name": "lookup_order",
+        "content": "shipped",
+    }
+    assert message["transcript"][1] == 'assistant: [tool call] lookup_order({"order_id": "123"})'
+    assert "the assistant 1 time(s)" in message["summary"]
+
+
+# --- without the speech packages -----------------------------------------------------------------------
+
+
+def test_without_the_speech_packages_nothing_breaks_and_the_assistant_uses_tones_and_the_script():
+    # A fresh interpreter where both packages fail to import, as with only the [sandbox] extra installed.
+    code = """
+import sys
+sys.modules["espeakng_loader"] = None
+sys.modules["pocketsphinx"] = None
+from flask_hms_webcall.sandbox.calls import Call
+from flask_hms_webcall.sandbox.config import Script
+from flask_hms_webcall.sandbox.media import espeak, recognizer
+from flask_hms_webcall.sandbox.media.assistant import ScriptedAssistant
+from flask_hms_webcall.sandbox.media.audio import plan_speech
+from flask_hms_webcall.sandbox.media.ears import EnergyEars
+assert not espeak.available() and not recognizer.available()
+assert espeak.synthesize("Hello there.") is None
+call = Call(call_id="c", room_name="r", identity="u", assistant={})
+a = ScriptedAssistant(call=call, script=None, agent=None, voice=None, link=None, hang_up=lambda: None,
+                      present=True, join_delay=0)
+assert a.script == Script() and isinstance(a.ears, EnergyEars)
+assert a.speech_for("Hello there.").duration == plan_speech("Hello there.").duration
+print("fallback ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "fallback ok"

@@ -1,0 +1,246 @@
+// Types for <hms-webcall>: its attributes, properties, methods and hms:* events, for both entries of the
+// package ('hms-webcall' registers the element when imported; 'hms-webcall/define' only exports define()).
+// Kept by hand next to the sources; tests/test_npm_package.py type-checks a strict TypeScript file against
+// it and checks every attribute of src/attributes.js is listed here and in custom-elements.json.
+
+/** The widget's states, in the order a call goes through them. */
+export type HMSWebCallState = 'idle' | 'preflight' | 'requesting' | 'connecting' | 'live' | 'ended' | 'error';
+
+/** Why a call ended (`hms:ended` detail.reason, `endReason`). */
+export type HMSEndReason =
+  | 'user_hangup'
+  | 'agent_hangup'
+  | 'max_duration'
+  | 'agent_timeout'
+  | 'connection_lost'
+  | 'error';
+
+/** `hms:error` detail.code: the widget's own codes, or an error code of the server (`rate_limited`, ...). */
+export type HMSErrorCode =
+  | 'mic_denied'
+  | 'no_mic'
+  | 'mic_in_use'
+  | 'mic_unsupported'
+  | 'network'
+  | 'connect_failed'
+  | 'rate_limited'
+  | 'busy'
+  | (string & {});
+
+export interface HMSTranscriptEntry {
+  id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  /** false while the speaker is still talking (the text may still change) */
+  final: boolean;
+}
+
+export interface HMSError {
+  code: HMSErrorCode;
+  /** the message shown in the panel, in the widget's language */
+  message: string;
+  /** the HTTP status of the server's answer, when there was one */
+  status?: number;
+  /** seconds to wait before trying again (a 429's Retry-After) */
+  retryAfter?: number;
+}
+
+export interface HMSStateDetail {
+  state: HMSWebCallState;
+  previous: HMSWebCallState;
+  reconnecting: boolean;
+}
+
+export interface HMSTranscriptDetail {
+  entries: HMSTranscriptEntry[];
+  /** the entry that changed; null when the list was reset or finalised */
+  entry: HMSTranscriptEntry | null;
+}
+
+export interface HMSEndedDetail {
+  reason: HMSEndReason;
+  callId: string | null;
+  durationSeconds: number;
+}
+
+export type HMSErrorDetail = HMSError;
+
+/** The consent text was shown (accepted: false), or the visitor accepted it (accepted: true). */
+export interface HMSConsentDetail {
+  /** the consent-version the visitor saw or accepted */
+  version: string;
+  accepted: boolean;
+}
+
+/** After a call: what the visitor answered ("sent"), or that they skipped (rating null). */
+export interface HMSFeedbackDetail {
+  callId: string | null;
+  rating: 'up' | 'down' | null;
+  comment: string;
+  result: 'sent' | 'skipped' | 'already_rated' | 'forbidden';
+}
+
+/** The visitor chose another microphone (audioinput) or speaker (audiooutput). */
+export interface HMSDeviceChangeDetail {
+  kind: 'audioinput' | 'audiooutput';
+  deviceId: string;
+  label: string;
+}
+
+/** The call moved to (or came back from) the pop-out window; state "closed" when that window went. */
+export interface HMSPopoutDetail {
+  state: HMSWebCallState | 'closed' | (string & {});
+  callId: string | null;
+}
+
+/** Every event the element dispatches (they bubble and are composed: a listener on document hears all). */
+export interface HMSWebCallEventMap {
+  'hms:state': CustomEvent<HMSStateDetail>;
+  'hms:transcript': CustomEvent<HMSTranscriptDetail>;
+  'hms:ended': CustomEvent<HMSEndedDetail>;
+  'hms:error': CustomEvent<HMSErrorDetail>;
+  'hms:consent': CustomEvent<HMSConsentDetail>;
+  'hms:feedback': CustomEvent<HMSFeedbackDetail>;
+  'hms:device-change': CustomEvent<HMSDeviceChangeDetail>;
+  'hms:popout': CustomEvent<HMSPopoutDetail>;
+}
+
+/** Text overrides: {key: text}; the keys are listed in the widget documentation. */
+export type HMSStrings = Record<string, string>;
+
+/** Attributes as written in HTML (all strings); the element's own attribute wins over define() defaults. */
+export interface HMSWebCallAttributes {
+  endpoint?: string;
+  label?: string;
+  position?: 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+  theme?: 'auto' | 'light' | 'dark';
+  lang?: string;
+  assistant?: string;
+  'assistant-name'?: string;
+  'show-transcript'?: 'true' | 'false' | (string & {});
+  /** a JSON object */
+  context?: string;
+  credentials?: 'include' | 'same-origin' | 'omit';
+  'csrf-header'?: string;
+  'csrf-token'?: string;
+  'csrf-meta'?: string;
+  'csrf-cookie'?: string;
+  /** seconds */
+  'agent-timeout'?: string | number;
+  /** seconds */
+  'max-duration'?: string | number;
+  /** a JSON object of text overrides */
+  strings?: string;
+  /** the text the visitor must accept before the first call */
+  consent?: string;
+  'consent-version'?: string;
+  'confirm-leave'?: 'true' | 'false' | (string & {});
+  popout?: 'true' | 'false' | '' | (string & {});
+  /** set by the extension's pop-out page on its own element, not by sites */
+  autostart?: string;
+  /** set by the extension's pop-out page on its own element, not by sites */
+  'popout-window'?: string;
+  /** boolean: a floating launcher (the script-tag build adds one unless data-launcher="false") */
+  floating?: boolean | '';
+}
+
+export interface HMSWebCallElement extends HTMLElement {
+  /** Starts a call. Call it from a click handler: browsers only let audio play after a user gesture. */
+  start(): unknown;
+  /** Hangs up, or cancels a call that is still starting. */
+  end(): void;
+  /** mute() or mute(true) mutes the microphone, mute(false) unmutes; returns the muted state. */
+  mute(on?: boolean): boolean;
+  readonly state: HMSWebCallState;
+  /** the transcript so far, in order (a copy) */
+  readonly transcript: HMSTranscriptEntry[];
+  /** the HMS call id once the call is created */
+  readonly callId: string | null;
+  readonly muted: boolean;
+  /** the last error, or null */
+  readonly error: HMSError | null;
+  /** why the last call ended, or null */
+  readonly endReason: HMSEndReason | null;
+  /** context sent with the create request; overrides the context attribute */
+  context: Record<string, unknown> | null;
+  /** text overrides for this element */
+  strings: HMSStrings;
+
+  addEventListener<K extends keyof HMSWebCallEventMap>(
+    type: K,
+    listener: (this: HMSWebCallElement, ev: HMSWebCallEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener<K extends keyof HTMLElementEventMap>(
+    type: K,
+    listener: (this: HMSWebCallElement, ev: HTMLElementEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof HMSWebCallEventMap>(
+    type: K,
+    listener: (this: HMSWebCallElement, ev: HMSWebCallEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof HTMLElementEventMap>(
+    type: K,
+    listener: (this: HMSWebCallElement, ev: HTMLElementEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject,
+    options?: boolean | EventListenerOptions,
+  ): void;
+}
+
+export interface HMSWebCallElementConstructor {
+  new (): HMSWebCallElement;
+  readonly prototype: HMSWebCallElement;
+  /** Page-wide string overrides and extra languages: {lang: {key: text}}. */
+  strings: Record<string, HMSStrings>;
+}
+
+export interface DefineOptions {
+  /** the Flask extension's URL prefix ("/hms/" by default); the default endpoint is "{base}web-calls" */
+  base?: string;
+  /** attribute defaults for every element on the page, e.g. {theme: "dark"} */
+  defaults?: Partial<Record<Exclude<keyof HMSWebCallAttributes, 'floating'>, string>>;
+}
+
+/** Registers <hms-webcall> (once: a second call returns the class already registered). */
+export function define(options?: DefineOptions): HMSWebCallElementConstructor;
+
+/** The registered class ('hms-webcall' only: importing that entry registers the element). */
+export const HMSWebCallElement: HMSWebCallElementConstructor;
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'hms-webcall': HMSWebCallElement;
+  }
+  interface DocumentEventMap extends HMSWebCallEventMap {}
+
+  // JSX: React (before React 19's module-scoped JSX), Preact and Solid read the global namespace.
+  namespace JSX {
+    interface IntrinsicElements {
+      'hms-webcall': HMSWebCallJSXProps;
+    }
+  }
+}
+
+/** <hms-webcall> in JSX: its attributes plus the usual key, ref, id, class and style. */
+export interface HMSWebCallJSXProps extends HMSWebCallAttributes {
+  key?: string | number | null;
+  ref?: unknown;
+  id?: string;
+  class?: string;
+  className?: string;
+  style?: unknown;
+  slot?: string;
+  hidden?: boolean;
+  children?: unknown;
+}

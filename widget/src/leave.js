@@ -1,0 +1,32 @@
+// Leaving the page mid-call. While a call exists (connecting or live), beforeunload asks the browser's own
+// "leave site?" question, unless confirm-leave="false". When the page goes anyway (pagehide), the call is
+// hung up cleanly (room.disconnect(): the call's report says user_hangup, not a lost connection).
+
+/** @type {string[]} */
+const IN_CALL = ['connecting', 'live'];
+
+/** Whether a call exists that leaving the page would end. */
+export const inCall = (/** @type {string} */ state) => IN_CALL.includes(state);
+
+/**
+ * The window's beforeunload and pagehide listeners for one widget. controller: {state, end()};
+ * config(): {confirmLeave}; gone(): what else to do when the page goes (the pop-out window says so).
+ *
+ * @param {{readonly state: string, end(): void}} controller
+ * @param {() => {confirmLeave: boolean}} config
+ * @param {() => void} [gone]
+ */
+export function leaveHandlers(controller, config, gone = () => {}) {
+  return {
+    /** @param {BeforeUnloadEvent} event */
+    beforeunload(event) {
+      if (!config().confirmLeave || !inCall(controller.state)) return;
+      event.preventDefault();
+      event.returnValue = ''; // older browsers ask only when returnValue is set
+    },
+    pagehide() {
+      controller.end();
+      gone();
+    },
+  };
+}
