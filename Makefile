@@ -74,10 +74,10 @@ DEPS_PYTEST := -m "not browser and not packaging"
 test-deps: widget
 	test -x $(FLOORS)/bin/python || $(PYTHON) -m venv $(FLOORS)
 	$(PYTHON) constraints/floors.py > $(FLOORS)/floors.txt
-	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/floors.txt -e '.[dev,redis,sandbox]'
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/floors.txt -e '.[dev,redis,sandbox-speech]'
 	sh tests/isolated.sh $(abspath $(FLOORS))/bin/python -m pytest $(DEPS_PYTEST) $(PYTEST_ARGS)
 	test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
-	$(NEWEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,redis,sandbox]'
+	$(NEWEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,redis,sandbox-speech]'
 	sh tests/isolated.sh $(abspath $(NEWEST))/bin/python -m pytest $(DEPS_PYTEST) $(PYTEST_ARGS)
 
 # The docs site in docs/_build/html. -W: any warning fails the build; -n: every cross-reference must resolve.

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 SETUP_CFG = Path(__file__).resolve().parent.parent / "setup.cfg"
+# The speech extra is left free: its packages ship binaries whose old releases may not install here.
 RUNTIME_EXTRAS = ("redis", "sandbox")
 FLOOR = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*>=\s*([0-9][^,;\s]*)")
 

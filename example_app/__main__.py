@@ -1,8 +1,8 @@
 """``python -m example_app``: run the example site, on the offline sandbox unless HMS_API_KEY is set.
 
-Environment: ``EXAMPLE_APP_PORT`` (default 5000), ``HMS_SANDBOX_ARGS`` (extra sandbox flags, shell syntax),
-``EXAMPLE_APP_INSTANCE`` (where the calls database lives), ``HMS_API_KEY`` / ``HMS_ASSISTANT_ID`` /
-``HMS_WEBHOOK_SECRET`` / ``HMS_API_BASE_URL`` (use the real HMS instead of the sandbox).
+Environment: ``EXAMPLE_APP_PORT`` (default 5000; 0 for any free port), ``HMS_SANDBOX_ARGS`` (extra sandbox
+flags, shell syntax), ``EXAMPLE_APP_INSTANCE`` (where the calls database lives), ``HMS_API_KEY`` /
+``HMS_ASSISTANT_ID`` / ``HMS_WEBHOOK_SECRET`` / ``HMS_API_BASE_URL`` (the real HMS, not the sandbox).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import logging
 import os
 import secrets
 import shlex
+import socket
 import sys
 from typing import Any
 
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 from flask_hms_webcall import ConfigurationError
 
@@ -32,25 +33,12 @@ def main() -> int:
     except ValueError:
         print("example_app: EXAMPLE_APP_PORT must be a port number", file=sys.stderr)
         return 2
-    app_url = f"http://{HOST}:{port}"
-    config: dict[str, Any] = {}
-    sandbox = None
-    if not os.environ.get("HMS_API_KEY"):
-        sandbox = _start_sandbox(app_url, config)
-        if sandbox is None:
-            return 2
-        backend = f"the offline sandbox at {sandbox.api_base_url} (no HMS account needed)"
-    else:
-        backend = "HMS with your HMS_API_KEY"
-
+    # The port is taken first, so a busy one is told plainly before anything else starts, and "ready" is
+    # printed only once the app really listens (EXAMPLE_APP_PORT=0: any free port).
+    apps: list[Any] = []
     try:
-        try:
-            app = create_app(config)
-        except ConfigurationError as exc:
-            print(f"example_app: {exc}", file=sys.stderr)
-            return 2
-        print(f"Example app ready: open {app_url}/ in your browser. Calls go to {backend}.", flush=True)
-        run_simple(HOST, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        # Bound here rather than by Werkzeug, which answers a busy port with a message of its own and exits.
+        listening = socket.create_server((HOST, port))
     except OSError as exc:
         print(
             f"example_app: cannot listen on {HOST}:{port} ({exc.strerror or exc}); "
@@ -58,7 +46,32 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
+    server = make_server(
+        HOST, port, lambda environ, start: apps[0](environ, start), threaded=True, fd=listening.fileno()
+    )
+    app_url = f"http://{HOST}:{listening.getsockname()[1]}"
+    config: dict[str, Any] = {}
+    sandbox = None
+    try:
+        if not os.environ.get("HMS_API_KEY"):
+            sandbox = _start_sandbox(app_url, config)
+            if sandbox is None:
+                return 2
+            backend = f"the offline sandbox at {sandbox.api_base_url} (no HMS account needed)"
+        else:
+            backend = "HMS with your HMS_API_KEY"
+        try:
+            apps.append(create_app(config))
+        except ConfigurationError as exc:
+            print(f"example_app: {exc}", file=sys.stderr)
+            return 2
+        print(f"Example app ready: open {app_url}/ in your browser. Calls go to {backend}.", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.server_close()
+        listening.close()
         if sandbox is not None:
             sandbox.stop()
     return 0

@@ -9,21 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
-from werkzeug.sansio.utils import host_is_trusted
 
 from . import _calls, _challenge, _feedback, _webhooks, signals
 from ._callers import Caller
-from ._config import normalize_origin
+from ._origins import allowed_origin, warn_open_origin
 from ._popout import popout_page
 from ._state import EXTENSION_KEY, WebCallState, current_app_object, current_state
+from ._static import WIDGET_FILE, static_file, widget
 from .errors import BrowserError, WebhookPayloadError, WebhookSignatureError, error_body
 from .hms import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from .schemas import (
@@ -36,18 +35,9 @@ from .schemas import (
     WebCallRequestSchema,
 )
 
-__all__ = ["STATIC_DIR", "create_blueprint", "webhooks"]
+__all__ = ["create_blueprint", "webhooks"]
 
 log = logging.getLogger("flask_hms_webcall")
-
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-WIDGET_FILE = "widget.js"
-# widget.js keeps its URL across releases, so browsers must look again soon; chunks carry a content hash in
-# their name (esbuild's [hash]: 8 characters of A-Z and 2-7), so a cached copy can never be stale.
-WIDGET_MAX_AGE = 60
-IMMUTABLE_MAX_AGE = 365 * 24 * 3600
-HASHED_NAME = re.compile(r"-[A-Z2-7]{8}\.(?:m?js|css|map|wasm)$")
-NOT_BUILT_JS = 'console.error("flask-hms-webcall: the widget is not built; run `make widget`");\n'
 
 MAX_REQUEST_BYTES = 8 * 1024
 PREFLIGHT_MAX_AGE = 600
@@ -104,7 +94,7 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/" + WIDGET_FILE, "widget", widget, methods=["GET"])
     bp.add_url_rule("/static/<path:filename>", "static_file", static_file, methods=["GET"])
     bp.record(_add_catch_all)
-    bp.record_once(_warn_open_origin)
+    bp.record_once(lambda setup: warn_open_origin(setup.app))
     bp.record(_json_for_untrusted_hosts)
     bp.register_error_handler(BrowserError, _browser_error)
     bp.register_error_handler(HTTPException, _http_error)
@@ -252,40 +242,13 @@ def _requested_headers() -> str:
 
 
 def _allowed_origin(state: WebCallState, origin: str) -> str | None:
-    normalized = normalize_origin(origin)
-    if normalized is None:
-        return None
-    allowed = state.settings.allowed_origins
-    if allowed is not None:
-        return normalized if normalized in allowed else None
-    # Same origin only. The Host header is the client's to choose (DNS rebinding: a page on evil.example
-    # resolving to this server sends Host: evil.example and Origin: http://evil.example), so the app's own
-    # names, when it has any, say which hosts are ours.
-    scheme, _, host = normalized.partition("://")
-    if scheme != request.scheme:
-        return None
-    config = current_app.config
-    server_name, trusted = config.get("SERVER_NAME"), config.get("TRUSTED_HOSTS")
-    if server_name or trusted:
-        if server_name and normalize_origin(f"{scheme}://{server_name}") == normalized:
-            return normalized
-        return normalized if trusted and host_is_trusted(host, trusted) else None
-    return normalized if normalized == normalize_origin(request.host_url) else None
-
-
-def _warn_open_origin(state: BlueprintSetupState) -> None:
-    """One warning at ``init_app`` when nothing but the Host header says which origin is the app's own."""
-    config = state.app.config
-    settings = state.app.extensions[EXTENSION_KEY].settings
-    if settings.allowed_origins is None and not (
-        config.get("SERVER_NAME") or config.get("TRUSTED_HOSTS") or state.app.debug
-    ):
-        log.warning(
-            "HMS_ALLOWED_ORIGINS, SERVER_NAME and TRUSTED_HOSTS are all unset: the web-calls route can only "
-            "compare the Origin with the Host header, which a DNS-rebinding page chooses. Set TRUSTED_HOSTS "
-            "(e.g. ['example.com']) or SERVER_NAME, list your origins in HMS_ALLOWED_ORIGINS, or have the "
-            "reverse proxy refuse unknown host names (deploy/nginx.conf does)."
-        )
+    return allowed_origin(
+        origin,
+        state.settings.allowed_origins,
+        scheme=request.scheme,
+        host_url=request.host_url,
+        config=current_app.config,
+    )
 
 
 def _parsed_body(
@@ -346,27 +309,6 @@ def webhooks() -> Response:
         log.warning("webhook delivery refused: %s", exc)
         return _json(error_body("invalid_payload"), 400)
     return _json(reply, status)
-
-
-# ------------------------------------------------------------------------------------ widget and chunks
-
-
-def widget() -> Response:
-    if not (STATIC_DIR / WIDGET_FILE).is_file():
-        response = Response(NOT_BUILT_JS, status=503, mimetype="text/javascript")
-        response.cache_control.no_store = True
-        return response
-    return static_file(WIDGET_FILE)
-
-
-def static_file(filename: str) -> Response:
-    immutable = HASHED_NAME.search(filename) is not None
-    response = send_from_directory(
-        STATIC_DIR, filename, max_age=IMMUTABLE_MAX_AGE if immutable else WIDGET_MAX_AGE, conditional=True
-    )
-    if immutable:
-        response.cache_control.immutable = True
-    return response
 
 
 def popout() -> Response:

@@ -198,9 +198,8 @@ def send_test_event(
     except requests.exceptions.Timeout:
         raise click.ClickException(f"{target} did not answer within {timeout:g} s.") from None
     except requests.exceptions.ConnectionError:
-        raise click.ClickException(
-            f"could not connect to {target}: is the app running (flask run)? Pass --url to send elsewhere."
-        ) from None
+        hint = "is anything listening there?" if url else "is the app running (flask run)? Or pass --url."
+        raise click.ClickException(f"could not connect to {target}: {hint}") from None
     except requests.exceptions.RequestException as exc:
         raise click.ClickException(f"sending failed: {type(exc).__name__}") from None
 

@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ._config import DEFAULT_API_BASE_URL, check_base_url
+from ._urls import DEFAULT_API_BASE_URL, check_base_url
 from ._version import __version__
 from .errors import (
     ConfigurationError,

@@ -251,6 +251,8 @@ def test_connection_refused_is_a_clear_error():
     assert result.exit_code == 1
     assert "could not connect" in result.output
     assert url in result.output
+    # The URL was given: telling the user to pass --url would be no help.
+    assert "--url" not in result.output.replace(url, "")
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://127.0.0.1/hms/webhooks", "http://"])

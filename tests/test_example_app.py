@@ -7,7 +7,11 @@ as a real process with its in-process sandbox (the ``example_app_factory`` fixtu
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
 import uuid
 
@@ -26,20 +30,24 @@ STATIC = ROOT / "flask_hms_webcall" / "static"
 # --- in-process: pages, sign-in, webhooks -------------------------------------------------------------
 
 
-@pytest.fixture
-def client(tmp_path):
-    app = create_app(
+def offline_app(tmp_path, **config):
+    """The example app in-process, with an HMS nobody answers at: these tests never create a call."""
+    return create_app(
         {
             "TESTING": True,
             "INSTANCE_PATH": str(tmp_path),
             "HMS_API_KEY": "sk_test_never_sent",
             "HMS_ASSISTANT_ID": "5a4db0c5-0000-4000-8000-000000000001",
-            # Nothing listens there: these tests never create a call.
             "HMS_API_BASE_URL": "http://127.0.0.1:9",
             "HMS_WEBHOOK_SECRET": SECRET,
+            **config,
         }
     )
-    return app.test_client()
+
+
+@pytest.fixture
+def client(tmp_path):
+    return offline_app(tmp_path).test_client()
 
 
 def _csrf(page: str) -> str:
@@ -185,19 +193,7 @@ def test_calls_page_shows_a_reported_call(client):
 
 
 def test_calls_page_shows_todays_minutes_against_the_caps(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path),
-            "HMS_API_KEY": "sk_test_never_sent",
-            "HMS_ASSISTANT_ID": "5a4db0c5-0000-4000-8000-000000000001",
-            "HMS_API_BASE_URL": "http://127.0.0.1:9",
-            "HMS_WEBHOOK_SECRET": SECRET,
-            "HMS_DAILY_MINUTES": 30,
-            "HMS_ANONYMOUS_DAILY_MINUTES": 10,
-        }
-    )
-    client = app.test_client()
+    client = offline_app(tmp_path, HMS_DAILY_MINUTES=30, HMS_ANONYMOUS_DAILY_MINUTES=10).test_client()
 
     def usage() -> list[str]:
         page = client.get("/calls").get_data(as_text=True)
@@ -412,6 +408,29 @@ def test_the_signed_in_name_is_the_calls_user_and_its_limit(example_app_factory)
     anonymous = _create_call(app, requests.Session())
     assert anonymous.status_code == 201, anonymous.text
     assert "user_id" not in _sandbox_call(app, anonymous.json()["call_id"])["metadata"]
+
+
+def test_a_busy_port_is_told_plainly_and_nothing_claims_to_be_ready(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "EXAMPLE_APP_PORT": str(port),
+            "EXAMPLE_APP_INSTANCE": str(tmp_path),
+            "HMS_API_KEY": "",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "example_app"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "EXAMPLE_APP_PORT" in done.stderr
+    assert "Example app ready" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_call_ends_up_on_the_calls_page_with_its_report(example_app_factory):

@@ -660,9 +660,9 @@ def test_limits_shared_through_redis(hms, redis_url):
 
 @pytest.fixture
 def static_dir(tmp_path, monkeypatch):
-    from flask_hms_webcall import _views
+    from flask_hms_webcall import _static
 
-    monkeypatch.setattr(_views, "STATIC_DIR", tmp_path)
+    monkeypatch.setattr(_static, "STATIC_DIR", tmp_path)
     return tmp_path
 
 

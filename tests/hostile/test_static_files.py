@@ -45,7 +45,7 @@ TRAVERSALS = [
 @pytest.fixture
 def static_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A static folder of two files, with a "secret" source file next to it and another one level up."""
-    from flask_hms_webcall import _views
+    from flask_hms_webcall import _static
 
     static = tmp_path / "pkg" / "static"
     static.mkdir(parents=True)
@@ -53,7 +53,7 @@ def static_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     (static / "call-DRT3XTHH.js").write_text("/* chunk */")
     (tmp_path / "pkg" / "_config.py").write_text("SECRET_SOURCE = 1")
     (tmp_path / "outside.txt").write_text("SECRET_SOURCE = 2")
-    monkeypatch.setattr(_views, "STATIC_DIR", static)
+    monkeypatch.setattr(_static, "STATIC_DIR", static)
     return static
 
 

@@ -14,6 +14,7 @@ import requests
 from flask_hms_webcall.sandbox import SandboxConfig, start_in_thread
 from flask_hms_webcall.sandbox.tokens import TokenRejected
 from tests.fixtures.sandbox import SandboxProcess
+from tests.support import wait_until
 
 # The Web Calls page's detail strings, verbatim: the sandbox must answer exactly these.
 MUST_PROVIDE = "Must provide assistant_id, assistant, or both"
@@ -43,17 +44,6 @@ def quiet_sandbox():
     sandbox = SandboxProcess()
     yield sandbox
     sandbox.stop()
-
-
-def wait_until(condition, timeout: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 def test_reference_mode_answers_the_documented_body(sandbox):

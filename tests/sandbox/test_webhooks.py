@@ -13,6 +13,7 @@ import requests
 from flask_hms_webcall.errors import WebhookSignatureError
 from flask_hms_webcall.signature import verify
 from tests.conftest import free_port
+from tests.support import wait_until
 
 SECRET = "whsec_sandbox_test"
 METADATA = {
@@ -28,15 +29,6 @@ TRANSIENT = {
     "llm_config": {"provider": "openai", "model": "gpt-4.1-mini", "messages": []},
     "tts_config": {"provider": "elevenlabs", "voice_id": "v"},
 }
-
-
-def wait_until(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(0.05)
-    return value
 
 
 def records_of(sandbox, call_id):
