@@ -10,7 +10,7 @@ WIDGET_SRC := $(wildcard widget/src/*.js) widget/build.mjs widget/package.json w
 
 help:
 	@echo "make demo   run the example app on the offline sandbox"
-	@echo "make test   lint, build the widget, run JS and Python tests (browser and Redis tests included)"
+	@echo "make test   lint, type-check, build the docs and the widget, run JS and Python tests (all of them)"
 	@echo "make dist   build the widget, then the wheel and sdist"
 	@echo "make test-deps  the Python suite at the declared dependency floors, then at the newest releases"
 	@echo "make bench  print the benchmark figures"
@@ -50,7 +50,7 @@ test-js: widget
 test-py: venv widget
 	sh tests/isolated.sh $(abspath $(VENV))/bin/python -m pytest $(PYTEST_ARGS)
 
-test: lint test-js test-py
+test: lint docs test-js test-py
 
 bench: venv widget
 	$(PY) benchmarks/widget_size.py

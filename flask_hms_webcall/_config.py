@@ -50,12 +50,18 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "HMS_API_KEY",
         None,
-        "The organisation's API key (``fl_live_...``). Required; never sent to a browser.",
+        "The organisation's API key (``fl_live_...``, Settings > API Keys in the HMS dashboard). Required; "
+        "never sent to a browser.",
     ),
     Option(
         "HMS_API_BASE_URL", DEFAULT_API_BASE_URL, "The HMS API. ``http`` only towards 127.0.0.1/localhost."
     ),
-    Option("HMS_ASSISTANT_ID", None, "The saved assistant a call uses when the browser names none (a UUID)."),
+    Option(
+        "HMS_ASSISTANT_ID",
+        None,
+        "The saved assistant a call uses when the browser names none (a UUID). This or HMS_ASSISTANTS is "
+        "required.",
+    ),
     Option("HMS_ASSISTANTS", None, "Named assistants the browser may choose from: ``{name: assistant id}``."),
     Option("HMS_URL_PREFIX", "/hms", "Where the extension's routes live."),
     Option(
@@ -142,7 +148,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "HMS_REQUEST_TIMEOUT",
         10,
-        "Deadline in seconds for the whole request that creates a call (connect, headers and body).",
+        "Deadline in seconds for the whole request that creates a call (connect, headers and body); past it "
+        "the browser gets ``504 upstream_timeout`` and the slot is released.",
     ),
 )
 DEFAULTS: dict[str, Any] = {option.key: option.default for option in OPTIONS}
