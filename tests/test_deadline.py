@@ -22,9 +22,8 @@ from flask import Flask
 
 from flask_hms_webcall import HMSClient, HMSTimeoutError, HMSWebCall
 from tests.conftest import require
+from tests.support import API_KEY, ASSISTANT_ID, configured_app
 
-API_KEY = "fl_live_deadline_SECRET_0b1c2d3e"
-ASSISTANT_ID = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
 TIMEOUT = 1.0
 DRIP_INTERVAL = 0.2  # well under the timeout: a per-read timeout alone would never fire
 DRIP_FOR = 30.0  # how long the drip would hold a request that has no deadline
@@ -238,12 +237,7 @@ def tls_upstream(certificate) -> Iterator[DripServer]:
 
 
 def make_app(upstream: DripServer) -> Flask:
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="test",
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID=ASSISTANT_ID,
-        HMS_WEBHOOK_SECRET="whsec_deadline",
+    app = configured_app(
         HMS_API_BASE_URL=upstream.url,
         HMS_REQUEST_TIMEOUT=TIMEOUT,
         HMS_MAX_CONCURRENT_CALLS=1,

@@ -26,12 +26,10 @@ from flask import Flask, request
 from flask_hms_webcall import HMSWebCall
 from flask_hms_webcall.signature import delivery_headers
 from tests.conftest import ROOT, free_port, require
+from tests.support import SECRET, configured_app
 
 pytestmark = pytest.mark.redis
 
-API_KEY = "fl_live_topologies_SECRET_1a2b3c"
-SECRET = "whsec_topologies"
-ASSISTANT_ID = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
 HMS_URL = "https://assistant-api.hmsovereign.com/v1/web-calls"
 REDIS_TIMEOUT = 1.0
 CLUSTER_NODE = ("--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--appendonly", "no")
@@ -183,19 +181,14 @@ def hms() -> Iterator[responses.RequestsMock]:
 
 def make_app(storage_uri: str, **config) -> tuple[Flask, list]:
     """An app on ``storage_uri`` whose visitors are named by ``?as=``; the list collects dispatched events."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="test",
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID=ASSISTANT_ID,
-        HMS_WEBHOOK_SECRET=SECRET,
-        HMS_STORAGE_URI=storage_uri,
-        HMS_REDIS_TIMEOUT=REDIS_TIMEOUT,
-        HMS_MAX_CONCURRENT_CALLS=2,
-        HMS_MAX_CALLS_PER_USER=1,
-        HMS_RATE_LIMIT="3 per minute",
-    )
-    app.config.update(config)
+    settings = {
+        "HMS_STORAGE_URI": storage_uri,
+        "HMS_REDIS_TIMEOUT": REDIS_TIMEOUT,
+        "HMS_MAX_CONCURRENT_CALLS": 2,
+        "HMS_MAX_CALLS_PER_USER": 1,
+        "HMS_RATE_LIMIT": "3 per minute",
+    }
+    app = configured_app(**{**settings, **config})
     webcall = HMSWebCall(app)
     seen: list = []
     webcall.identity_loader(lambda: request.args.get("as"))

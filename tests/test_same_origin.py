@@ -17,9 +17,8 @@ from flask import Flask
 from flask_hms_webcall import HMSWebCall
 from flask_hms_webcall.signature import delivery_headers
 from tests.conftest import free_port
+from tests.support import SECRET, configured_app
 
-API_KEY = "fl_live_origin_SECRET_7e8f9a"
-SECRET = "whsec_origin"
 HMS_URL = "https://assistant-api.hmsovereign.com/v1/web-calls"
 CALL = {"call_id": "call-1", "room_name": "web-1", "token": "jwt-1", "server_url": "wss://rtc"}
 WARNING = "HMS_ALLOWED_ORIGINS, SERVER_NAME and TRUSTED_HOSTS are all unset"
@@ -33,15 +32,7 @@ def hms():
 
 
 def make_app(**config) -> tuple[Flask, HMSWebCall]:
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="test",
-        HMS_API_KEY=API_KEY,
-        HMS_ASSISTANT_ID="17a0cb75-fa09-4bdd-9a44-92a70d829c88",
-        HMS_WEBHOOK_SECRET=SECRET,
-        HMS_RATE_LIMIT="100 per minute",
-    )
-    app.config.update(config)
+    app = configured_app(HMS_RATE_LIMIT="100 per minute", **config)
     return app, HMSWebCall(app)
 
 
