@@ -168,3 +168,33 @@ export async function solveChallenge(challenge, { useWorker = typeof Worker === 
   }
   return number === null ? null : encodeSolution(challenge, number);
 }
+
+/**
+ * The create body's `challenge`: the page's own verifier token (element.challenge), or the solution of
+ * the backend's proof-of-work challenge (`fresh`, or fetched from {prefix}/challenge); null when there
+ * is none. Never rejects: without a proof the backend answers challenge_required, which is handled.
+ * @param {import('./controller.js').Deps} d the controller's dependencies
+ * @param {import('./attributes.js').Config} cfg
+ * @param {unknown} [fresh]
+ * @returns {Promise<string | null>}
+ */
+export async function proofForCreate(d, cfg, fresh = null) {
+  try {
+    const token = d.challengeToken ? await d.challengeToken() : null;
+    if (token) return String(token);
+    let challenge = fresh;
+    if (!challenge && d.solveChallenge) {
+      // A sibling of the create endpoint: {prefix}/web-calls -> {prefix}/challenge.
+      const res = await d.fetch(new URL('challenge', cfg.endpoint).href, {
+        credentials: cfg.credentials,
+        mode: 'cors',
+        cache: 'no-store',
+        headers: { Accept: 'application/json' },
+      });
+      challenge = res.ok ? (await res.json())?.challenge : null;
+    }
+    return challenge && d.solveChallenge ? await d.solveChallenge(challenge) : null;
+  } catch {
+    return null;
+  }
+}

@@ -4,14 +4,15 @@
 // Order matters and is the point of this module: the microphone is asked for BEFORE the backend, so a
 // visitor without a usable microphone never creates a call (no credit spent, no slot held).
 
-import { createRequest, micConstraints, postRequest } from './attributes.js';
+import { createRequest, micConstraints } from './attributes.js';
+import { proofForCreate } from './challenge.js';
 import { backendError, isTokenExpired, micErrorCode } from './errors.js';
+import { postFeedback } from './feedback.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
 
 const AGENT_LEFT_GRACE_MS = 2000; // the assistant left: wait this long for the server to close the room
 const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this is only a safety net
-export const FEEDBACK_MAX = 500; // characters of comment the feedback route takes
 
 /** @typedef {import('./attributes.js').Config} Config */
 /** @typedef {import('./call.js').Session} Session */
@@ -139,7 +140,7 @@ export class Controller {
 
     // Whatever proof the backend may want (a solved challenge, or the page's own verifier token) is
     // fetched and worked out while the microphone prompt is up, so it costs the visitor no time.
-    this._proof = this._prove(cfg);
+    this._proof = proofForCreate(d, cfg);
 
     // 1. Microphone first.
     if (!d.getUserMedia) return this._fail({ code: 'mic_unsupported' });
@@ -205,36 +206,6 @@ export class Controller {
   }
 
   /**
-   * The create body's `challenge`: the page's own verifier token (element.challenge), or the solution of
-   * the backend's proof-of-work challenge (`fresh`, or fetched from {prefix}/challenge); null when there
-   * is none. Never rejects: without a proof the backend answers challenge_required, which is handled.
-   * @param {Config} cfg
-   * @param {unknown} [fresh]
-   * @returns {Promise<string | null>}
-   */
-  async _prove(cfg, fresh = null) {
-    const d = this._d;
-    try {
-      const token = d.challengeToken ? await d.challengeToken() : null;
-      if (token) return String(token);
-      let challenge = fresh;
-      if (!challenge && d.solveChallenge) {
-        // A sibling of the create endpoint: {prefix}/web-calls -> {prefix}/challenge.
-        const res = await d.fetch(new URL('challenge', cfg.endpoint).href, {
-          credentials: cfg.credentials,
-          mode: 'cors',
-          cache: 'no-store',
-          headers: { Accept: 'application/json' },
-        });
-        challenge = res.ok ? (await res.json())?.challenge : null;
-      }
-      return challenge && d.solveChallenge ? await d.solveChallenge(challenge) : null;
-    } catch {
-      return null;
-    }
-  }
-
-  /**
    * The create request, answered: the call's token and room, or null when it failed (reported) or the
    * call was cancelled meanwhile.
    * @param {Config} cfg
@@ -273,7 +244,7 @@ export class Controller {
     if (run !== this._run) return null;
     if (res.status === 401 && body?.error?.code === 'challenge_required' && !challenged) {
       // The backend wants a proof this create did not carry: work out the one it sent, then ask again.
-      this._proof = this._prove(cfg, body.error.challenge || null);
+      this._proof = proofForCreate(d, cfg, body.error.challenge || null);
       return this._create(cfg, run, true);
     }
     if (!res.ok) return this._fail(backendError(res.status, body, res.headers.get('Retry-After'), d.now()));
@@ -467,26 +438,8 @@ export class Controller {
    * @param {string} [comment]
    */
   async sendFeedback(rating, comment = '') {
-    const d = this._d;
     if (!this.callId) return 'failed';
-    const cfg = d.config();
-    /** @type {{rating: string, comment?: string}} */
-    const body = { rating };
-    const text = String(comment).trim().slice(0, FEEDBACK_MAX);
-    if (text) body.comment = text;
-    /** @type {Record<string, string>} */
-    const headers = this.feedbackToken ? { 'X-HMS-Feedback-Token': this.feedbackToken } : {};
-    const url = `${cfg.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(this.callId)}/feedback`;
-    try {
-      const res = await d.fetch(url, postRequest(cfg, body, { cookies: d.cookies(), meta: d.meta, headers }));
-      if (res.ok) return 'sent';
-      const code = (await res.json().catch(() => null))?.error?.code;
-      if (res.status === 409 || code === 'already_rated') return 'already_rated';
-      if (res.status === 403 || code === 'forbidden') return 'forbidden';
-    } catch {
-      // the network: 'failed' below
-    }
-    return 'failed';
+    return postFeedback(this._d, this._d.config(), this.callId, this.feedbackToken, rating, comment);
   }
 
   /** The "tap to enable audio" button: must run inside its click. */

@@ -1,7 +1,7 @@
 // After a call: thumbs up or down, an optional comment, skippable; then a thank-you, or why it was not
 // taken. Sent once per call by the controller (POST {prefix}/web-calls/<id>/feedback).
 
-import { FEEDBACK_MAX } from './controller.js';
+import { FEEDBACK_MAX } from './feedback.js';
 
 /** @typedef {import('./panel.js').Refs} Refs */
 /** @typedef {import('./i18n.js').Translate} Translate */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { FEEDBACK_MAX } from '../src/controller.js';
+import { FEEDBACK_MAX } from '../src/feedback.js';
 import { created, response, setup } from './helpers.js';
 
 async function ended(options) {

@@ -1,0 +1,37 @@
+// The visitor's rating of their call, sent once: POST {prefix}/web-calls/<call_id>/feedback, with the
+// create response's feedback_token for an anonymous caller.
+
+import { postRequest } from './attributes.js';
+
+export const FEEDBACK_MAX = 500; // characters of comment the feedback route takes
+
+/**
+ * Sends a rating. Resolves to 'sent', 'forbidden' (not this visitor's call), 'already_rated' or 'failed'
+ * (the network, or any other answer: the visitor may try again).
+ * @param {import('./controller.js').Deps} d the controller's dependencies (fetch, cookies, meta)
+ * @param {import('./attributes.js').Config} cfg
+ * @param {string} callId
+ * @param {string | null} token the create response's feedback_token
+ * @param {string} rating
+ * @param {string} [comment]
+ * @returns {Promise<'sent' | 'forbidden' | 'already_rated' | 'failed'>}
+ */
+export async function postFeedback(d, cfg, callId, token, rating, comment = '') {
+  /** @type {{rating: string, comment?: string}} */
+  const body = { rating };
+  const text = String(comment).trim().slice(0, FEEDBACK_MAX);
+  if (text) body.comment = text;
+  /** @type {Record<string, string>} */
+  const headers = token ? { 'X-HMS-Feedback-Token': token } : {};
+  const url = `${cfg.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(callId)}/feedback`;
+  try {
+    const res = await d.fetch(url, postRequest(cfg, body, { cookies: d.cookies(), meta: d.meta, headers }));
+    if (res.ok) return 'sent';
+    const code = (await res.json().catch(() => null))?.error?.code;
+    if (res.status === 409 || code === 'already_rated') return 'already_rated';
+    if (res.status === 403 || code === 'forbidden') return 'forbidden';
+  } catch {
+    // the network: 'failed' below
+  }
+  return 'failed';
+}
