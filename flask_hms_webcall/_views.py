@@ -338,12 +338,9 @@ def not_found(path: str) -> Response:
 
 def _browser_error(exc: BrowserError) -> Response:
     if request.endpoint == f"{EXTENSION_KEY}.web_calls":
-        signals.call_refused.send(
-            current_app_object(),
-            code=exc.code,
-            identity=_identity_or_none(),
-            caller=None,
-        )
+        identity = _identity_or_none()
+        caller = Caller.of(identity, request.remote_addr, current_state().settings)
+        signals.call_refused.send(current_app_object(), code=exc.code, identity=identity, caller=caller.key)
     return _json(exc.body(), exc.status, exc.retry_after)
 
 

@@ -4,8 +4,8 @@ as its sender and keyword arguments as listed; connect with ``call_created.conne
 ========================  ==========================================================================
 ``call_created``          ``call_id``, ``identity`` (``None``: anonymous), ``caller`` (the caller key),
                           ``max_duration`` (seconds)
-``call_refused``          ``code`` (the browser error code), ``identity``, ``caller`` (``None`` when
-                          refused before the caller was known)
+``call_refused``          ``code`` (the browser error code), ``identity``, ``caller`` (the caller key
+                          the request would have had)
 ``call_ended``            ``call_id``, ``duration_seconds`` (``None`` when not reported), ``ended_reason``,
                           ``event`` (the end-of-call-report)
 ``webhook_received``      ``event``: every verified delivery, before its handlers run (duplicates too)
