@@ -567,7 +567,10 @@ def test_hanging_up_stops_the_assistant_and_every_task_of_the_session():
         return [
             t
             for t in asyncio.all_tasks()
-            if not t.done() and t.get_coro().__qualname__.startswith(("SignalSession.", "ScriptedAssistant."))
+            if not t.done()
+            and t.get_coro().__qualname__.startswith(
+                ("SignalSession.", "SessionTasks.", "ScriptedAssistant.")
+            )
         ]
 
     async def scenario():

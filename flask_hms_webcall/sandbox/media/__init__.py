@@ -9,7 +9,8 @@ import logging
 
 from aiohttp import web
 
-from .signalling import HUB, MediaHub, rtc_handler, validate_handler
+from .hub import HUB, MediaHub
+from .routes import rtc_handler, validate_handler
 
 __all__ = ["add_routes"]
 

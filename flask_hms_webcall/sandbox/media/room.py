@@ -11,7 +11,7 @@ import string
 import time
 from dataclasses import dataclass, field
 
-from livekit.protocol import models
+from livekit.protocol import models, rtc
 
 # livekit-client only requires a non-empty version; features such as RPC are enabled from 1.8.0 upwards.
 SERVER_VERSION = "1.9.0"
@@ -87,3 +87,25 @@ def server_info() -> models.ServerInfo:
         protocol=SERVER_PROTOCOL,
         node_id="hms-sandbox",
     )
+
+
+def final_leave(reason: models.DisconnectReason) -> rtc.LeaveRequest:
+    # can_reconnect=False: the sandbox cannot resume a session, so the client must not try.
+    return rtc.LeaveRequest(action=rtc.LeaveRequest.Action.DISCONNECT, reason=reason, can_reconnect=False)
+
+
+def published_track(request: rtc.AddTrackRequest) -> models.TrackInfo:
+    """The track the browser asked to publish, as the room announces it."""
+    return models.TrackInfo(
+        sid=new_sid("TR_"),
+        type=request.type,
+        name=request.name,
+        source=request.source,
+        muted=request.muted,
+        stream=request.stream,
+        mime_type="audio/opus" if request.type == models.TrackType.AUDIO else "",
+    )
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

@@ -8,6 +8,8 @@ Both paths of livekit-client 2.x are served:
   connection carrying the assistant's audio and the data channels; the browser's publisher connection is
   answered as in v1.
 
+The routes that start sessions are in :mod:`.routes`, their per-app state in :mod:`.hub`.
+
 Resuming a session is not supported (aiortc cannot restart ICE): a ``reconnect`` join gets a ``leave``.
 """
 
@@ -16,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from google.protobuf import json_format
@@ -26,193 +26,36 @@ from google.protobuf.message import DecodeError
 from livekit.protocol import models, rtc
 
 from ...hms import AGENT_HANGUP, ERROR, USER_HANGUP
-from ..calls import Call, CallRegistry
-from ..config import SandboxConfig
-from ..tasks import CallQueues
-from ..tokens import TokenAuthority
+from ..calls import Call
 from .assistant import ScriptedAssistant
 from .audio import SpeechTrack
-from .join import JoinRefused, admit, check_token, parse_join_request, request_token
-from .peer import AnsweringPeer, OfferingPeer, parse_candidate, use_loopback_ice
-from .room import AGENT_STATE, Participant, audio_track, new_sid, room_info, server_info
+from .datalink import DataLink
+from .peer import AnsweringPeer, OfferingPeer, parse_candidate
+from .room import (
+    AGENT_STATE,
+    Participant,
+    audio_track,
+    final_leave,
+    new_sid,
+    now_ms,
+    published_track,
+    room_info,
+    server_info,
+)
+from .session_tasks import SessionTasks
+
+if TYPE_CHECKING:
+    from .hub import MediaHub
 
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
 PING_INTERVAL = 5  # seconds; livekit-client pings this often and gives up after PING_TIMEOUT without a pong
 PING_TIMEOUT = 15
 AGENT_TRACK_WAIT_SECONDS = 10.0
-_MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 class ProtocolError(Exception):
     """The browser sent something that is not LiveKit signalling; the session ends."""
-
-
-class MediaHub:
-    """The media face's per-app state: live sessions, and call-lifecycle work that must outlive them."""
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-        self.sessions: dict[str, SignalSession] = {}  # by call id: one browser per room
-        self._steps = CallQueues()
-        self.closing = False
-
-    @property
-    def config(self) -> SandboxConfig:
-        config: SandboxConfig = self.app["config"]
-        return config
-
-    @property
-    def registry(self) -> CallRegistry:
-        registry: CallRegistry = self.app["registry"]
-        return registry
-
-    @property
-    def tokens(self) -> TokenAuthority:
-        tokens: TokenAuthority = self.app["tokens"]
-        return tokens
-
-    def occupied(self, call: Call) -> bool:
-        return call.call_id in self.sessions
-
-    def agent_join_delay(self) -> float | None:
-        """Seconds from the visitor entering the room to the assistant joining; None: it never joins.
-
-        Read from ``app["faults"]`` (seeded from the configuration), so a test can change it while the
-        sandbox runs.
-        """
-        faults = self.app.get("faults")
-        return self.config.agent_join_delay if faults is None else faults.agent_join_delay
-
-    def lifecycle(self, call: Call, step: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run a registry step (its ``joined``/``end`` coroutine) for ``call`` outside any session.
-
-        Steps of one call run one after the other, and a session's teardown never cancels them, so the
-        webhooks they trigger go out in order and complete.
-        """
-        return self._steps.run(call.call_id, step)
-
-    async def close(self) -> None:
-        """Server shutdown: close every session (and its peer connections), let lifecycle steps finish."""
-        self.closing = True
-        sessions = list(self.sessions.values())
-        await asyncio.gather(*(s.shutdown() for s in sessions), return_exceptions=True)
-        await self._steps.close(grace=5)
-
-
-HUB: web.AppKey[MediaHub] = web.AppKey("hms_sandbox_media_hub", MediaHub)
-
-
-async def validate_handler(request: web.Request) -> web.Response:
-    """``GET /rtc[/v1]/validate``: what livekit-client asks after a failed upgrade, to explain it."""
-    hub = request.app[HUB]
-    try:
-        admit(hub.tokens, hub.registry, request_token(request), occupied=hub.occupied)
-        response = web.Response(text="success")
-    except JoinRefused as refused:
-        response = refused.response()
-    # The page joining is served from another origin (the site's); without this its fetch() of the
-    # answer fails and livekit-client reports "server unreachable" instead of the reason.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-async def rtc_handler(request: web.Request) -> web.StreamResponse:
-    """``GET /rtc`` and ``GET /rtc/v1``: the signalling websocket."""
-    hub = request.app[HUB]
-    v0 = not request.path.rstrip("/").endswith("/v1")
-    join: rtc.JoinRequest | None = None
-    if not v0:
-        try:
-            join = parse_join_request(request.query.get("join_request", ""))
-        except ValueError as exc:
-            log.warning("refused a join: %s", exc)
-            return web.Response(status=400, text="malformed join_request")
-    resume = join.reconnect if join is not None else request.query.get("reconnect") in ("1", "true")
-    try:
-        if hub.closing:
-            raise JoinRefused(503, "server is shutting down")
-        if resume:
-            resumed = hub.registry.by_room(check_token(hub.tokens, request_token(request)).room)
-        else:
-            admission = admit(hub.tokens, hub.registry, request_token(request), occupied=hub.occupied)
-    except JoinRefused as refused:
-        log.info("refused a join on %s: %s %s", request.path, refused.status, refused.reason)
-        return refused.response()
-
-    ws = web.WebSocketResponse(heartbeat=15.0, max_msg_size=_MAX_MESSAGE_BYTES)
-    if resume:
-        await ws.prepare(request)
-        await _refuse_resume(hub, ws, resumed)
-        return ws
-    call, grant = admission.call, admission.grant
-
-    if hub.config.loopback_only:
-        use_loopback_ice()  # in this handler's context, i.e. for every peer connection of this session
-    session = SignalSession(hub, ws, call, grant.identity, join=join, v0=v0)
-    hub.sessions[call.call_id] = session  # before the first await: a second join now finds the room taken
-    try:
-        try:
-            await ws.prepare(request)
-        except BaseException:
-            await session.close()
-            raise
-        await session.run()
-    finally:
-        if hub.sessions.get(call.call_id) is session:
-            del hub.sessions[call.call_id]
-    return ws
-
-
-async def _refuse_resume(hub: MediaHub, ws: web.WebSocketResponse, call: Call | None) -> None:
-    """A resume needs an ICE restart, which aiortc cannot do: tell the client to give up instead."""
-    log.info("refused a resume attempt (call %s)", call.call_id if call else "unknown")
-    leave = _final_leave(models.DisconnectReason.STATE_MISMATCH)
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await ws.send_bytes(rtc.SignalResponse(leave=leave).SerializeToString())
-    await ws.close()
-    # The browser that tried to resume has left the room for good: so has the call's old session.
-    old = hub.sessions.get(call.call_id) if call is not None else None
-    if old is not None:
-        await old.close()
-
-
-class DataLink:
-    """The reliable data channel the assistant's packets go out on; packets wait until it is open."""
-
-    def __init__(self) -> None:
-        self._channel: Any = None
-        self._backlog: list[bytes] = []
-        self.ready = asyncio.Event()
-
-    @property
-    def attached(self) -> bool:
-        return self._channel is not None
-
-    def attach(self, channel: Any) -> None:
-        self._channel = channel
-        if channel.readyState == "open":
-            self._opened()
-        else:
-            channel.on("open", self._opened)
-
-    def _opened(self) -> None:
-        self.ready.set()
-        backlog, self._backlog = self._backlog, []
-        for packet in backlog:
-            self.send(packet)
-
-    def send(self, packet: bytes) -> None:
-        channel = self._channel
-        if channel is None or channel.readyState == "connecting":
-            self._backlog.append(packet)
-            return
-        if channel.readyState != "open":
-            return  # closed: the browser has gone
-        try:
-            channel.send(packet)
-        except Exception as exc:  # closed between the check and the send
-            log.debug("data channel send failed: %r", exc)
 
 
 class SignalSession:
@@ -262,7 +105,7 @@ class SignalSession:
             speech=hub.config.speech,
         )
         self._send_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = SessionTasks(call.call_id)
         self._in_room = False
         self._offer_id = 0
         self._closing: asyncio.Future[None] | None = None
@@ -409,12 +252,7 @@ class SignalSession:
             return
         self._closing = asyncio.get_running_loop().create_future()
         try:
-            current = asyncio.current_task()
-            tasks = [t for t in self._tasks if t is not current]
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                await asyncio.wait(tasks, timeout=5)
+            await self._tasks.cancel_all(timeout=5)
             self.voice.stop()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(code=code), 5)
@@ -448,10 +286,10 @@ class SignalSession:
                     track.muted = request.mute.muted
         elif kind == "ping_req":
             await self._send(
-                pong_resp=rtc.Pong(last_ping_timestamp=request.ping_req.timestamp, timestamp=_now_ms())
+                pong_resp=rtc.Pong(last_ping_timestamp=request.ping_req.timestamp, timestamp=now_ms())
             )
         elif kind == "ping":
-            await self._send(pong=_now_ms())
+            await self._send(pong=now_ms())
         elif kind == "leave":
             log.info("call %s: the browser left", self.call.call_id)
             self._end_reason = USER_HANGUP
@@ -498,15 +336,7 @@ class SignalSession:
             log.warning("call %s: could not add a candidate: %r", self.call.call_id, exc)
 
     async def _publish(self, request: rtc.AddTrackRequest) -> None:
-        track = models.TrackInfo(
-            sid=new_sid("TR_"),
-            type=request.type,
-            name=request.name,
-            source=request.source,
-            muted=request.muted,
-            stream=request.stream,
-            mime_type="audio/opus" if request.type == models.TrackType.AUDIO else "",
-        )
+        track = published_track(request)
         self.user.tracks.append(track)
         if request.type == models.TrackType.AUDIO and (
             self._user_track_sid is None or request.source == models.TrackSource.MICROPHONE
@@ -529,7 +359,7 @@ class SignalSession:
 
         def on_track(track: Any) -> None:
             if track.kind == "audio":
-                self._spawn(self.assistant.hear(track))
+                self._tasks.spawn(self.assistant.hear(track))
 
         self.publisher.on("datachannel", on_datachannel)
         self.publisher.on("track", on_track)
@@ -543,27 +373,11 @@ class SignalSession:
             self._in_room = True
             # The visitor is in the room once media can flow: the call is in progress from here.
             self.hub.lifecycle(self.call, self.hub.registry.joined(self.call))
-            self._spawn(self.assistant.run())
+            self._tasks.spawn(self.assistant.run())
         elif state == "failed":
             log.info("call %s: %s connection failed; the browser is gone", self.call.call_id, peer.name)
             self._end_reason = USER_HANGUP
-            self._spawn(self.close())
-
-    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(self._guard(coro))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _guard(self, coro: Awaitable[None]) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except (ConnectionError, RuntimeError) as exc:
-            log.debug("call %s: task stopped: %r", self.call.call_id, exc)
-        except Exception:
-            log.exception("call %s: a media task failed", self.call.call_id)
+            self._tasks.spawn(self.close())
 
     # --- sending -----------------------------------------------------------------------------------------
 
@@ -576,13 +390,4 @@ class SignalSession:
 
     async def _send_leave(self, reason: models.DisconnectReason) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await self._send(leave=_final_leave(reason))
-
-
-def _final_leave(reason: models.DisconnectReason) -> rtc.LeaveRequest:
-    # can_reconnect=False: the sandbox cannot resume a session, so the client must not try.
-    return rtc.LeaveRequest(action=rtc.LeaveRequest.Action.DISCONNECT, reason=reason, can_reconnect=False)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+            await self._send(leave=final_leave(reason))
