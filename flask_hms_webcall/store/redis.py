@@ -27,8 +27,8 @@ SENTINEL_SCHEME = "redis+sentinel://"
 # The cluster and sentinel forms are the ones Flask-Limiter's ``limits`` reads, so one URL serves both.
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", CLUSTER_SCHEME, SENTINEL_SCHEME)
 DEFAULT_TIMEOUT = 2.0
-# Scripts that read Redis's clock start with the shared helpers.
-_NEEDS_COMMON = frozenset({"admit", "bind", "count"})
+# Scripts that read Redis's clock or give budget seconds back start with the shared helpers.
+_NEEDS_COMMON = frozenset({"admit", "bind", "count", "release_slot", "settle_call"})
 
 _T = TypeVar("_T")
 

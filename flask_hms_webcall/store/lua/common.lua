@@ -10,3 +10,14 @@ local function keep_until_last(key, now)
     redis.call('PEXPIRE', key, math.max(1, tonumber(last[2]) - now + 1000))
   end
 end
+-- Give `seconds` back to each budget named in the JSON list `names`, never below zero; a counter that has
+-- already expired (its day is long over) stays gone.
+local function refund(budget_prefix, names, seconds)
+  for _, name in ipairs(cjson.decode(names)) do
+    local key = budget_prefix .. name
+    if redis.call('EXISTS', key) == 1 then
+      local left = redis.call('DECRBY', key, seconds)
+      if left < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
+    end
+  end
+end

@@ -10,14 +10,7 @@ if fields[1] then redis.call('ZREM', user_prefix .. fields[1], slot_id) end
 if fields[2] then
   redis.call('DEL', call_prefix .. fields[2])
 elseif fields[3] and fields[4] then
-  local reserved = tonumber(fields[3])
-  for _, name in ipairs(cjson.decode(fields[4])) do
-    local key = budget_prefix .. name
-    if redis.call('EXISTS', key) == 1 then
-      local left = redis.call('DECRBY', key, reserved)
-      if left < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
-    end
-  end
+  refund(budget_prefix, fields[4], tonumber(fields[3]))
 end
 redis.call('DEL', slot)
 return 1

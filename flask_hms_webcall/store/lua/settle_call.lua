@@ -6,15 +6,7 @@ local duration, budget_prefix = tonumber(ARGV[1]), ARGV[2]
 local fields = redis.call('HMGET', record, 'reserved', 'budgets', 'settled')
 if not fields[1] or fields[3] then return -1 end
 local reserved = tonumber(fields[1])
-local refund = reserved - math.min(math.max(duration, 0), reserved)
-if refund > 0 then
-  for _, name in ipairs(cjson.decode(fields[2])) do
-    local key = budget_prefix .. name
-    if redis.call('EXISTS', key) == 1 then
-      local left = redis.call('DECRBY', key, refund)
-      if left < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
-    end
-  end
-end
+local unused = reserved - math.min(math.max(duration, 0), reserved)
+if unused > 0 then refund(budget_prefix, fields[2], unused) end
 redis.call('HSET', record, 'settled', '1')
-return refund
+return unused
