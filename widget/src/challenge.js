@@ -173,7 +173,7 @@ export async function solveChallenge(challenge, { useWorker = typeof Worker === 
  * The create body's `challenge`: the page's own verifier token (element.challenge), or the solution of
  * the backend's proof-of-work challenge (`fresh`, or fetched from {prefix}/challenge); null when there
  * is none. Never rejects: without a proof the backend answers challenge_required, which is handled.
- * @param {import('./controller.js').Deps} d the controller's dependencies
+ * @param {import('./deps.js').Deps} d the controller's dependencies
  * @param {import('./attributes.js').Config} cfg
  * @param {unknown} [fresh]
  * @returns {Promise<string | null>}

@@ -4,10 +4,11 @@
 // Order matters and is the point of this module: the microphone is asked for BEFORE the backend, so a
 // visitor without a usable microphone never creates a call (no credit spent, no slot held).
 
-import { createRequest, micConstraints } from './attributes.js';
+import { createRequest } from './attributes.js';
 import { proofForCreate } from './challenge.js';
-import { backendError, isTokenExpired, micErrorCode } from './errors.js';
+import { backendError, isTokenExpired, micErrorCode, refusedOrigin } from './errors.js';
 import { postFeedback } from './feedback.js';
+import { openMic, tryMic } from './microphone.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
 
@@ -16,62 +17,17 @@ const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this 
 
 /** @typedef {import('./attributes.js').Config} Config */
 /** @typedef {import('./call.js').Session} Session */
-/** @typedef {import('./call.js').SessionOptions} SessionOptions */
 /** @typedef {import('./call.js').TranscriptUpdate} TranscriptUpdate */
 /** @typedef {import('./state.js').CallError} CallError */
-/** @typedef {import('./state.js').CallState} CallState */
 /** @typedef {import('./state.js').StateEvent} StateEvent */
 /** @typedef {import('./transcript.js').Entry} Entry */
 
-/** @typedef {(constraints: MediaStreamConstraints) => Promise<MediaStream>} GetUserMedia */
-/**
- * What the create endpoint answers (the fields the widget reads).
- * @typedef {{token: string, server_url: string, call_id?: string, feedback_token?: string,
- *   max_duration?: number}} CreatedCall
- */
-/**
- * Everything outside the call flow; see the Controller.
- * @typedef {object} Deps
- * @property {() => Config} config
- * @property {() => object | null | undefined} context
- * @property {() => string | null} [consent]
- * @property {GetUserMedia | null | undefined} getUserMedia
- * @property {(url: string, init?: RequestInit) => Promise<Response>} fetch
- * @property {(url: string) => boolean} crossOrigin
- * @property {(options: SessionOptions) => Session} createSession
- * @property {() => AudioContext | null} audioContext
- * @property {HTMLElement} audioHost
- * @property {() => string} cookies
- * @property {(name: string) => string} meta
- * @property {() => number} now
- * @property {(fn: () => void, ms: number) => number} setTimeout
- * @property {(id: number | undefined) => void} clearTimeout
- * @property {(fn: () => void, ms: number) => number} setInterval
- * @property {(id: number) => void} clearInterval
- * @property {() => string | null} [micId]
- * @property {(challenge: unknown) => Promise<string | null>} [solveChallenge]
- * @property {() => unknown} [challengeToken]
- */
+/** @typedef {import('./deps.js').GetUserMedia} GetUserMedia */
+/** @typedef {import('./deps.js').CreatedCall} CreatedCall */
+/** @typedef {import('./deps.js').Deps} Deps */
+/** @typedef {import('./deps.js').Notify} Notify */
 
-/**
- * What notify(kind, detail) reports, by kind.
- * @typedef {['state', {state: CallState, previous: CallState}] | ['update', {}] | ['tick', {}]
- *   | ['transcript', {entries: Entry[], entry: Entry | null | undefined}]
- *   | ['ended', {reason: string, callId: string | null, durationSeconds: number}] | ['error', CallError]
- *   | ['level', {level: number, agentState: string | undefined}] | ['audio', {blocked: boolean}]
- *   | ['mute', {muted: boolean}]} Notice
- */
-/** @typedef {(...notice: Notice) => void} Notify */
-
-/**
- * deps: {config(), context(), consent(): accepted version|null, getUserMedia(constraints)|null, fetch,
- *        crossOrigin(url), createSession(opts) (call.js), audioContext(): AudioContext|null, audioHost,
- *        cookies(), meta(name), now(), setTimeout, clearTimeout, setInterval, clearInterval,
- *        micId(): remembered microphone|null, solveChallenge(challenge): solution|null,
- *        challengeToken(): the page's own verifier token (element.challenge)|null}
- * notify(kind, detail): kind is 'state' | 'update' | 'transcript' | 'ended' | 'error' | 'tick' | 'level' |
- * 'audio' | 'mute'
- */
+/** One call: `deps` (deps.js) is everything outside the flow; `notify(kind, detail)` reports what happens. */
 export class Controller {
   /**
    * @param {Deps} deps
@@ -146,7 +102,7 @@ export class Controller {
     if (!d.getUserMedia) return this._fail({ code: 'mic_unsupported' });
     let mic;
     try {
-      mic = await this._openMic(d.micId?.());
+      mic = await openMic(/** @type {GetUserMedia} */ (d.getUserMedia), d.micId?.());
       if (!mic) throw { name: 'NotFoundError' };
     } catch (err) {
       if (!stale()) this._fail({ code: micErrorCode(/** @type {{name?: string} | null} */ (err)) });
@@ -188,24 +144,6 @@ export class Controller {
   }
 
   /**
-   * A track from the remembered microphone, or from the default one when that is not there (any more).
-   * start() calls it only when there is a getUserMedia.
-   * @param {string | null | undefined} deviceId
-   * @returns {Promise<MediaStreamTrack | undefined>}
-   */
-  async _openMic(deviceId) {
-    const d = this._d;
-    try {
-      const stream = await /** @type {GetUserMedia} */ (d.getUserMedia)(micConstraints(deviceId));
-      return stream.getAudioTracks()[0];
-    } catch (err) {
-      const name = /** @type {{name?: string} | null} */ (err)?.name;
-      if (!deviceId || !['OverconstrainedError', 'NotFoundError'].includes(name ?? '')) throw err;
-    }
-    return (await /** @type {GetUserMedia} */ (d.getUserMedia)(micConstraints(null))).getAudioTracks()[0];
-  }
-
-  /**
    * The create request, answered: the call's token and room, or null when it failed (reported) or the
    * call was cancelled meanwhile.
    * @param {Config} cfg
@@ -237,7 +175,7 @@ export class Controller {
       body = await res.json().catch(() => null);
     } catch {
       if (run !== this._run) return null; // cancelled: the abort is why it failed
-      const code = (await this._refusedOrigin(cfg.endpoint)) ? 'forbidden_origin' : 'network';
+      const code = (await refusedOrigin(d, cfg.endpoint)) ? 'forbidden_origin' : 'network';
       if (run === this._run) this._fail({ code });
       return null;
     }
@@ -256,23 +194,6 @@ export class Controller {
     this.feedbackToken = body.feedback_token || null;
     this.maxDuration = cfg.maxDuration || body.max_duration || 300;
     return body;
-  }
-
-  /**
-   * A cross-origin request that failed outright: the network, or CORS refusing this page's origin (the
-   * browser hides which). A CORS-free probe of the same URL tells them apart: if the server answers it,
-   * the network is fine and the origin is what was refused.
-   * @param {string} endpoint
-   */
-  async _refusedOrigin(endpoint) {
-    if (!this._d.crossOrigin(endpoint)) return false;
-    try {
-      await this._d.fetch(endpoint, { mode: 'no-cors', credentials: 'omit', cache: 'no-store' });
-    } catch {
-      return false;
-    }
-    console.warn(`hms-webcall: ${endpoint} refused this page's origin (allow it in HMS_ALLOWED_ORIGINS)`);
-    return true;
   }
 
   /**
@@ -394,14 +315,8 @@ export class Controller {
   async switchMic(deviceId) {
     if (!this._mic || !this._d.getUserMedia) return true;
     const run = this._run;
-    let track;
-    try {
-      const stream = await this._d.getUserMedia(micConstraints(deviceId));
-      track = stream.getAudioTracks()[0];
-      if (!track) return false;
-    } catch {
-      return false; // this one cannot be opened: the call keeps the microphone it has
-    }
+    const track = await tryMic(this._d.getUserMedia, deviceId);
+    if (!track) return false; // this one cannot be opened: the call keeps the microphone it has
     if (run !== this._run || !this._mic) {
       track.stop(); // the call ended meanwhile
       return false;

@@ -8,7 +8,7 @@ export const FEEDBACK_MAX = 500; // characters of comment the feedback route tak
 /**
  * Sends a rating. Resolves to 'sent', 'forbidden' (not this visitor's call), 'already_rated' or 'failed'
  * (the network, or any other answer: the visitor may try again).
- * @param {import('./controller.js').Deps} d the controller's dependencies (fetch, cookies, meta)
+ * @param {import('./deps.js').Deps} d the controller's dependencies (fetch, cookies, meta)
  * @param {import('./attributes.js').Config} cfg
  * @param {string} callId
  * @param {string | null} token the create response's feedback_token

@@ -182,7 +182,7 @@ export function mountUI(opts) {
   }
 
   // The parameters destructured from one rest tuple, so that the type of `detail` follows from `kind`.
-  /** @param {import('./controller.js').Notice} notice */
+  /** @param {import('./deps.js').Notice} notice */
   function notify(...[kind, detail]) {
     if (kind === 'state') {
       if (detail.state === 'preflight') {
