@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 WIDGET_OUT := flask_hms_webcall/static/widget.js
 WIDGET_SRC := $(wildcard widget/src/*.js) widget/build.mjs widget/package.json widget/package-lock.json
 
-.PHONY: help venv widget demo test test-py test-js lint bench dist clean docs test-deps
+.PHONY: help venv widget demo test test-py test-js lint typecheck-redis bench dist clean docs test-deps
 
 help:
 	@echo "make demo   run the example app on the offline sandbox"
@@ -40,7 +40,24 @@ lint: venv widget/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(MAKE) --no-print-directory typecheck-redis
 	cd widget && npm run --silent typecheck
+
+# mypy twice more: against the lowest redis-py setup.cfg allows (it ships no types: with its typeshed stubs)
+# and against the newest (typed inline), so a change in redis-py's types fails here before a user sees it.
+# Each sits alone in a folder that PYTHONPATH puts before the venv's packages, where mypy looks first.
+MYPY_REDIS := .venv-mypy-redis
+REDIS_FLOOR = $(shell $(PYTHON) constraints/floors.py | sed -n 's/^redis==//p')
+
+typecheck-redis: venv
+	test -n "$(REDIS_FLOOR)"
+	$(PY) -m pip install --quiet --no-deps --upgrade --target $(MYPY_REDIS)/floor \
+		'redis==$(REDIS_FLOOR)' 'types-redis==$(REDIS_FLOOR).*'
+	$(PY) -m pip install --quiet --no-deps --upgrade --target $(MYPY_REDIS)/newest redis
+	for which in floor newest; do \
+		PYTHONPATH=$(MYPY_REDIS)/$$which $(PY) -c 'import redis; print("mypy against redis-py", redis.__version__)' \
+		&& PYTHONPATH=$(MYPY_REDIS)/$$which $(VENV)/bin/mypy --cache-dir .mypy_cache/redis-$$which || exit 1; \
+	done
 
 test-js: widget
 	cd widget && npm test

@@ -112,8 +112,11 @@ def _sentinel(url: str, options: dict[str, Any]) -> Any:
     service = path.strip("/")
     if not service:
         raise ValueError("name the Sentinel service: redis+sentinel://host:port/<service>")
-    auth = {key: value for key, value in (("username", username), ("password", password)) if value}
-    sentinel = Sentinel(locations, sentinel_kwargs={**auth, **options}, **auth, **options)
+    # The same credentials and timeouts for the sentinels and for the master they name.
+    sentinel_kwargs: dict[str, Any] = {"username": username, "password": password, **options}
+    sentinel = Sentinel(
+        locations, sentinel_kwargs=sentinel_kwargs, username=username, password=password, **options
+    )
     return sentinel.master_for(service)
 
 
