@@ -135,7 +135,8 @@ def off_screen(widget: Widget) -> list[str]:
           const b = panel.getBoundingClientRect();
           const vh = document.documentElement.clientHeight;
           if (el.hasAttribute('floating')) {
-            return b.top < -0.5 || b.bottom > vh + 0.5 ? [`panel y=${b.top}..${b.bottom} outside 0..${vh}`] : [];
+            const out = b.top < -0.5 || b.bottom > vh + 0.5;
+            return out ? [`panel y=${b.top}..${b.bottom} outside 0..${vh}`] : [];
           }
           return b.height > vh + 0.5 ? [`panel ${b.height} px high on a ${vh} px screen`] : [];
         }""",
