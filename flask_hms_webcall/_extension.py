@@ -126,6 +126,11 @@ class HMSWebCall:
 
     def on_feedback(self, func: F) -> F:
         """Register a handler of visitors' ratings: ``f(call_id, rating, comment, identity)``, with ``rating``
-        ``"up"`` or ``"down"``, ``comment`` text or ``None``, ``identity`` ``None`` for anonymous."""
+        ``"up"`` or ``"down"``, ``comment`` text or ``None``, ``identity`` ``None`` for anonymous.
+
+        It is called when the visitor rates the call (the widget sends the thumb at once), and once more if
+        they then add a comment: with the same rating and the comment. Record feedback by ``call_id``, so
+        the second call updates the first; to count ratings, count only when the ``feedback_received``
+        signal's ``follow_up`` is false."""
         self.hooks.feedback_handlers.append(func)
         return func

@@ -1,4 +1,5 @@
-"""The visitor's rating of a call: accepted once per call, within a day, only from whoever created it.
+"""The visitor's rating of a call: accepted once per call, within a day, only from whoever created it; a
+comment may follow the rating once.
 
 A signed-in caller is recognised by their identity. An anonymous visitor proves it was them with the
 ``feedback_token`` of the create response: an HMAC of the call id under a key derived from the API key, so
@@ -39,8 +40,10 @@ def feedback_token(state: WebCallState, call_id: str) -> str:
 def submit_feedback(
     state: WebCallState, caller: Caller, call_id: str, data: dict[str, Any], token: str | None
 ) -> None:
-    """Record one rating; :class:`BrowserError` ``forbidden`` (not the creator, or too late) or
-    ``already_rated``. The owner's handlers and the ``feedback_received`` signal get it once."""
+    """Record a rating, or a comment on the rating the same caller gave before; :class:`BrowserError`
+    ``forbidden`` (not the creator, or too late) or ``already_rated``. The owner's handlers and the
+    ``feedback_received`` signal get the rating once and a comment that follows it once more (same rating,
+    ``follow_up=True`` on the signal)."""
     try:
         owner = state.store.call_owner(call_id)
     except StoreError:
@@ -48,15 +51,13 @@ def submit_feedback(
         raise BrowserError("unavailable") from None
     if owner is None or not _is_creator(state, caller, owner, call_id, token):
         raise BrowserError("forbidden", "Only whoever made this call can rate it, within a day.")
+    rating: str = data["rating"]
+    comment: str | None = data.get("comment") or None
     try:
-        first = state.store.spend_once(f"feedback:{call_id}", ttl=FEEDBACK_WINDOW)
+        follow_up = _record(state, call_id, rating, comment)
     except StoreError:
         log.exception("the call store failed while taking feedback")
         raise BrowserError("unavailable") from None
-    if not first:
-        raise BrowserError("already_rated")
-    rating: str = data["rating"]
-    comment: str | None = data.get("comment") or None
     for handler in state.hooks.feedback_handlers:
         handler(call_id, rating, comment, caller.identity)
     signals.feedback_received.send(
@@ -65,7 +66,24 @@ def submit_feedback(
         rating=rating,
         comment=comment,
         identity=caller.identity,
+        follow_up=follow_up,
     )
+
+
+def _record(state: WebCallState, call_id: str, rating: str, comment: str | None) -> bool:
+    """Spend the call's rating, or its one comment on the rating given before (then ``True``: a follow-up).
+
+    The widget sends the rating on the thumb click and the comment, with the same rating, as a second step;
+    anything else after the rating (another rating, a second comment) is ``already_rated``."""
+    store = state.store
+    kept = store.remember_once(f"feedback:{call_id}", rating, ttl=FEEDBACK_WINDOW)
+    if kept is None:
+        if comment:  # given together: no comment can follow
+            store.spend_once(f"feedback-comment:{call_id}", ttl=FEEDBACK_WINDOW)
+        return False
+    if comment and kept == rating and store.spend_once(f"feedback-comment:{call_id}", ttl=FEEDBACK_WINDOW):
+        return True
+    raise BrowserError("already_rated")
 
 
 def _is_creator(state: WebCallState, caller: Caller, owner: str, call_id: str, token: str | None) -> bool:

@@ -12,7 +12,9 @@ as its sender and keyword arguments as listed; connect with ``call_created.conne
 ``webhook_failed``        ``event``, ``exception``: a handler raised; HMS gets a 500 and may retry
 ``budget_exhausted``      ``scope`` (``"site"``, ``"anonymous"`` or ``"user"``), ``caller``,
                           ``retry_after`` (seconds until the budget day ends)
-``feedback_received``     ``call_id``, ``rating`` (``"up"``/``"down"``), ``comment``, ``identity``
+``feedback_received``     ``call_id``, ``rating`` (``"up"``/``"down"``), ``comment``, ``identity``,
+                          ``follow_up`` (``True``: a comment added to the rating given before, which
+                          it repeats; sent once for the rating and at most once for such a comment)
 ========================  ==========================================================================
 """
 

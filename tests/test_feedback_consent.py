@@ -115,12 +115,56 @@ def test_an_unknown_or_old_call_cannot_be_rated(feedback_app):
     assert_error(rate(client_for(app, "alice"), "no-such-call", {"rating": "up"}), 403, "forbidden")
 
 
+def test_a_comment_follows_the_rating_once(feedback_app):
+    app, received = feedback_app
+    alice = client_for(app, "alice")
+    call_id = start(alice).json["call_id"]
+    assert rate(alice, call_id, {"rating": "up"}).status_code == 204  # the thumb, sent on its own
+    assert received == [(call_id, "up", None, "alice")]
+    # Someone else cannot add a comment to Alice's rating.
+    assert_error(rate(client_for(app, "bob"), call_id, {"rating": "up", "comment": "Spam"}), 403, "forbidden")
+    # Neither another rating, nor a comment that would change the rating, nor a bare repeat.
+    assert_error(rate(alice, call_id, {"rating": "down", "comment": "Changed my mind"}), 409, "already_rated")
+    assert_error(rate(alice, call_id, {"rating": "up"}), 409, "already_rated")
+    assert rate(alice, call_id, {"rating": "up", "comment": "Quick and clear."}).status_code == 204
+    assert received[-1] == (call_id, "up", "Quick and clear.", "alice")
+    # The comment is given once.
+    assert_error(rate(alice, call_id, {"rating": "up", "comment": "And more"}), 409, "already_rated")
+    assert len(received) == 2
+
+
+def test_no_comment_follows_a_rating_given_with_its_comment(feedback_app):
+    app, received = feedback_app
+    alice = client_for(app, "alice")
+    call_id = start(alice).json["call_id"]
+    assert rate(alice, call_id, {"rating": "down", "comment": "Too slow"}).status_code == 204
+    assert_error(rate(alice, call_id, {"rating": "down", "comment": "Really"}), 409, "already_rated")
+    assert received == [(call_id, "down", "Too slow", "alice")]
+
+
+def test_an_anonymous_visitor_adds_a_comment_with_their_token(feedback_app):
+    app, received = feedback_app
+    visitor = client_for(app, ip="198.51.100.7")
+    call = start(visitor).json
+    call_id, token = call["call_id"], call["feedback_token"]
+    assert rate(visitor, call_id, {"rating": "up"}, token=token).status_code == 204
+    assert_error(rate(visitor, call_id, {"rating": "up", "comment": "Hi"}), 403, "forbidden")  # no token
+    assert rate(visitor, call_id, {"rating": "up", "comment": "Hi"}, token=token).status_code == 204
+    assert received == [(call_id, "up", None, None), (call_id, "up", "Hi", None)]
+
+
 def test_feedback_is_remembered_across_workers(hms, redis_url):
     first, _ = make_app(HMS_STORAGE_URI=redis_url)
     second, _ = make_app(HMS_STORAGE_URI=redis_url)
     call_id = start(client_for(first, "alice")).json["call_id"]
     assert rate(client_for(first, "alice"), call_id, {"rating": "up"}).status_code == 204
     assert_error(rate(client_for(second, "alice"), call_id, {"rating": "up"}), 409, "already_rated")
+    # The comment follows on another worker, once, and only for the rating given.
+    down = {"rating": "down", "comment": "Hmm"}
+    assert_error(rate(client_for(second, "alice"), call_id, down), 409, "already_rated")
+    assert rate(client_for(second, "alice"), call_id, {"rating": "up", "comment": "Nice"}).status_code == 204
+    up_again = {"rating": "up", "comment": "Again"}
+    assert_error(rate(client_for(first, "alice"), call_id, up_again), 409, "already_rated")
 
 
 @pytest.mark.parametrize(
@@ -154,7 +198,18 @@ def test_feedback_signal(feedback_app):
     alice = client_for(app, "alice")
     call_id = start(alice).json["call_id"]
     rate(alice, call_id, {"rating": "down", "comment": "Too slow"})
-    assert seen == [{"call_id": call_id, "rating": "down", "comment": "Too slow", "identity": "alice"}]
+    assert seen == [
+        {"call_id": call_id, "rating": "down", "comment": "Too slow", "identity": "alice", "follow_up": False}
+    ]
+    # The thumb first, then a comment: the signal says which is which.
+    seen.clear()
+    call_id = start(alice).json["call_id"]
+    rate(alice, call_id, {"rating": "up"})
+    rate(alice, call_id, {"rating": "up", "comment": "Thanks"})
+    assert [(s["rating"], s["comment"], s["follow_up"]) for s in seen] == [
+        ("up", None, False),
+        ("up", "Thanks", True),
+    ]
 
 
 def test_feedback_from_another_site_is_refused(feedback_app):

@@ -238,6 +238,16 @@ def test_a_bound_call_that_never_reports_back_expires(store):
 # -------------------------------------------------------------------------------------------- deliveries
 
 
+def test_remember_once_keeps_the_first_value_until_it_expires(store):
+    assert store.remember_once("feedback:c1", "up", ttl=30) is None
+    assert store.remember_once("feedback:c1", "down", ttl=30) == "up"
+    assert store.remember_once("feedback:c1", "up", ttl=30) == "up"
+    assert store.remember_once("feedback:c2", "down", ttl=30) is None
+    assert store.remember_once("feedback:short", "up", ttl=0.05) is None
+    time.sleep(0.15)
+    assert store.remember_once("feedback:short", "down", ttl=30) is None
+
+
 def test_a_delivery_is_claimed_once(store):
     assert store.claim_delivery("d1", ttl=TTL) is True
     assert store.claim_delivery("d1", ttl=TTL) is False

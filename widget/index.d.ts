@@ -72,7 +72,10 @@ export interface HMSConsentDetail {
   accepted: boolean;
 }
 
-/** After a call: what the visitor answered ("sent"), or that they skipped (rating null). */
+/**
+ * After a call: fired when the rating (a thumb) was answered, with comment "", and once more when a comment
+ * added to it was; or that they skipped before rating (rating null).
+ */
 export interface HMSFeedbackDetail {
   callId: string | null;
   rating: 'up' | 'down' | null;

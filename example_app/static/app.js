@@ -1,14 +1,25 @@
 // Small touches around the widget, built on its public DOM events only. Nothing here is needed for calls.
 (() => {
+  /** @type {(() => Promise<void>) | null} set on the Calls page */
+  let refresh = null;
   // Home: once a call ends, point at the Calls page, where its report is about to land.
   const ended = document.getElementById('call-ended');
   if (ended) document.addEventListener('hms:ended', () => (ended.hidden = false));
+
+  // A rating (or a comment) given in any tab of this site: every open Calls page shows it at once, rather
+  // than on its next tick.
+  const rated = 'BroadcastChannel' in window ? new BroadcastChannel('northwind-feedback') : null;
+  document.addEventListener('hms:feedback', (e) => {
+    if (e.detail.result !== 'sent') return;
+    rated?.postMessage(e.detail.callId);
+    refresh?.();
+  });
 
   // Calls: keep the list current while the page is open (new calls, statuses, reports arriving). The list
   // is swapped in place rather than the page reloaded, so a call running in the widget is not cut off.
   const list = document.getElementById('calls-list');
   if (!list) return;
-  const refresh = async () => {
+  refresh = async () => {
     if (document.hidden) return;
     try {
       const response = await fetch(location.href, { headers: { Accept: 'text/html' } });
@@ -32,4 +43,6 @@
     }
   };
   setInterval(refresh, 3000);
+  if (rated) rated.onmessage = refresh;
+  document.addEventListener('visibilitychange', refresh); // a tab coming back shows what changed meanwhile
 })();

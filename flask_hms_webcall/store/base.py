@@ -105,6 +105,11 @@ class CallStore(Protocol):
         """``True`` the first time ``key`` is spent in ``ttl`` seconds, ``False`` after: one-time proofs
         (challenge solutions) and one-time actions (feedback)."""
 
+    def remember_once(self, key: str, value: str, *, ttl: float) -> str | None:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds unless a value is kept there already: ``None``
+        when kept now, else the value kept first (unchanged). A one-time action that later steps check
+        against (the rating a comment is added to)."""
+
     def claim_delivery(self, key: str, *, ttl: float) -> bool:
         """Start handling a webhook delivery; ``False`` if it was handled or is being handled. An unfinished
         claim lapses after ``ttl`` so a crashed handler does not block retries for long."""

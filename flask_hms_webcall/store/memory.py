@@ -64,6 +64,7 @@ class MemoryCallStore:
         self._budgets: dict[str, _Counter] = {}
         self._deliveries: dict[str, tuple[bool, float]] = {}  # key -> (handled, expires)
         self._spent: dict[str, float] = {}  # key -> expires
+        self._kept: dict[str, tuple[str, float]] = {}  # key -> (value, expires)
         self._sweep_at = self._SWEEP_MIN
 
     def admit(
@@ -186,6 +187,16 @@ class MemoryCallStore:
             self._maybe_sweep(now)
             return True
 
+    def remember_once(self, key: str, value: str, *, ttl: float) -> str | None:
+        with self._lock:
+            now = self._clock()
+            kept = self._kept.get(key)
+            if kept is not None and kept[1] > now:
+                return kept[0]
+            self._kept[key] = (value, now + ttl)
+            self._maybe_sweep(now)
+            return None
+
     def claim_delivery(self, key: str, *, ttl: float) -> bool:
         with self._lock:
             now = self._clock()
@@ -241,13 +252,18 @@ class MemoryCallStore:
     def _maybe_sweep(self, now: float) -> None:
         # Entries looked up only by key would pile up once expired; a full sweep whenever the maps have
         # doubled keeps the cost amortised O(1).
-        size = len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent)
+        size = (
+            len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent) + len(self._kept)
+        )
         if size < self._sweep_at:
             return
         self._deliveries = {k: v for k, v in self._deliveries.items() if v[1] > now}
         self._calls = {k: v for k, v in self._calls.items() if v.expires > now}
         self._records = {k: v for k, v in self._records.items() if v.expires > now}
         self._spent = {k: v for k, v in self._spent.items() if v > now}
+        self._kept = {k: v for k, v in self._kept.items() if v[1] > now}
         self._budgets = {k: v for k, v in self._budgets.items() if v.expires > now}
-        size = len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent)
+        size = (
+            len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent) + len(self._kept)
+        )
         self._sweep_at = max(self._SWEEP_MIN, 2 * size)

@@ -178,6 +178,7 @@ class RedisCallStore:
         self._settle_call = register(script_source("settle_call"))
         self._count = register(script_source("count"))
         self._abandon = register(script_source("abandon"))
+        self._remember_once = register(script_source("remember_once"))
 
     @classmethod
     def from_url(
@@ -305,6 +306,10 @@ class RedisCallStore:
     @_redis_errors
     def spend_once(self, key: str, *, ttl: float) -> bool:
         return bool(self._client.set(self._once_prefix + key, "1", nx=True, px=_ms(ttl)))
+
+    @_redis_errors
+    def remember_once(self, key: str, value: str, *, ttl: float) -> str | None:
+        return _text(self._remember_once(keys=[self._once_prefix + key], args=[value, _ms(ttl)]))
 
     @_redis_errors
     def claim_delivery(self, key: str, *, ttl: float) -> bool:

@@ -1,7 +1,8 @@
-"""The widget fits where it is put: phone widths on the example app's home page and a narrow page column.
+"""The widget fits where it is put: phone screens (320 to 414 px wide, 568 px high) inline on the example
+app's home page and floating on its Calls page, and a narrow page column.
 
-In every state (idle, connecting, live with a long transcript, ended, error), light and dark, the panel
-stays inside its column and the viewport, and nothing scrolls sideways.
+In every state (idle, consent, connecting, live with a long transcript, ended with feedback, error), light
+and dark, the panel stays inside its column and the screen, and nothing scrolls sideways.
 """
 
 from __future__ import annotations
@@ -117,8 +118,95 @@ def walk_states(widget: Widget, column: str | None = None) -> None:
     check_both_themes(widget, "error", column)
 
 
+# The phone screens of the issue: the narrowest (320 x 568) up to a large phone.
+PHONE_WIDTHS = [320, 360, 375, 414]
+PHONE_HEIGHT = 568
+# Where a page puts the widget: inline in the home page's column, or the floating launcher of the Calls page.
+PLACEMENTS = [("inline", "/", "hms-webcall#hero-call"), ("floating", "/calls", "hms-webcall[floating]")]
+
+
+def off_screen(widget: Widget) -> list[str]:
+    """What a phone screen cannot show: a floating panel is to be wholly on screen, an inline one no taller
+    than the screen (the page scrolls to it)."""
+    return widget.page.evaluate(
+        """(sel) => {
+          const el = document.querySelector(sel);
+          const panel = el.shadowRoot.querySelector('[part~=panel]') || el.shadowRoot.querySelector('.r');
+          const b = panel.getBoundingClientRect();
+          const vh = document.documentElement.clientHeight;
+          if (el.hasAttribute('floating')) {
+            const out = b.top < -0.5 || b.bottom > vh + 0.5;
+            return out ? [`panel y=${b.top}..${b.bottom} outside 0..${vh}`] : [];
+          }
+          return b.height > vh + 0.5 ? [`panel ${b.height} px high on a ${vh} px screen`] : [];
+        }""",
+        widget.selector,
+    )
+
+
+def check_screen(widget: Widget, placement: str, state: str) -> None:
+    size = widget.page.viewport_size
+    problems = overflow(widget) + off_screen(widget)
+    assert not problems, f"{placement}, {state}, {size['width']} x {size['height']}: {problems}"
+
+
+def walk_phone_states(widget: Widget, placement: str) -> None:
+    """idle -> consent -> requesting -> connecting -> live (long transcript) -> ended (feedback asked, then
+    rated), checking the boxes in each."""
+    page = widget.page
+    page.evaluate("localStorage.removeItem('hms-webcall:consent')")
+    widget.set(consent="I agree that this call is recorded and transcribed to answer my questions.")
+    check_screen(widget, placement, "idle")
+
+    widget.part("launcher").click()
+    widget.part("consent").wait_for(state="visible")
+    check_screen(widget, placement, "consent")
+    widget.part("consent-check").check()
+
+    held = []
+    page.route("**/hms/web-calls", lambda route: held.append(route))
+    widget.part("consent-start").click()
+    widget.wait_state("requesting")
+    while not held:  # route handlers run while Playwright waits, not during time.sleep
+        page.wait_for_timeout(100)
+    check_screen(widget, placement, "requesting")
+    held[0].continue_()
+    page.unroute("**/hms/web-calls")
+    widget.wait_state("connecting", "live")
+    check_screen(widget, placement, "connecting")
+
+    widget.wait_state("live")
+    wait_for(
+        lambda: any("very-long-path" in e["text"] for e in widget.transcript()),
+        timeout=30,
+        what="the long transcript line",
+    )
+    check_screen(widget, placement, "live")
+
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    widget.part("feedback").wait_for(state="visible")
+    check_screen(widget, placement, "ended, feedback asked")
+    widget.part("feedback-up").click()
+    widget.part("feedback-comment").fill("x" * 200)
+    check_screen(widget, placement, "ended, rated")
+
+
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_every_state_fits_phone_screens_inline_and_floating(chromium, app, width):
+    """One page per width: the inline widget on the home page, then the floating one on the Calls page."""
+    context, widget = open_widget(chromium, f"{app.url}/")
+    page = widget.page
+    page.set_viewport_size({"width": width, "height": PHONE_HEIGHT})
+    for placement, path, selector in PLACEMENTS:
+        page.goto(f"{app.url}{path}")
+        page.wait_for_function("(sel) => document.querySelector(sel)?.shadowRoot", arg=selector)
+        walk_phone_states(Widget(page, selector), placement)
+    context.close()
+
+
 @pytest.mark.parametrize("width", [320, 375])
-def test_home_page_fits_phone_widths(chromium, app, width):
+def test_home_page_fits_phone_widths_in_both_themes(chromium, app, width):
     context, widget = open_widget(chromium, f"{app.url}/")
     widget.page.set_viewport_size({"width": width, "height": 800})
     walk_states(widget)

@@ -1,5 +1,5 @@
-// The visitor's rating of their call, sent once: POST {prefix}/web-calls/<call_id>/feedback, with the
-// create response's feedback_token for an anonymous caller.
+// The visitor's rating of their call (then, optionally, a comment on it): POST
+// {prefix}/web-calls/<call_id>/feedback, with the create response's feedback_token for an anonymous caller.
 
 import { postRequest } from './attributes.js';
 
@@ -25,7 +25,9 @@ export async function postFeedback(d, cfg, callId, token, rating, comment = '') 
   const headers = token ? { 'X-HMS-Feedback-Token': token } : {};
   const url = `${cfg.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(callId)}/feedback`;
   try {
-    const res = await d.fetch(url, postRequest(cfg, body, { cookies: d.cookies(), meta: d.meta, headers }));
+    // keepalive: a rating sent just before the visitor leaves the page still arrives.
+    const init = { ...postRequest(cfg, body, { cookies: d.cookies(), meta: d.meta, headers }), keepalive: true };
+    const res = await d.fetch(url, init);
     if (res.ok) return 'sent';
     const code = (await res.json().catch(() => null))?.error?.code;
     if (res.status === 409 || code === 'already_rated') return 'already_rated';

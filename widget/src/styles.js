@@ -11,7 +11,8 @@ const DARK =
 export const BASE_CSS = `
 :host{display:inline-block;min-width:0;max-width:100%;font:14px/1.45 var(--hms-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif)}
 :host([hidden]){display:none}
-:host([floating]){position:fixed;z-index:var(--hms-z-index,2147483000);--_off:var(--hms-offset,20px);bottom:var(--_off);right:var(--_off)}
+:host([floating]){position:fixed;z-index:var(--hms-z-index,2147483000);--_off:var(--hms-offset,20px);bottom:var(--_off);right:var(--_off);
+max-width:calc(100% - 2*var(--_off))}
 :host([data-hms-position$=left]){right:auto;left:var(--_off)}
 :host([data-hms-position^=top]){bottom:auto;top:var(--_off)}
 .r{--_accent:var(--hms-accent,#2563eb);--_on-accent:var(--hms-accent-contrast,#fff);--_bg:var(--hms-bg,#fff);
@@ -41,7 +42,10 @@ button:disabled{cursor:default;opacity:.55}
 .danger{background:var(--_danger);border-color:var(--_danger);color:var(--_on-danger);font-weight:600}
 .panel{width:var(--hms-width,340px);max-width:min(100%,calc(100vw - 2*var(--_off,0px)));background:var(--_bg);
 border:1px solid var(--_border);border-radius:var(--hms-radius,14px);box-shadow:var(--hms-shadow,0 10px 30px #0003);
-padding:14px;display:flex;flex-direction:column;gap:10px}
+padding:14px;display:flex;flex-direction:column;gap:10px;overflow-wrap:anywhere;overflow-y:auto;
+max-height:calc(100vh - 2*var(--_off,0px));max-height:calc(100dvh - 2*var(--_off,0px))}
+.panel>*{min-width:0;max-width:100%;flex-shrink:0}
+.panel>ol{flex-shrink:1;min-height:4em}
 header{display:flex;align-items:center;gap:10px}
 .title{font-weight:600;flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .close{border:0;padding:0;width:32px;min-height:32px;font-size:20px;line-height:1;background:none}

@@ -28,6 +28,7 @@ describe('sending feedback', () => {
     assert.equal(init.headers['X-CSRFToken'], 'abc', 'the same CSRF header as the create request');
     assert.equal(init.headers['Content-Type'], 'application/json');
     assert.deepEqual(JSON.parse(init.body), { rating: 'up', comment: 'Very helpful.' });
+    assert.equal(init.keepalive, true, 'a rating sent as the visitor leaves the page still arrives');
   });
 
   it('sends no token header for a signed-in caller (the create response had none)', async () => {
