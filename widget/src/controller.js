@@ -223,7 +223,7 @@ export class Controller {
           if (link.down) return; // a full reconnect unwinds the room; the assistant is still in it
           // HMS closes the room right after the assistant leaves; should it not, end the call ourselves.
           this._left = true;
-          this._after(() => this._finish(), AGENT_LEFT_GRACE_MS);
+          this._after(() => this._left && !link.down && this._finish(), AGENT_LEFT_GRACE_MS);
         }),
         transcript: mine((u) => this._transcript(u)),
         level: mine((level, agentState) => this._notify('level', { level, agentState })),
@@ -240,6 +240,7 @@ export class Controller {
 
   _joined() {
     this._present = true;
+    this._left = false; // back after a reconnect
     if (this._set({ type: 'agent_joined' })) this._d.clearTimeout(this._agentTimer);
   }
 

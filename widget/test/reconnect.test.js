@@ -167,6 +167,20 @@ describe('a call through a network drop', () => {
     assert.equal(session.disconnected, 0);
   });
 
+  it('the assistant unwound by a full reconnect before it is reported is not a hang-up either', async () => {
+    // livekit-client drops the room's participants first, then says it is reconnecting.
+    const { c, clock, session } = await liveCall();
+    session.on.left();
+    session.on.reconnecting(true);
+    await clock.advance(5_000);
+    assert.equal(c.state, 'reconnecting');
+    session.on.joined();
+    session.on.reconnecting(false);
+    assert.equal(c.state, 'live');
+    await clock.advance(5_000);
+    assert.equal(c.state, 'live');
+  });
+
   it('a long outage: after 15 s the widget hangs up itself, with connection_lost', async () => {
     const { c, clock, session, events } = await liveCall();
     session.on.network(false);
