@@ -63,6 +63,7 @@ def test_a_short_blink_resumes_the_same_call(chromium, example_app_factory, widg
     network(context, widget.page, online=False)
     widget.wait_state("reconnecting", timeout=5)
     widget.wait_text("status", "reconnecting")
+    assert widget.part("status").get_attribute("role") == "status"  # announced politely
     assert widget.part("timer").is_visible()  # the call's clock goes on
     widget.page.wait_for_timeout(2000)  # the blink
     network(context, widget.page, online=True)
@@ -89,6 +90,13 @@ def test_a_short_blink_resumes_the_same_call(chromium, example_app_factory, widg
     answered = len(finals(widget, "assistant"))
     wait_for(
         lambda: len(finals(widget, "assistant")) > answered, timeout=30, what="an answer after the blink"
+    )
+    # ... and is heard: its audio arrives on the new connection.
+    assert widget.page.evaluate(
+        """(sel) => [...document.querySelector(sel).shadowRoot.querySelectorAll('audio')]
+                   .some((a) => !a.paused && a.srcObject && a.srcObject.getAudioTracks().some(
+                     (t) => t.readyState === 'live'))""",
+        widget.selector,
     )
     widget.part("hangup").click()
     widget.wait_state("ended")
