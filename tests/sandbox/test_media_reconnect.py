@@ -218,3 +218,25 @@ def test_the_root_answers_livekit_clients_network_check_from_any_origin():
             assert response.headers["Access-Control-Allow-Origin"] == "*"
 
     run(scenario())
+
+
+def test_the_token_is_kept_fresh_so_a_late_rejoin_is_not_refused_as_expired():
+    async def scenario():
+        async with sandbox(token_ttl=3, departure_timeout=60) as sb:
+            created = await sb.create_call()
+            ws = await sb.connect(created["token"])
+            join = await receive_kind(ws, "join")
+            fresh = await receive_kind(ws, "refresh_token")
+            grant = sb.app["tokens"].verify(fresh)
+            assert (grant.identity, grant.room) == (join.participant.identity, created["room_name"])
+            # The token the call was created with runs out; the browser joins again with the fresh one.
+            while (await sb.validate(created["token"]))[0] != 401:
+                fresh = await receive_kind(ws, "refresh_token")
+            await ws.close()
+            while (await sb.validate(fresh))[0] != 200:  # the server has noticed the drop
+                await asyncio.sleep(0.05)
+            again = await sb.connect(fresh)
+            assert (await receive_kind(again, "join")).participant.identity == join.participant.identity
+            await again.close()
+
+    run(scenario())

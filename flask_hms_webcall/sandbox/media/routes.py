@@ -3,6 +3,7 @@ browser) and ``/rtc[/v1]/validate`` (why a join was refused)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -107,11 +108,11 @@ async def _refuse_resume(hub: MediaHub, ws: web.WebSocketResponse, call: Call | 
             reason=models.DisconnectReason.STATE_MISMATCH,
             can_reconnect=True,
         )
+    # The browser has given up its old connection, which the server may not have noticed yet: its room
+    # now waits for the rejoin. Shielded: aiohttp cancels this handler if the browser goes meanwhile.
+    room = hub.rooms.get(call.call_id) if call is not None else None
+    if room is not None and room.session is not None:
+        await asyncio.shield(room.session.drop())
     with contextlib.suppress(ConnectionError, RuntimeError):
         await ws.send_bytes(rtc.SignalResponse(leave=leave).SerializeToString())
     await ws.close()
-    # The browser has given up its old connection, which the server may not have noticed yet: its room
-    # now waits for the rejoin.
-    room = hub.rooms.get(call.call_id) if call is not None else None
-    if room is not None and room.session is not None:
-        await room.session.drop()

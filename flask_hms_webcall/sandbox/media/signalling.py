@@ -177,6 +177,7 @@ class SignalSession:
             )
         )
         self.room.attach(self)
+        self._tasks.spawn(self._refresh_tokens())
         log.info(
             "call %s: %s joined room %s (%s)",
             self.call.call_id,
@@ -211,6 +212,15 @@ class SignalSession:
             await self._handle(request)
             if self.ws.closed:
                 break
+
+    async def _refresh_tokens(self) -> None:
+        """Keep the browser's token fresh, as LiveKit's server does: its full reconnect joins with it, and
+        the one it was given may expire during a long call."""
+        ttl = self.hub.config.token_ttl
+        while True:
+            token = self.hub.tokens.mint(identity=self.user.identity, room=self.call.room_name, ttl=ttl)
+            await self._send(refresh_token=token)
+            await asyncio.sleep(max(ttl / 2, 1))
 
     async def call_ended(self, reason: str) -> None:
         """The registry ended the call (max duration, agent hangup, ...): tell the browser, close."""
