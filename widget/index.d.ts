@@ -3,8 +3,20 @@
 // Kept by hand next to the sources; tests/test_npm_package.py type-checks a strict TypeScript file against
 // it and checks every attribute of src/attributes.js is listed here and in custom-elements.json.
 
-/** The widget's states, in the order a call goes through them. */
-export type HMSWebCallState = 'idle' | 'preflight' | 'requesting' | 'connecting' | 'live' | 'ended' | 'error';
+/**
+ * The widget's states, in the order a call goes through them. `reconnecting`: the network dropped during a
+ * call (connecting or live); the call goes back to the state it left, or ends (`connection_lost`) after
+ * `reconnect-timeout` seconds.
+ */
+export type HMSWebCallState =
+  | 'idle'
+  | 'preflight'
+  | 'requesting'
+  | 'connecting'
+  | 'live'
+  | 'reconnecting'
+  | 'ended'
+  | 'error';
 
 /** Why a call ended (`hms:ended` detail.reason, `endReason`). */
 export type HMSEndReason =
@@ -48,7 +60,13 @@ export interface HMSError {
 export interface HMSStateDetail {
   state: HMSWebCallState;
   previous: HMSWebCallState;
+  /** true exactly when state is 'reconnecting' */
   reconnecting: boolean;
+}
+
+/** `hms:reconnecting` (the connection dropped; the call is kept) and `hms:reconnected` (back in the call). */
+export interface HMSReconnectDetail {
+  callId: string | null;
 }
 
 export interface HMSTranscriptDetail {
@@ -101,6 +119,8 @@ export interface HMSWebCallEventMap {
   'hms:state': CustomEvent<HMSStateDetail>;
   'hms:transcript': CustomEvent<HMSTranscriptDetail>;
   'hms:ended': CustomEvent<HMSEndedDetail>;
+  'hms:reconnecting': CustomEvent<HMSReconnectDetail>;
+  'hms:reconnected': CustomEvent<HMSReconnectDetail>;
   'hms:error': CustomEvent<HMSErrorDetail>;
   'hms:consent': CustomEvent<HMSConsentDetail>;
   'hms:feedback': CustomEvent<HMSFeedbackDetail>;
@@ -130,6 +150,8 @@ export interface HMSWebCallAttributes {
   'csrf-cookie'?: string;
   /** seconds */
   'agent-timeout'?: string | number;
+  /** seconds the connection may stay down before the call ends (default 15) */
+  'reconnect-timeout'?: string | number;
   /** seconds */
   'max-duration'?: string | number;
   /** a JSON object of text overrides */

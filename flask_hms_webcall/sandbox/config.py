@@ -20,6 +20,9 @@ MAX_CONCURRENT_CALLS = 3
 TOKEN_TTL_SECONDS = TOKEN_TTL
 MAX_DURATION_SECONDS = MAX_CALL_DURATION
 UNJOINED_ROOM_TTL_SECONDS = UNJOINED_ROOM_TTL
+# LiveKit's default departure timeout; longer than the widget's 15 s reconnect limit, so a browser that
+# comes back at the last moment still finds its call.
+DEPARTURE_TIMEOUT_SECONDS = 20.0
 
 DEFAULT_FIRST_MESSAGE = "Hello! This is the sandbox assistant. How can I help you today?"
 DEFAULT_SCRIPT_LINES = (
@@ -68,6 +71,9 @@ class SandboxConfig:
     speech: bool = True
     # Seconds after the user joins before the assistant joins; None: it never joins (tests of the widget).
     agent_join_delay: float | None = 0.0
+    # Seconds a call waits for a visitor whose connection dropped (no leave) to join again, as LiveKit keeps
+    # a room; past it the call ends as user_hangup.
+    departure_timeout: float = DEPARTURE_TIMEOUT_SECONDS
     # Bind ICE to 127.0.0.1 only (tests, with Chromium's --allow-loopback-in-peer-connection).
     loopback_only: bool = False
     webhook_retries: int = 3  # attempts after the first one, for a connection error or a non-2xx answer
@@ -209,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="speak in tones and only detect speech, even with the speech packages installed",
     )
     add("--agent-join-delay", type=_join_delay, default=0.0, metavar="S|never", help="assistant join delay")
+    add(
+        "--departure-timeout",
+        type=_seconds(0),
+        default=DEPARTURE_TIMEOUT_SECONDS,
+        metavar="S",
+        help="how long a call waits for a dropped browser to rejoin (default: %(default)g)",
+    )
     add("--loopback-only", action="store_true", help="offer only 127.0.0.1 ICE candidates (tests)")
     return parser
 
@@ -246,6 +259,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
         speech=args.speech,
         agent_join_delay=args.agent_join_delay,
         loopback_only=args.loopback_only,
+        departure_timeout=args.departure_timeout,
         webhook_retries=args.webhook_retries,
         webhook_backoff=args.webhook_backoff,
         webhook_timeout=args.webhook_timeout,

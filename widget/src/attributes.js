@@ -21,6 +21,7 @@
  * @property {string} csrfMeta
  * @property {string} csrfCookie
  * @property {number} agentTimeout
+ * @property {number} reconnectTimeout
  * @property {number} maxDuration
  * @property {import('./i18n.js').Strings} strings
  * @property {string} consent
@@ -49,6 +50,7 @@ export const ATTRIBUTES = [
   'csrf-meta',
   'csrf-cookie',
   'agent-timeout',
+  'reconnect-timeout',
   'max-duration',
   'strings',
   'consent',
@@ -202,6 +204,7 @@ export function parseConfig(get, { base, pageUrl }) {
     csrfMeta: get('csrf-meta') || 'csrf-token',
     csrfCookie: get('csrf-cookie') || '',
     agentTimeout: seconds('agent-timeout', get('agent-timeout'), 15),
+    reconnectTimeout: seconds('reconnect-timeout', get('reconnect-timeout'), 15),
     maxDuration: seconds('max-duration', get('max-duration'), 0),
     // Values are not checked to be strings: the translator turns each into one.
     strings: /** @type {import('./i18n.js').Strings} */ (jsonObject('strings', get('strings')) || {}),

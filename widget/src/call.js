@@ -19,6 +19,7 @@ const TOPIC = 'lk.transcription';
  * @property {(level: number, agentState: string | undefined) => void} level
  * @property {(playing: boolean) => void} audio
  * @property {(on: boolean) => void} reconnecting
+ * @property {(online: boolean) => void} network the browser went offline (false) or online (true)
  * @property {(reason: number | undefined) => void} disconnected livekit's DisconnectReason
  */
 /**
@@ -60,6 +61,10 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   };
 
   room.startAudio().catch(() => {});
+  const online = () => on.network(true);
+  const offline = () => on.network(false);
+  addEventListener('online', online);
+  addEventListener('offline', offline);
 
   const agent = () => room.remoteParticipants.values().next().value;
 
@@ -160,6 +165,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
     startAudio: () => room.startAudio(),
     disconnect() {
       stopMetering();
+      removeEventListener('online', online);
+      removeEventListener('offline', offline);
       return room.disconnect();
     },
   };

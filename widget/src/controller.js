@@ -9,6 +9,7 @@ import { proofForCreate } from './challenge.js';
 import { backendError, isTokenExpired, micErrorCode, refusedOrigin } from './errors.js';
 import { postFeedback } from './feedback.js';
 import { openMic, tryMic } from './microphone.js';
+import { watchConnection } from './reconnect.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
 
@@ -67,7 +68,7 @@ export class Controller {
   _set(event) {
     const prev = this.s;
     const next = (this.s = reduce(prev, event));
-    if (next.state !== prev.state || next.reconnecting !== prev.reconnecting) {
+    if (next.state !== prev.state) {
       this._notify('state', { state: next.state, previous: prev.state });
     } else if (next !== prev) {
       this._notify('update', {}); // e.g. joined the room, still waiting for the assistant: re-render only
@@ -207,6 +208,11 @@ export class Controller {
       (...args) => {
         if (run === this._run) fn(...args);
       };
+    const link = (this._link = watchConnection(this._d, this._d.config().reconnectTimeout, {
+      change: mine((down) => this._set({ type: down ? 'reconnecting' : 'reconnected' }) &&
+        this._notify(down ? 'reconnecting' : 'reconnected', { callId: this.callId })),
+      giveUp: mine(() => this._finish('connection_lost')),
+    }));
     return this._d.createSession({
       audioHost: this._d.audioHost,
       audioContext: this._ac,
@@ -214,9 +220,10 @@ export class Controller {
       on: {
         joined: mine(() => this._joined()),
         left: mine(() => {
+          if (link.down) return; // a full reconnect unwinds the room; the assistant is still in it
           // HMS closes the room right after the assistant leaves; should it not, end the call ourselves.
           this._left = true;
-          this._after(() => this._finish(), AGENT_LEFT_GRACE_MS);
+          this._after(() => this._left && !link.down && this._finish(), AGENT_LEFT_GRACE_MS);
         }),
         transcript: mine((u) => this._transcript(u)),
         level: mine((level, agentState) => this._notify('level', { level, agentState })),
@@ -224,7 +231,8 @@ export class Controller {
           this.audioBlocked = !playing;
           this._notify('audio', { blocked: this.audioBlocked });
         }),
-        reconnecting: mine((on) => this._set({ type: on ? 'reconnecting' : 'reconnected' })),
+        reconnecting: mine((on) => link.livekit(on)),
+        network: mine((online) => link.network(online)),
         disconnected: mine((reason) => this._finish(null, reason)),
       },
     });
@@ -232,6 +240,7 @@ export class Controller {
 
   _joined() {
     this._present = true;
+    this._left = false; // back after a reconnect
     if (this._set({ type: 'agent_joined' })) this._d.clearTimeout(this._agentTimer);
   }
 
@@ -370,6 +379,7 @@ export class Controller {
     const d = this._d;
     for (const [repeat, id] of this._timers) repeat ? d.clearInterval(id) : d.clearTimeout(id);
     this._timers = [];
+    this._link?.stop();
     this._mic?.stop();
     this._mic = null;
     this._session?.disconnect().catch(() => {});

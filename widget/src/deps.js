@@ -44,7 +44,7 @@
  *   | ['transcript', {entries: Entry[], entry: Entry | null | undefined}]
  *   | ['ended', {reason: string, callId: string | null, durationSeconds: number}] | ['error', CallError]
  *   | ['level', {level: number, agentState: string | undefined}] | ['audio', {blocked: boolean}]
- *   | ['mute', {muted: boolean}]} Notice
+ *   | ['mute', {muted: boolean}] | ['reconnecting' | 'reconnected', {callId: string | null}]} Notice
  */
 /** @typedef {(...notice: Notice) => void} Notify */
 

@@ -3,7 +3,7 @@
 // hung up cleanly (room.disconnect(): the call's report says user_hangup, not a lost connection).
 
 /** @type {string[]} */
-const IN_CALL = ['connecting', 'live'];
+const IN_CALL = ['connecting', 'live', 'reconnecting'];
 
 /** Whether a call exists that leaving the page would end. */
 export const inCall = (/** @type {string} */ state) => IN_CALL.includes(state);

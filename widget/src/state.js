@@ -4,13 +4,18 @@
 //   idle -> preflight -> requesting -> connecting -> live -> ended
 //             \______________\______________\_________\___-> error
 //   preflight/requesting may be cancelled back to idle; ended/error -> preflight (call again) or idle.
+//   connecting/live <-> reconnecting while the network is down (back to the state it left), -> ended.
 
-/** @typedef {'idle' | 'preflight' | 'requesting' | 'connecting' | 'live' | 'ended' | 'error'} CallState */
+/**
+ * @typedef {'idle' | 'preflight' | 'requesting' | 'connecting' | 'live' | 'reconnecting' | 'ended' | 'error'}
+ *   CallState
+ */
 /** @typedef {{code: string, status?: number, retryAfter?: number | null}} CallError */
 /**
  * @typedef {object} State
  * @property {CallState} state
- * @property {boolean} reconnecting
+ * @property {boolean} reconnecting the state is 'reconnecting'
+ * @property {CallState} [back] the state a reconnect goes back to
  * @property {boolean} connected
  * @property {CallError | null} error
  * @property {string | null} reason
@@ -31,7 +36,7 @@ export const INITIAL = Object.freeze({
 });
 
 /** @type {CallState[]} */
-const ACTIVE = ['preflight', 'requesting', 'connecting', 'live'];
+const ACTIVE = ['preflight', 'requesting', 'connecting', 'live', 'reconnecting'];
 
 /** @param {State} s */
 export function isActive(s) {
@@ -55,16 +60,20 @@ export function reduce(s, ev) {
     case 'connected':
       return is('connecting') ? { ...s, connected: true } : s;
     case 'agent_joined':
+      if (is('reconnecting') && s.connected) return { ...s, back: 'live' };
       return is('connecting') && s.connected ? { ...s, state: 'live' } : s;
     case 'reconnecting':
+      return is('connecting', 'live') ? { ...s, state: 'reconnecting', back: s.state, reconnecting: true } : s;
     case 'reconnected':
-      return is('connecting', 'live') ? { ...s, reconnecting: ev.type === 'reconnecting' } : s;
+      return is('reconnecting') ? { ...s, state: s.back || 'live', reconnecting: false } : s;
     case 'cancel':
       return is('preflight', 'requesting') ? { ...INITIAL } : s;
     case 'fail':
       return isActive(s) ? { ...s, state: 'error', reconnecting: false, error: ev.error } : s;
     case 'end':
-      return is('connecting', 'live') ? { ...s, state: 'ended', reconnecting: false, reason: ev.reason } : s;
+      return is('connecting', 'live', 'reconnecting')
+        ? { ...s, state: 'ended', reconnecting: false, reason: ev.reason }
+        : s;
     case 'reset':
       return is('ended', 'error') ? { ...INITIAL } : s;
     default:

@@ -40,7 +40,7 @@ export const STRINGS = {
     user_hangup: 'You ended the call.',
     agent_hangup: 'The assistant ended the call.',
     max_duration: 'Time limit reached: calls last at most {time}.',
-    connection_lost: 'The connection was lost.',
+    connection_lost: "The connection was lost and didn't come back, so the call ended. Check your network, then call again.",
     agent_timeout: "The assistant didn't join the call. Please try again in a moment.",
     ended_error: 'The call ended because of an error.',
     // Errors (hms:error detail.code)
@@ -127,7 +127,7 @@ export const STRINGS = {
     user_hangup: 'Je hebt het gesprek beëindigd.',
     agent_hangup: 'De assistent heeft het gesprek beëindigd.',
     max_duration: 'Tijdslimiet bereikt: een gesprek duurt maximaal {time}.',
-    connection_lost: 'De verbinding is verbroken.',
+    connection_lost: 'De verbinding viel weg en kwam niet terug, dus het gesprek is beëindigd. Controleer je netwerk en bel opnieuw.',
     agent_timeout: 'De assistent kwam niet in het gesprek. Probeer het zo opnieuw.',
     ended_error: 'Het gesprek is door een fout beëindigd.',
     mic_denied: 'De microfoon is voor deze site geblokkeerd.',

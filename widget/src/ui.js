@@ -18,7 +18,7 @@ import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
 import { toText } from './transcript.js';
 
-const ACTIVE = ['preflight', 'requesting', 'connecting', 'live'];
+const ACTIVE = ['preflight', 'requesting', 'connecting', 'live', 'reconnecting'];
 
 
 /** @typedef {import('./state.js').CallError} CallError */
@@ -210,6 +210,10 @@ export function mountUI(opts) {
       if (opts.config().popoutWindow && detail.code === 'too_many_calls' && retries++ < 5) {
         setTimeout(start, 1500);
       }
+    } else if (kind === 'reconnecting') {
+      emit('reconnecting', detail);
+    } else if (kind === 'reconnected') {
+      emit('reconnected', detail);
     } else if (kind === 'ended') {
       reason = detail.reason;
       lastDuration = detail.durationSeconds;

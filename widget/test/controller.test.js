@@ -392,7 +392,7 @@ describe('a joined call', () => {
     await c.start();
     session.on.reconnecting(true);
     assert.equal(c.s.reconnecting, true);
-    assert.equal(log.events.filter(([k]) => k === 'state').at(-1)[1].state, 'live');
+    assert.equal(log.events.filter(([k]) => k === 'state').at(-1)[1].state, 'reconnecting');
     session.on.disconnected(9);
     assert.equal(last('ended').reason, 'connection_lost');
   });

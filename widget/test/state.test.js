@@ -58,22 +58,33 @@ describe('state machine', () => {
     assert.equal(reduce(failed, { type: 'start' }).error, null);
   });
 
-  it('tracks reconnecting while connecting or live, and clears it at the end', () => {
+  it('reconnecting is a state of its own, left for the state it came from, or for the end', () => {
     const live = run('start', 'mic_ok', 'created', 'connected', 'agent_joined');
     const rec = reduce(live, { type: 'reconnecting' });
+    assert.equal(rec.state, 'reconnecting');
     assert.equal(rec.reconnecting, true);
-    assert.equal(rec.state, 'live');
+    assert.equal(isActive(rec), true);
+    assert.equal(reduce(rec, { type: 'reconnected' }).state, 'live');
     assert.equal(reduce(rec, { type: 'reconnected' }).reconnecting, false);
-    assert.equal(reduce(rec, { type: 'end', reason: 'connection_lost' }).reconnecting, false);
+    const ended = reduce(rec, { type: 'end', reason: 'connection_lost' });
+    assert.equal(ended.state, 'ended');
+    assert.equal(ended.reconnecting, false);
+    assert.equal(reduce(ended, { type: 'reconnected' }), ended);
     assert.equal(reduce(INITIAL, { type: 'reconnecting' }), INITIAL);
+    // Still waiting for the assistant: back to connecting, or to live if it joined meanwhile.
+    const waiting = reduce(run('start', 'mic_ok', 'created', 'connected'), { type: 'reconnecting' });
+    assert.equal(reduce(waiting, { type: 'reconnected' }).state, 'connecting');
+    const joined = reduce(waiting, { type: 'agent_joined' });
+    assert.equal(joined.state, 'reconnecting');
+    assert.equal(reduce(joined, { type: 'reconnected' }).state, 'live');
   });
 
   it('knows which states are active', () => {
     assert.deepEqual(
-      ['idle', 'preflight', 'requesting', 'connecting', 'live', 'ended', 'error'].map((state) =>
+      ['idle', 'preflight', 'requesting', 'connecting', 'live', 'reconnecting', 'ended', 'error'].map((state) =>
         isActive({ state }),
       ),
-      [false, true, true, true, true, false, false],
+      [false, true, true, true, true, true, false, false],
     );
   });
 });

@@ -10,7 +10,7 @@ import logging
 from aiohttp import web
 
 from .hub import HUB, MediaHub
-from .routes import rtc_handler, validate_handler
+from .routes import alive_handler, rtc_handler, validate_handler
 
 __all__ = ["add_routes"]
 
@@ -27,6 +27,7 @@ def add_routes(app: web.Application) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
     hub = MediaHub(app)
     app[HUB] = hub
+    app.router.add_get("/", alive_handler)  # HEAD too
     app.router.add_get("/rtc/v1/validate", validate_handler)
     app.router.add_get("/rtc/validate", validate_handler)
     app.router.add_get("/rtc/v1", rtc_handler)

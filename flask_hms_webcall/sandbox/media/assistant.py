@@ -66,6 +66,13 @@ class RoomLink(Protocol):
     async def data_ready(self) -> None:
         """Return once the reliable data channel is open."""
 
+    @property
+    def present(self) -> bool:
+        """Whether the visitor is connected (False while their dropped connection may come back)."""
+
+    async def wait_present(self) -> None:
+        """Return once the visitor is connected."""
+
 
 def voices_of(assistant: dict[str, Any]) -> list[str]:
     """eSpeak NG voices to try, best first: ``tts_config.voice_id``, then its ``language``, then English."""
@@ -217,6 +224,7 @@ class ScriptedAssistant:
         plan = self.speech_for(text)
         if not plan.words:
             return
+        await self.link.wait_present()  # nobody to talk to while the visitor's connection is down
         segment = transcription.SpokenSegment(self.agent.identity, self.voice.id)
         delivered: list[str] = []
         await self._set_state("speaking")
@@ -225,9 +233,12 @@ class ScriptedAssistant:
         try:
             for word in plan.words:
                 await self._sleep_until(start + word.start)
+                if not self.link.present:
+                    break  # the visitor dropped mid-sentence: the rest goes unsaid (the room cut the voice)
                 self.link.send_data(segment.word(word.text))
                 delivered.append(word.text)
-            await self._sleep_until(start + plan.duration)
+            else:
+                await self._sleep_until(start + plan.duration)
             self.link.send_data(segment.close())
         finally:
             # Cut short (the call ended mid-sentence): the transcript keeps what was actually said.

@@ -15,7 +15,7 @@ from ..tasks import CallQueues
 from ..tokens import TokenAuthority
 
 if TYPE_CHECKING:
-    from .signalling import SignalSession
+    from .presence import CallRoom
 
 __all__ = ["HUB", "MediaHub"]
 
@@ -25,7 +25,7 @@ class MediaHub:
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
-        self.sessions: dict[str, SignalSession] = {}  # by call id: one browser per room
+        self.rooms: dict[str, CallRoom] = {}  # by call id, from the first join until the call ends
         self._steps = CallQueues()
         self.closing = False
 
@@ -45,7 +45,9 @@ class MediaHub:
         return tokens
 
     def occupied(self, call: Call) -> bool:
-        return call.call_id in self.sessions
+        """A browser is connected to the call's room (one that dropped and may come back is not)."""
+        room = self.rooms.get(call.call_id)
+        return room is not None and room.session is not None
 
     def agent_join_delay(self) -> float | None:
         """Seconds from the visitor entering the room to the assistant joining; None: it never joins.
@@ -67,8 +69,9 @@ class MediaHub:
     async def close(self) -> None:
         """Server shutdown: close every session (and its peer connections), let lifecycle steps finish."""
         self.closing = True
-        sessions = list(self.sessions.values())
-        await asyncio.gather(*(s.shutdown() for s in sessions), return_exceptions=True)
+        rooms = list(self.rooms.values())
+        await asyncio.gather(*(r.session.shutdown() for r in rooms if r.session), return_exceptions=True)
+        await asyncio.gather(*(r.close() for r in rooms), return_exceptions=True)
         await self._steps.close(grace=5)
 
 

@@ -3,6 +3,7 @@ browser) and ``/rtc[/v1]/validate`` (why a join was refused)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -13,14 +14,21 @@ from ..calls import Call
 from .hub import HUB, MediaHub
 from .join import JoinRefused, admit, check_token, parse_join_request, request_token
 from .peer import use_loopback_ice
+from .presence import CallRoom
 from .room import final_leave
 from .signalling import SignalSession
 
-__all__ = ["rtc_handler", "validate_handler"]
+__all__ = ["alive_handler", "rtc_handler", "validate_handler"]
 
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
 MAX_MESSAGE_BYTES = 1024 * 1024
+
+
+async def alive_handler(request: web.Request) -> web.Response:
+    """``GET``/``HEAD /``: livekit-client asks this when the browser comes back online, and reconnects at
+    once only if it answers (from the page's origin, hence the CORS header), as LiveKit's server does."""
+    return web.Response(text="OK", headers={"Access-Control-Allow-Origin": "*"})
 
 
 async def validate_handler(request: web.Request) -> web.Response:
@@ -69,29 +77,42 @@ async def rtc_handler(request: web.Request) -> web.StreamResponse:
 
     if hub.config.loopback_only:
         use_loopback_ice()  # in this handler's context, i.e. for every peer connection of this session
-    session = SignalSession(hub, ws, call, grant.identity, join=join, v0=v0)
-    hub.sessions[call.call_id] = session  # before the first await: a second join now finds the room taken
+    room = hub.rooms.get(call.call_id)
+    if room is None:
+        room = hub.rooms[call.call_id] = CallRoom(hub, call)
+    session = SignalSession(hub, ws, call, grant.identity, join=join, v0=v0, room=room)
+    room.attach(session)  # before the first await: a second join now finds the room taken
     try:
-        try:
-            await ws.prepare(request)
-        except BaseException:
-            await session.close()
-            raise
-        await session.run()
-    finally:
-        if hub.sessions.get(call.call_id) is session:
-            del hub.sessions[call.call_id]
+        await ws.prepare(request)
+    except BaseException:
+        await session.close()
+        room.depart(session)
+        raise
+    await session.run()
     return ws
 
 
 async def _refuse_resume(hub: MediaHub, ws: web.WebSocketResponse, call: Call | None) -> None:
-    """A resume needs an ICE restart, which aiortc cannot do: tell the client to give up instead."""
-    log.info("refused a resume attempt (call %s)", call.call_id if call else "unknown")
-    leave = final_leave(models.DisconnectReason.STATE_MISMATCH)
+    """A resume needs an ICE restart, which aiortc cannot do: ask for a full reconnect instead.
+
+    livekit-client answers a ``leave`` to its resume by joining again with the same token, which finds the
+    call's room waiting (see .presence). A call that is over gets a final ``leave``.
+    """
+    if call is None or not call.active:
+        log.info("refused a resume attempt: the call is over")
+        leave = final_leave(models.DisconnectReason.ROOM_DELETED)
+    else:
+        log.info("call %s: a resume attempt; asking for a full reconnect", call.call_id)
+        leave = rtc.LeaveRequest(
+            action=rtc.LeaveRequest.Action.RECONNECT,
+            reason=models.DisconnectReason.STATE_MISMATCH,
+            can_reconnect=True,
+        )
+    # The browser has given up its old connection, which the server may not have noticed yet: its room
+    # now waits for the rejoin. Shielded: aiohttp cancels this handler if the browser goes meanwhile.
+    room = hub.rooms.get(call.call_id) if call is not None else None
+    if room is not None and room.session is not None:
+        await asyncio.shield(room.session.drop())
     with contextlib.suppress(ConnectionError, RuntimeError):
         await ws.send_bytes(rtc.SignalResponse(leave=leave).SerializeToString())
     await ws.close()
-    # The browser that tried to resume has left the room for good: so has the call's old session.
-    old = hub.sessions.get(call.call_id) if call is not None else None
-    if old is not None:
-        await old.close()

@@ -4,6 +4,7 @@ when the session closes."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable
 
@@ -21,6 +22,9 @@ class SessionTasks:
         task = asyncio.ensure_future(self._guard(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if inspect.iscoroutine(coro):
+            # Cancelled before it ever ran: close it, or Python warns it was never awaited.
+            task.add_done_callback(lambda _: coro.close())
         return task
 
     async def cancel_all(self, timeout: float) -> None:

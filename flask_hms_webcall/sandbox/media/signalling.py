@@ -10,7 +10,9 @@ Both paths of livekit-client 2.x are served:
 
 The routes that start sessions are in :mod:`.routes`, their per-app state in :mod:`.hub`.
 
-Resuming a session is not supported (aiortc cannot restart ICE): a ``reconnect`` join gets a ``leave``.
+Resuming a session is not supported (aiortc cannot restart ICE): a ``reconnect`` join gets a ``leave``
+that makes livekit-client reconnect in full, i.e. join again with the same token. The call's room (the
+assistant, the call) outlives the session for that: see :mod:`.presence`.
 """
 
 from __future__ import annotations
@@ -27,14 +29,10 @@ from livekit.protocol import models, rtc
 
 from ...hms import AGENT_HANGUP, ERROR, USER_HANGUP
 from ..calls import Call
-from .assistant import ScriptedAssistant
-from .audio import SpeechTrack
 from .datalink import DataLink
 from .peer import AnsweringPeer, OfferingPeer, parse_candidate
 from .room import (
-    AGENT_STATE,
     Participant,
-    audio_track,
     final_leave,
     new_sid,
     now_ms,
@@ -46,6 +44,7 @@ from .session_tasks import SessionTasks
 
 if TYPE_CHECKING:
     from .hub import MediaHub
+    from .presence import CallRoom
 
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
@@ -68,6 +67,7 @@ class SignalSession:
         call: Call,
         identity: str,
         *,
+        room: CallRoom,
         join: rtc.JoinRequest | None,
         v0: bool,
     ) -> None:
@@ -78,43 +78,27 @@ class SignalSession:
         self.v0 = v0
         self.room_sid = new_sid("RM_")
         self.user = Participant(identity=identity, name=identity)
-        assistant_name = call.assistant.get("name")
-        self.agent = Participant(
-            identity="agent-" + new_sid("AJ_"),
-            name=assistant_name if isinstance(assistant_name, str) and assistant_name else "Assistant",
-            kind=models.ParticipantInfo.Kind.AGENT,
-            attributes={AGENT_STATE: "initializing"},
-        )
-        self.voice = SpeechTrack(new_sid("TR_"))
-        self.agent.tracks = [audio_track(self.voice.id, "assistant_voice")]
+        self.room = room
+        self.agent = room.agent
+        self.voice = room.voice
+        self.assistant = room.assistant
         self._user_track_sid: str | None = None
         self.publisher = AnsweringPeer("publisher")
         self.subscriber = OfferingPeer("subscriber") if v0 else None
         self.data = DataLink()
-        join_delay = hub.agent_join_delay()
-        self.assistant = ScriptedAssistant(
-            call=call,
-            script=hub.config.script,
-            agent=self.agent,
-            voice=self.voice,
-            link=self,
-            hang_up=self._agent_hangs_up,
-            present=join_delay == 0,
-            join_delay=join_delay,
-            tools=hub.app["webhooks"].call_tool,
-            speech=hub.config.speech,
-        )
         self._send_lock = asyncio.Lock()
         self._tasks = SessionTasks(call.call_id)
         self._in_room = False
         self._offer_id = 0
         self._closing: asyncio.Future[None] | None = None
-        # How the call ends if this session ends on its own: the browser left unless something else is known.
-        self._end_reason: str | None = USER_HANGUP
+        # How the call ends if this session ends on its own. None: it does not (the sandbox shuts down, or
+        # the connection dropped and the room waits for the visitor to come back, see .presence).
+        self._end_reason: str | None = None
+        self._dropped = True  # until the browser says it leaves, an end of the connection is a drop
         self._end_error: str | None = None
         self._wire_peers()
 
-    # --- RoomLink, for the assistant -------------------------------------------------------------------
+    # --- for the room (presence.CallRoom), the assistant's link --------------------------------------
 
     @property
     def user_identity(self) -> str:
@@ -161,15 +145,17 @@ class SignalSession:
         except ProtocolError as exc:
             log.warning("call %s: closing the session: %s", self.call.call_id, exc)
             self._end_reason, self._end_error = ERROR, f"Media session closed: {exc}"
+            self._dropped = False
         except ConnectionError:
             pass
         except Exception:
             log.exception("call %s: the media session failed", self.call.call_id)
             self._end_reason, self._end_error = ERROR, "Media session failed"
+            self._dropped = False
         finally:
+            if self._dropped and not self.hub.closing:
+                self.room.depart(self)  # first: a rejoin may come while this one closes
             await self.close(code=WSCloseCode.PROTOCOL_ERROR if self._end_reason == ERROR else WSCloseCode.OK)
-            if self.call.disconnect == self._call_ended:
-                self.call.disconnect = None
             if self.call.active and self._end_reason is not None:
                 ending = self.hub.registry.end(self.call, self._end_reason, error=self._end_error)
                 self.hub.lifecycle(self.call, ending)
@@ -190,7 +176,8 @@ class SignalSession:
                 ping_timeout=PING_TIMEOUT,
             )
         )
-        self.call.disconnect = self._call_ended
+        self.room.attach(self)
+        self._tasks.spawn(self._refresh_tokens())
         log.info(
             "call %s: %s joined room %s (%s)",
             self.call.call_id,
@@ -226,7 +213,16 @@ class SignalSession:
             if self.ws.closed:
                 break
 
-    async def _call_ended(self, reason: str) -> None:
+    async def _refresh_tokens(self) -> None:
+        """Keep the browser's token fresh, as LiveKit's server does: its full reconnect joins with it, and
+        the one it was given may expire during a long call."""
+        ttl = self.hub.config.token_ttl
+        while True:
+            token = self.hub.tokens.mint(identity=self.user.identity, room=self.call.room_name, ttl=ttl)
+            await self._send(refresh_token=token)
+            await asyncio.sleep(max(ttl / 2, 1))
+
+    async def call_ended(self, reason: str) -> None:
         """The registry ended the call (max duration, agent hangup, ...): tell the browser, close."""
         if reason == AGENT_HANGUP and self.assistant.present:
             self.agent.state = models.ParticipantInfo.State.DISCONNECTED
@@ -236,12 +232,14 @@ class SignalSession:
             await self._send_leave(models.DisconnectReason.ROOM_DELETED)
         await self.close()
 
-    def _agent_hangs_up(self) -> None:
-        self.hub.lifecycle(self.call, self.hub.registry.end(self.call, AGENT_HANGUP))
+    async def drop(self) -> None:
+        """The browser has given this connection up (it asked to resume one): close it, keep the call."""
+        self.room.depart(self)
+        await self.close(code=WSCloseCode.GOING_AWAY)
 
     async def shutdown(self) -> None:
         """The sandbox is stopping: the browser is told so; the call is left as it is."""
-        self._end_reason = None
+        self._end_reason, self._dropped = None, False
         await self._send_leave(models.DisconnectReason.SERVER_SHUTDOWN)
         await self.close(code=WSCloseCode.GOING_AWAY)
 
@@ -253,7 +251,6 @@ class SignalSession:
         self._closing = asyncio.get_running_loop().create_future()
         try:
             await self._tasks.cancel_all(timeout=5)
-            self.voice.stop()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(code=code), 5)
             for peer in (self.publisher, self.subscriber):
@@ -292,7 +289,7 @@ class SignalSession:
             await self._send(pong=now_ms())
         elif kind == "leave":
             log.info("call %s: the browser left", self.call.call_id)
-            self._end_reason = USER_HANGUP
+            self._end_reason, self._dropped = USER_HANGUP, False
             await self.close()
         else:
             # subscription, track_setting, update_layers, sync_state, update_metadata, ...: nothing to do
@@ -371,13 +368,17 @@ class SignalSession:
             return
         if state == "connected" and peer is (self.subscriber or self.publisher) and not self._in_room:
             self._in_room = True
-            # The visitor is in the room once media can flow: the call is in progress from here.
+            # The visitor is in the room once media can flow: the call is in progress from here (a rejoin
+            # finds it so already).
             self.hub.lifecycle(self.call, self.hub.registry.joined(self.call))
-            self._tasks.spawn(self.assistant.run())
+            self.room.connected(self)
         elif state == "failed":
             log.info("call %s: %s connection failed; the browser is gone", self.call.call_id, peer.name)
-            self._end_reason = USER_HANGUP
-            self._tasks.spawn(self.close())
+            self._tasks.spawn(self._fail_over())
+
+    async def _fail_over(self) -> None:
+        self.room.depart(self)
+        await self.close()
 
     # --- sending -----------------------------------------------------------------------------------------
 
