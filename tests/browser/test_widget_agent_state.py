@@ -8,6 +8,8 @@ sandbox hears as the visitor's turns.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from tests.browser.conftest import Widget, open_widget, wait_for
@@ -65,6 +67,29 @@ def went_through(states: list[str], *wanted: str) -> bool:
     return all(any(s == w for s in it) for w in wanted)
 
 
+def watch_a_turn(widget: Widget) -> list[str]:
+    """Waits for the assistant's greeting, the visitor's turn heard (thinking), the answer and listening
+    again; checks what the panel showed at each change; returns the states reported."""
+    page = widget.page
+    page.evaluate(RECORDER, widget.selector)
+
+    def states() -> list[str]:
+        return [d["state"] for d in widget.events("agent-state")]
+
+    wait_for(
+        lambda: went_through(states(), "speaking", "listening", "thinking", "speaking", "listening"),
+        timeout=40,
+        what=f"the agent state to go round a turn (so far {states()})",
+    )
+    seen = states()
+    assert all(a != b for a, b in pairwise(seen)), f"an event without a change: {seen}"
+    assert set(seen) <= set(WORDS)
+    for shown in page.evaluate("window.__agent"):
+        assert shown["text"] == WORDS[shown["state"]], shown
+        assert shown["meters"], shown
+    return seen
+
+
 @pytest.mark.parametrize("layout", ["phone-375", "column-260"])
 def test_agent_state_and_meters_during_a_call(chromium, app, artifacts_dir, layout):
     context, widget = open_widget(chromium, f"{app.url}/")
@@ -77,23 +102,7 @@ def test_agent_state_and_meters_during_a_call(chromium, app, artifacts_dir, layo
         column = "#narrow"
     widget.part("launcher").click()
     widget.wait_state("live", timeout=20)
-    page.evaluate(RECORDER, widget.selector)
-
-    def states() -> list[str]:
-        return [d["state"] for d in widget.events("agent-state")]
-
-    # The greeting, the visitor's turn heard (thinking), the answer, and listening again.
-    wait_for(
-        lambda: went_through(states(), "speaking", "listening", "thinking", "speaking", "listening"),
-        timeout=40,
-        what=f"the agent state to go round a turn (so far {states()})",
-    )
-    seen = states()
-    assert all(a != b for a, b in zip(seen, seen[1:])), f"an event without a change: {seen}"
-    assert set(seen) <= set(WORDS)
-    for shown in page.evaluate("window.__agent"):
-        assert shown["text"] == WORDS[shown["state"]], shown
-        assert shown["meters"], shown
+    watch_a_turn(widget)
     assert widget.part("speaking").get_attribute("aria-live") == "polite"
 
     # Both meters move: the assistant's voice and the visitor's (fake, beeping) microphone.
@@ -123,11 +132,22 @@ def test_agent_state_and_meters_during_a_call(chromium, app, artifacts_dir, layo
 
     widget.part("hangup").click()
     widget.wait_state("ended")
-    count = len(states())
+    count = len(widget.events("agent-state"))
     assert not widget.part("meters").is_visible()
     assert widget.part("speaking").inner_text() == ""
     page.wait_for_timeout(500)  # the level polling has stopped: no state is reported after the call
-    assert len(states()) == count
+    assert len(widget.events("agent-state")) == count
+    context.close()
+
+
+def test_agent_state_without_the_agent_attribute(chromium, app):
+    """A room whose agent publishes no lk.agent.state: the server's active-speaker updates and the
+    transcript's timing tell the same story."""
+    app.sandbox_control("POST", "/_sandbox/faults", json={"agent_state": False})
+    context, widget = open_widget(chromium, f"{app.url}/")
+    widget.part("launcher").click()
+    widget.wait_state("live", timeout=20)
+    watch_a_turn(widget)
     context.close()
 
 

@@ -145,8 +145,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       poll = setInterval(() => {
         const p = agent();
         on.level({
-          level: Math.max(meter ? meter() : 0, p ? p.audioLevel : 0),
-          mic: Math.max(micMeter ? micMeter() : 0, room.localParticipant.audioLevel),
+          level: meter ? meter() : p ? p.audioLevel : 0,
+          mic: micMeter ? micMeter() : room.localParticipant.audioLevel,
           agentState: p?.attributes['lk.agent.state'],
           speaking: !!p?.isSpeaking,
         });

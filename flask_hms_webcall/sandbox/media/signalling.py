@@ -41,6 +41,7 @@ from .room import (
     published_track,
     room_info,
     server_info,
+    speakers,
 )
 from .session_tasks import SessionTasks
 
@@ -83,7 +84,7 @@ class SignalSession:
             identity="agent-" + new_sid("AJ_"),
             name=assistant_name if isinstance(assistant_name, str) and assistant_name else "Assistant",
             kind=models.ParticipantInfo.Kind.AGENT,
-            attributes={AGENT_STATE: "initializing"},
+            attributes={AGENT_STATE: "initializing"} if hub.agent_state() else {},
         )
         self.voice = SpeechTrack(new_sid("TR_"))
         self.agent.tracks = [audio_track(self.voice.id, "assistant_voice")]
@@ -103,6 +104,7 @@ class SignalSession:
             join_delay=join_delay,
             tools=hub.app["webhooks"].call_tool,
             speech=hub.config.speech,
+            publish_state=bool(self.agent.attributes),
         )
         self._send_lock = asyncio.Lock()
         self._tasks = SessionTasks(call.call_id)
@@ -142,6 +144,7 @@ class SignalSession:
 
     async def agent_changed(self) -> None:
         await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
+        await self._send(speakers_changed=speakers(self.agent, speaking=self.assistant.state == "speaking"))
 
     def send_data(self, packet: bytes) -> None:
         self.data.send(packet)
