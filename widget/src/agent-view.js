@@ -20,9 +20,9 @@ transform:scaleX(var(--v,0));transition:transform .1s linear}
 `;
 
 // The assistant's meter first, as the header's level orb is the assistant's too; each after its label.
+// A meter's range defaults to 0..100.
 const METERS = ['assistant', 'user']
-  .map((who) => `<span></span><b role="meter" part="meter meter-${who}" aria-valuemin="0" aria-valuemax="100"
-aria-valuenow="0"><i></i></b>`)
+  .map((who) => `<span></span><b role="meter" part="meter meter-${who}" aria-valuenow="0"><i></i></b>`)
   .join('');
 
 /**
