@@ -26,6 +26,9 @@ RECORDER = """(sel) => {
   const el = document.querySelector(sel);
   const q = (part) => el.shadowRoot.querySelector(`[part~="${part}"]`);
   window.__agent = [];
+  window.__rewrites = 0; // of the state's words: a live region rewritten is read out again
+  new MutationObserver((records) => { window.__rewrites += records.length; })
+    .observe(q('speaking'), { childList: true, characterData: true, subtree: true });
   window.__peak = { assistant: 0, user: 0 };
   el.addEventListener('hms:agent-state', (e) => setTimeout(() => window.__agent.push({
     state: e.detail.state,
@@ -84,9 +87,12 @@ def watch_a_turn(widget: Widget) -> list[str]:
     seen = states()
     assert all(a != b for a, b in pairwise(seen)), f"an event without a change: {seen}"
     assert set(seen) <= set(WORDS)
-    for shown in page.evaluate("window.__agent"):
-        assert shown["text"] == WORDS[shown["state"]], shown
-        assert shown["meters"], shown
+    shown = page.evaluate("window.__agent")
+    for each in shown:
+        assert each["text"] == WORDS[each["state"]], each
+        assert each["meters"], each
+    # Not chatty: the words changed with the state only, not with every second of the timer or level sample.
+    assert page.evaluate("window.__rewrites") <= len(shown), shown
     return seen
 
 

@@ -68,19 +68,23 @@ export function agentView({ root, $, emit }) {
       root.removeAttribute('data-speaking');
     },
     /**
-     * The state's words ('' before the first sample of a live call), and the meters shown while live.
+     * The state's words beside the status (what muting means instead, while muted), and the meters, while
+     * the call is live. The words are only written when they change: a live region rewritten with the same
+     * text may be read out again.
      * @param {import('./i18n.js').Translate} t
      * @param {{you: string, name: string}} names
      * @param {boolean} live
+     * @param {boolean} muted
      */
-    render(t, { you, name }, live) {
+    render(t, { you, name }, live, muted) {
       meters.hidden = !live;
       [name, you].forEach((label, i) => {
         const bar = bars[i];
         /** @type {HTMLElement} */ (bar.previousElementSibling).textContent = label;
         bar.setAttribute('aria-label', t(i ? 'levelYou' : 'levelAgent', { name }));
       });
-      return live && agent.state ? t(agent.state, { name }) : '';
+      const words = !live ? '' : muted ? t('muted') : agent.state ? t(agent.state, { name }) : '';
+      if ($.speaking.textContent !== words) $.speaking.textContent = words;
     },
   };
 }

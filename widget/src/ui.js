@@ -288,8 +288,7 @@ export function mountUI(opts) {
           : t(st);
     if ($.status.textContent !== status) $.status.textContent = status;
     $.line.classList.toggle('busy', active && !live);
-    const doing = agent.render(t, { you: t('you'), name }, live);
-    $.speaking.textContent = live ? (c.muted ? t('muted') : doing) : '';
+    agent.render(t, { you: t('you'), name }, live, c.muted);
 
     // Message: why it ended or failed and how to go on; or that the browser blocked the sound.
     const err = st === 'error' && describeError(/** @type {CallError} */ (c.s.error), t, navigator.userAgent);
