@@ -47,7 +47,7 @@ export function agentView({ root, $, emit }) {
       [sample.level, sample.mic].forEach((v, i) => {
         const bar = bars[i];
         bar.style.setProperty('--v', v.toFixed(2));
-        const now = String(Math.round(v * 10) * 10); // steps of 10: no DOM churn for nobody to hear
+        const now = String(Math.round(v * 10) * 10); // steps of 10 are all a listener needs, at less DOM churn
         if (bar.getAttribute('aria-valuenow') !== now) bar.setAttribute('aria-valuenow', now);
       });
       const state = live && agent.sample({ ...sample, attribute: sample.agentState }, Date.now());
