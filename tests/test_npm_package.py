@@ -61,6 +61,7 @@ el.addEventListener('hms:state', (event) => console.log(event.detail.previous, e
 el.addEventListener('hms:transcript', (event) => event.detail.entries.map((e) => e.role + e.text));
 el.addEventListener('hms:feedback', (event) => console.log(event.detail.rating, event.detail.comment));
 el.addEventListener('hms:device-change', (event) => console.log(event.detail.kind, event.detail.deviceId));
+el.addEventListener('hms:agent-state', (event) => console.log(event.detail.state === 'thinking'));
 document.addEventListener('hms:error', (event) => console.log(event.detail.code, event.detail.retryAfter));
 el.addEventListener('click', (event) => console.log(event.clientX));
 found?.start();

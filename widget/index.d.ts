@@ -114,6 +114,13 @@ export interface HMSPopoutDetail {
   callId: string | null;
 }
 
+/** What the assistant is doing during a live call; `hms:agent-state` fires on each change. */
+export type HMSAgentState = 'listening' | 'thinking' | 'speaking';
+
+export interface HMSAgentStateDetail {
+  state: HMSAgentState;
+}
+
 /** Every event the element dispatches (they bubble and are composed: a listener on document hears all). */
 export interface HMSWebCallEventMap {
   'hms:state': CustomEvent<HMSStateDetail>;
@@ -126,6 +133,7 @@ export interface HMSWebCallEventMap {
   'hms:feedback': CustomEvent<HMSFeedbackDetail>;
   'hms:device-change': CustomEvent<HMSDeviceChangeDetail>;
   'hms:popout': CustomEvent<HMSPopoutDetail>;
+  'hms:agent-state': CustomEvent<HMSAgentStateDetail>;
 }
 
 /** Text overrides: {key: text}; the keys are listed in the widget documentation. */

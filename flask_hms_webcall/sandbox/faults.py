@@ -27,6 +27,9 @@ class Faults:
     fail_next_creates: int = 0
     # Seconds after the user joins before the assistant joins; None: it never joins.
     agent_join_delay: float | None = 0.0
+    # False: the assistant publishes no lk.agent.state attribute, as an agent that does not would; the
+    # browser then has only the active-speaker updates and the transcripts to tell what it is doing.
+    agent_state: bool = True
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> Faults:
@@ -46,7 +49,7 @@ class Faults:
         """Apply a partial update; nothing changes unless every key and value is valid."""
         if not isinstance(changes, dict):
             raise FaultsRejected("body must be a JSON object")
-        unknown = sorted(set(changes) - {*_COUNTERS, "agent_join_delay"})
+        unknown = sorted(set(changes) - {*_COUNTERS, "agent_join_delay", "agent_state"})
         if unknown:
             raise FaultsRejected(f"unknown fault: {', '.join(unknown)}")
         for name in _COUNTERS:
@@ -61,6 +64,8 @@ class Faults:
             or delay < 0
         ):
             raise FaultsRejected("agent_join_delay must be a non-negative number of seconds, or null (never)")
+        if not isinstance(changes.get("agent_state", True), bool):
+            raise FaultsRejected("agent_state must be true or false")
         for name, value in changes.items():
             setattr(self, name, float(value) if name == "agent_join_delay" and value is not None else value)
 

@@ -26,7 +26,7 @@ STATIC = ROOT / "flask_hms_webcall" / "static"
 # Records every widget event on the page, in order, before any page script runs.
 EVENT_RECORDER = """
 window.__hms = [];
-for (const type of ['hms:state', 'hms:transcript', 'hms:ended', 'hms:error']) {
+for (const type of ['hms:state', 'hms:transcript', 'hms:ended', 'hms:error', 'hms:agent-state']) {
   document.addEventListener(type, (e) => window.__hms.push({ type, detail: e.detail }));
 }
 """

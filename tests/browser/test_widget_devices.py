@@ -3,6 +3,8 @@ by keyboard, switched mid-call without dropping it, remembered for the next call
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import Widget, open_widget, wait_for
@@ -63,8 +65,8 @@ def test_switch_microphone_mid_call_and_remember_it(chromium, app):
     labels = mic.locator("option").all_inner_texts()
     assert len(labels) >= 2 and "Fake Audio Input 1" in labels
     assert live_mic_labels(widget) == ["Fake Default Audio Input"]
-    # The select's accessible name comes from its label.
-    assert widget.host.get_by_label("Microphone").count() == 1
+    # The select's accessible name comes from its label (and the microphone's level meter is not it).
+    assert widget.host.get_by_label(re.compile("^Microphone")).count() == 1
 
     # Keyboard only: focus the select and step to another microphone.
     mic.focus()
@@ -85,6 +87,13 @@ def test_switch_microphone_mid_call_and_remember_it(chromium, app):
     assert page.evaluate("localStorage.getItem('hms-webcall:mic')") == chosen
     # The published track is the new microphone: the room's sender sends it.
     assert sent_mic_labels(widget) == [target]
+    # The visitor's level meter follows the new microphone (the old one is stopped, hence silent).
+    page.wait_for_function(
+        "(sel) => Number(document.querySelector(sel).shadowRoot"
+        ".querySelector('[part~=meter-user]').getAttribute('aria-valuenow')) > 0",
+        arg=widget.selector,
+        timeout=10_000,
+    )
 
     widget.part("hangup").click()
     widget.wait_state("ended")

@@ -373,6 +373,7 @@ def test_control_routes_need_the_key_except_health(quiet_sandbox):
         {"fail_next_creates": True},
         {"agent_join_delay": "never"},
         {"agent_join_delay": -3},
+        {"agent_state": "off"},
         {"break_everything": 1},
         ["expire_next_tokens"],
     ],
@@ -399,8 +400,10 @@ def test_faults_accept_partial_updates(sandbox):
         "expire_next_tokens": 0,
         "fail_next_creates": 0,
         "agent_join_delay": None,
+        "agent_state": True,
     }
     assert sandbox.faults(fail_next_creates=2)["agent_join_delay"] is None
+    assert sandbox.faults(agent_state=False)["agent_state"] is False
 
 
 def test_simulated_join_and_end(sandbox):

@@ -234,6 +234,9 @@ def test_the_assistant_hangs_up_when_its_script_is_done(
         e["changed"]["lk.agent.state"] for e in room.events("attributes") if "lk.agent.state" in e["changed"]
     ]
     assert {"speaking", "listening", "thinking"} <= set(states)
+    # The server's active-speaker updates follow the assistant's speaking, on and off again.
+    speakers = [e["identities"] for e in room.events("speakers")]
+    assert [agent["identity"]] in speakers and speakers[-1] == [], speakers
 
     report = end_of_call_report(webhook_receiver)
     assert report["endedReason"] == "agent_hangup"

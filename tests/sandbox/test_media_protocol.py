@@ -301,6 +301,22 @@ def test_the_join_delay_fault_applies_to_the_next_join_while_the_sandbox_runs():
     run(scenario())
 
 
+def test_the_agent_state_fault_leaves_the_attribute_out():
+    async def scenario():
+        async with sandbox() as sb:
+            await sb.control("POST", "faults", json={"agent_state": False})
+            created = await sb.create_call()
+            ws = await sb.connect(created["token"])
+            join = await receive_kind(ws, "join")
+
+            [agent] = join.other_participants
+            assert agent.kind == AGENT
+            assert "lk.agent.state" not in agent.attributes
+            await ws.close()
+
+    run(scenario())
+
+
 def test_publishing_a_track_is_acknowledged_within_the_session():
     async def scenario():
         async with sandbox() as sb:

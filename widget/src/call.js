@@ -16,7 +16,7 @@ const TOPIC = 'lk.transcription';
  * @property {() => void} joined
  * @property {() => void} left
  * @property {(update: TranscriptUpdate) => void} transcript
- * @property {(level: number, agentState: string | undefined) => void} level
+ * @property {(sample: LevelSample) => void} level about 8 times a second while in the room
  * @property {(playing: boolean) => void} audio
  * @property {(on: boolean) => void} reconnecting
  * @property {(online: boolean) => void} network the browser went offline (false) or online (true)
@@ -29,6 +29,10 @@ const TOPIC = 'lk.transcription';
  * @property {string | null} speaker the chosen speaker's device id
  * @property {SessionEvents} on
  */
+/**
+ * The levels (0..1) of the assistant and of the visitor's microphone, and what the room says of the agent.
+ * @typedef {{level: number, mic: number, agentState: string | undefined, speaking: boolean}} LevelSample
+ */
 /** @typedef {ReturnType<typeof createSession>} Session */
 /** @typedef {(() => number) & {stop(): void}} Meter the remote track's loudness, 0..1 */
 
@@ -36,7 +40,7 @@ const TOPIC = 'lk.transcription';
  * Creates the room at once, so that when called inside a click the audio unlock (startAudio) runs while
  * the browser still counts it as a user gesture.
  *
- * on: {joined(), left(), transcript({id, identity, local, text, final}), level(0..1, agentState),
+ * on: {joined(), left(), transcript({id, identity, local, text, final}), level({level, mic, agentState, speaking}),
  *      audio(playing: bool), reconnecting(bool), disconnected(reason)}
  *
  * @param {SessionOptions} options
@@ -49,6 +53,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   const route = (/** @type {HTMLMediaElement} */ el) => el.setSinkId?.(sink).catch(() => {});
   /** @type {Meter | null} */
   let meter = null;
+  /** @type {Meter | null} */
+  let micMeter = null;
   let poll = 0;
   /** @type {import('livekit-client').LocalTrackPublication | null} */
   let micPublication = null;
@@ -57,7 +63,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   const stopMetering = () => {
     clearInterval(poll);
     meter?.stop();
-    meter = null;
+    micMeter?.stop();
+    meter = micMeter = null;
   };
 
   room.startAudio().catch(() => {});
@@ -137,11 +144,17 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
           source: Track.Source.Microphone,
           dtx: true,
         });
+        micMeter = measure(audioContext, mic);
       }
       clearInterval(poll);
       poll = setInterval(() => {
         const p = agent();
-        on.level(Math.max(meter ? meter() : 0, p ? p.audioLevel : 0), p && p.attributes['lk.agent.state']);
+        on.level({
+          level: meter ? meter() : p ? p.audioLevel : 0,
+          mic: micMeter ? micMeter() : room.localParticipant.audioLevel,
+          agentState: p?.attributes['lk.agent.state'],
+          speaking: !!p?.isSpeaking,
+        });
       }, 120);
       return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0 };
     },
@@ -155,7 +168,10 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
      * @param {MediaStreamTrack} track
      */
     async replaceMic(track) {
-      if (micPublication?.track) await micPublication.track.replaceTrack(track, { userProvidedTrack: true });
+      if (!micPublication?.track) return;
+      await micPublication.track.replaceTrack(track, { userProvidedTrack: true });
+      micMeter?.stop();
+      micMeter = measure(audioContext, track);
     },
     /** @param {string | null} deviceId */
     async setSpeaker(deviceId) {

@@ -226,7 +226,7 @@ export class Controller {
           this._after(() => this._left && !link.down && this._finish(), AGENT_LEFT_GRACE_MS);
         }),
         transcript: mine((u) => this._transcript(u)),
-        level: mine((level, agentState) => this._notify('level', { level, agentState })),
+        level: mine((sample) => this._notify('level', sample)),
         audio: mine((playing) => {
           this.audioBlocked = !playing;
           this._notify('audio', { blocked: this.audioBlocked });

@@ -43,7 +43,7 @@
  * @typedef {['state', {state: CallState, previous: CallState}] | ['update', {}] | ['tick', {}]
  *   | ['transcript', {entries: Entry[], entry: Entry | null | undefined}]
  *   | ['ended', {reason: string, callId: string | null, durationSeconds: number}] | ['error', CallError]
- *   | ['level', {level: number, agentState: string | undefined}] | ['audio', {blocked: boolean}]
+ *   | ['level', import('./call.js').LevelSample] | ['audio', {blocked: boolean}]
  *   | ['mute', {muted: boolean}] | ['reconnecting' | 'reconnected', {callId: string | null}]} Notice
  */
 /** @typedef {(...notice: Notice) => void} Notify */

@@ -2,6 +2,7 @@
 // element mounts it into its shadow root on the first start(); from then on this renders the Controller's
 // state and turns it into the element's DOM events (hms:state, hms:transcript, hms:ended, hms:error).
 
+import { agentView } from './agent-view.js';
 import { remember, remembered } from './attributes.js';
 import { createSession } from './call.js';
 import { solveChallenge } from './challenge.js';
@@ -66,7 +67,6 @@ export function mountUI(opts) {
   let waitTimer = 0;
   /** @type {string | null} */
   let soon = '';
-  let speaking = false;
   let copied = false;
   let retries = 0; // of a pop-out window's start, see notify()
   let asking = false; // the consent text is shown, waiting for the visitor's agreement
@@ -123,6 +123,7 @@ export function mountUI(opts) {
   const feedback = feedbackView({ $, c, emit, render });
   const devices = devicesView({ $, c, emit, render, md });
   const renderTranscript = transcriptView($.list);
+  const agent = agentView({ root, $, emit });
   on($.retry, start);
   on($.hangup, () => c.end());
   on($.mute, () => c.mute(!c.muted));
@@ -188,6 +189,7 @@ export function mountUI(opts) {
       if (detail.state === 'preflight') {
         error = reason = soon = null;
         feedback.reset();
+        agent.reset();
       }
       // The microphone is allowed now: the devices have names, and there is something to choose from.
       if (detail.state === 'requesting') devices.list();
@@ -200,6 +202,7 @@ export function mountUI(opts) {
       }
       emit('state', { ...detail, reconnecting: c.s.reconnecting });
     } else if (kind === 'transcript') {
+      agent.line(detail.entry);
       emit('transcript', { entries: entriesCopy(), entry: detail.entry && { ...detail.entry } });
       renderTranscript(c.entries, names());
     } else if (kind === 'error') {
@@ -219,11 +222,8 @@ export function mountUI(opts) {
       lastDuration = detail.durationSeconds;
       emit('ended', detail);
     } else if (kind === 'level') {
-      const now = detail.agentState === 'speaking' || detail.level > 0.08;
       root.style.setProperty('--lvl', detail.level.toFixed(2));
-      if (now === speaking) return;
-      speaking = now;
-      root.toggleAttribute('data-speaking', now);
+      if (!agent.level(detail, c.state === 'live')) return;
     }
     render();
   }
@@ -292,9 +292,7 @@ export function mountUI(opts) {
           : t(st);
     if ($.status.textContent !== status) $.status.textContent = status;
     $.line.classList.toggle('busy', active && !live);
-    $.speaking.textContent = live
-      ? ` · ${c.muted ? t('muted') : speaking ? t('speaking', { name }) : t('listening')}`
-      : '';
+    agent.render(t, { you: t('you'), name }, live, c.muted);
 
     // Message: why it ended or failed and how to go on; or that the browser blocked the sound.
     const err = st === 'error' && describeError(/** @type {CallError} */ (c.s.error), t, navigator.userAgent);

@@ -98,6 +98,7 @@ class ScriptedAssistant:
         join_delay: float | None,
         tools: ToolCaller | None = None,
         speech: bool = True,
+        publish_state: bool = True,
     ) -> None:
         self.call = call
         self.agent = agent
@@ -116,6 +117,8 @@ class ScriptedAssistant:
         self._voices = voices_of(call.assistant)
         self._heard: asyncio.Queue[Heard] = asyncio.Queue()
         self._listening = False
+        self.state = "initializing"  # LiveKit Agents' lk.agent.state
+        self.publish_state = publish_state
 
     @property
     def first_message(self) -> str:
@@ -285,8 +288,12 @@ class ScriptedAssistant:
                 self._heard.put_nowait(heard)
 
     async def _set_state(self, state: str) -> None:
-        if self.present and self.agent.attributes.get(AGENT_STATE) != state:
-            self.agent.attributes[AGENT_STATE] = state
+        """As LiveKit Agents do: the state as the ``lk.agent.state`` attribute (and the server's
+        active-speaker updates follow the speaking)."""
+        if self.present and self.state != state:
+            self.state = state
+            if self.publish_state:
+                self.agent.attributes[AGENT_STATE] = state
             await self.link.agent_changed()
 
     async def _sleep_until(self, timeline_seconds: float) -> None:

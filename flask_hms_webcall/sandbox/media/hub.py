@@ -58,6 +58,11 @@ class MediaHub:
         faults = self.app.get("faults")
         return self.config.agent_join_delay if faults is None else faults.agent_join_delay
 
+    def agent_state(self) -> bool:
+        """Whether the assistant publishes ``lk.agent.state`` (a fault turns it off, see ``faults``)."""
+        faults = self.app.get("faults")
+        return faults is None or faults.agent_state
+
     def lifecycle(self, call: Call, step: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a registry step (its ``joined``/``end`` coroutine) for ``call`` outside any session.
 

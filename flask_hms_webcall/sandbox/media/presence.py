@@ -47,7 +47,7 @@ class CallRoom:
             identity="agent-" + new_sid("AJ_"),
             name=assistant_name if isinstance(assistant_name, str) and assistant_name else "Assistant",
             kind=models.ParticipantInfo.Kind.AGENT,
-            attributes={AGENT_STATE: "initializing"},
+            attributes={AGENT_STATE: "initializing"} if hub.agent_state() else {},
         )
         self.voice = SpeechTrack(new_sid("TR_"))
         self.agent.tracks = [audio_track(self.voice.id, "assistant_voice")]
@@ -63,6 +63,7 @@ class CallRoom:
             join_delay=join_delay,
             tools=hub.app["webhooks"].call_tool,
             speech=hub.config.speech,
+            publish_state=bool(self.agent.attributes),
         )
         self.session: SignalSession | None = None  # the browser's current connection, if any
         self._back = asyncio.Event()  # set while the visitor's media flows

@@ -89,6 +89,12 @@ def server_info() -> models.ServerInfo:
     )
 
 
+def speakers(participant: Participant, *, speaking: bool) -> rtc.SpeakersChanged:
+    """What LiveKit's active-speaker detection reports of ``participant`` (its ``isSpeaking``)."""
+    info = models.SpeakerInfo(sid=participant.sid, level=0.5 if speaking else 0.0, active=speaking)
+    return rtc.SpeakersChanged(speakers=[info])
+
+
 def final_leave(reason: models.DisconnectReason) -> rtc.LeaveRequest:
     # can_reconnect=False: the sandbox cannot resume a session, so the client must not try.
     return rtc.LeaveRequest(action=rtc.LeaveRequest.Action.DISCONNECT, reason=reason, can_reconnect=False)

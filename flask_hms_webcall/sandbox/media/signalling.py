@@ -39,6 +39,7 @@ from .room import (
     published_track,
     room_info,
     server_info,
+    speakers,
 )
 from .session_tasks import SessionTasks
 
@@ -126,6 +127,7 @@ class SignalSession:
 
     async def agent_changed(self) -> None:
         await self._send(update=rtc.ParticipantUpdate(participants=[self.agent.info()]))
+        await self._send(speakers_changed=speakers(self.agent, speaking=self.assistant.state == "speaking"))
 
     def send_data(self, packet: bytes) -> None:
         self.data.send(packet)
