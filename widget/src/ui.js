@@ -2,6 +2,7 @@
 // element mounts it into its shadow root on the first start(); from then on this renders the Controller's
 // state and turns it into the element's DOM events (hms:state, hms:transcript, hms:ended, hms:error).
 
+import { actionsFollower } from './actions.js';
 import { remember, remembered } from './attributes.js';
 import { createSession } from './call.js';
 import { solveChallenge } from './challenge.js';
@@ -38,6 +39,7 @@ const ACTIVE = ['preflight', 'requesting', 'connecting', 'live'];
  * @property {() => boolean} needsConsent
  * @property {(name: string) => string | null} attribute
  * @property {string} base
+ * @property {import('./actions.js').Handlers} handlers the page's action handlers (element.actions)
  */
 
 
@@ -138,6 +140,7 @@ export function mountUI(opts) {
   });
   $.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !$.close.hidden && close());
 
+  const follow = actionsFollower({ c, config: opts.config, handlers: opts.handlers, emit });
   const popout = popoutView({ $, c, opts, emit, render, opened: () => (asking = false) });
   const leave = leaveHandlers(c, opts.config, () => opts.config().popoutWindow && popout.post('closed'));
   addEventListener('beforeunload', leave.beforeunload);
@@ -192,6 +195,7 @@ export function mountUI(opts) {
       // The microphone is allowed now: the devices have names, and there is something to choose from.
       if (detail.state === 'requesting') devices.list();
       if (opts.config().popoutWindow) popout.post(detail.state);
+      follow(detail.state);
       if (detail.state === 'error') {
         const { wait } = describeError(/** @type {CallError} */ (c.s.error), strings());
         waitUntil = Date.now() + wait * 1000;
