@@ -150,7 +150,8 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
         if status is None:
             result, action = f"I could not find order {order_id or 'without a number'} to show.", None
         else:
-            result, action = f"Here is order {order_id} on your screen. It is {status}.", {"order_id": order_id}
+            result = f"Here is order {order_id} on your screen. It is {status}."
+            action = {"order_id": order_id}
         if call.call_id:
             db.record_tool_call(call.call_id, name="show_order", arguments=call.arguments, result=result)
         return result, action

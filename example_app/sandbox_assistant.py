@@ -27,7 +27,11 @@ SHOW_ORDER_TOOL: dict[str, Any] = {
 # Before the sandbox's "order" rule, which would otherwise answer "show me order 123" by reading it out.
 SHOW_ORDER_RULE: dict[str, Any] = {
     "when": ["show", "highlight"],
-    "examples": ["show me order one two three", "show order four five six", "highlight order seven eight nine"],
+    "examples": [
+        "show me order one two three",
+        "show order four five six",
+        "highlight order seven eight nine",
+    ],
     "tool": "show_order",
     "arguments": {"order_id": "{number}"},
     "ask": "Which order should I show you? Please say its number digit by digit.",
@@ -44,6 +48,6 @@ def demo_assistant(config: SandboxConfig) -> dict[str, Any]:
 
 
 def with_demo_assistant(config: SandboxConfig) -> SandboxConfig:
-    """``config`` whose default assistant is :func:`demo_assistant` (unless an assistants file replaced it)."""
+    """``config`` with :func:`demo_assistant` as its default (unless an assistants file replaced it)."""
     assistants = {config.assistant_id: demo_assistant(config), **config.assistants}
     return dataclasses.replace(config, assistants=assistants)
