@@ -9,9 +9,15 @@ import threading
 
 import pytest
 
-from flask_hms_webcall import PageActionCall
+from flask_hms_webcall import PageActionCall, _actions
 from flask_hms_webcall.store import MemoryCallStore, RedisCallStore
 from tests.support import API_KEY, assert_error, client_for, make_app, start, webhook
+
+
+@pytest.fixture(autouse=True)
+def short_streams(monkeypatch):
+    """Streams end after a few seconds here, so a stream that wrongly stays open fails its test, not hangs."""
+    monkeypatch.setattr(_actions, "STREAM_LIFETIME", 5)
 
 
 def tool_call(call_id: str, name: str, arguments: dict, *, tool_call_id: str = "tc_1") -> dict:
@@ -112,22 +118,26 @@ def test_an_anonymous_caller_reads_with_the_token_of_their_create_and_nobody_els
     path, _, token = url.partition("?token=")
     assert token and token != call["feedback_token"]  # a leaked stream address cannot rate the call
     webhook(app, tool_call(call["call_id"], "show_order", {"order_id": "7"}))
+    # The token works from another address (a phone moving networks).
+    response = client_for(app, ip="203.0.113.50").get(url, buffered=False)
+    assert response.status_code == 200
+    webhook(app, ended(call["call_id"]))
+    assert [e for _, e, _ in sse(response)] == ["action", "end"]
 
+    # Checked after the end: the creator would now get 410, everyone else still 403.
     assert_error(client_for(app, ip="198.51.100.1").get(path), 403, "forbidden")  # same network, no token
     assert_error(visitor.get(f"{path}?token={'A' * 43}"), 403, "forbidden")
     assert_error(visitor.get(f"{path}?token={call['feedback_token']}"), 403, "forbidden")
     other = start(client_for(app, ip="198.51.100.2")).json
     assert_error(visitor.get(f"/hms/web-calls/{other['call_id']}/actions?token={token}"), 403, "forbidden")
     assert_error(client_for(app, "mallory").get(url), 403, "forbidden")  # a member is not the visitor
-    # The token works from another address (a phone moving networks).
-    response = client_for(app, ip="203.0.113.50").get(url, buffered=False)
-    webhook(app, ended(call["call_id"]))
-    assert [e for _, e, _ in sse(response)] == ["action", "end"]
+    assert_error(visitor.get(url), 410, "call_ended")
 
 
 def test_another_members_call_and_an_unknown_call_are_refused_alike(shop):
     app, _, _ = shop
     call = start(client_for(app, "alice")).json
+    webhook(app, ended(call["call_id"]))  # so that a wrongly opened stream would end, not hang the test
     bob = client_for(app, "bob")
     assert_error(bob.get(call["actions_url"]), 403, "forbidden")
     assert_error(bob.get("/hms/web-calls/no-such-call/actions"), 403, "forbidden")
@@ -170,7 +180,7 @@ def test_an_open_stream_gets_an_action_published_while_it_waits(shop):
     chunks = iter(response.response)
     assert next(chunks).startswith(b"retry:")
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.extend(chunks))
+    reader = threading.Thread(target=lambda: received.extend(chunks), daemon=True)
     reader.start()
     webhook(app, tool_call(call["call_id"], "show_order", {"order_id": "9"}))
     webhook(app, ended(call["call_id"]))
@@ -272,13 +282,13 @@ def check_action_log(store) -> None:
     batch = store.read_actions("c1", None, timeout=0)
     assert batch.events == ((first, '{"n":1}'), (second, '{"n":2}')) and not batch.ended
     assert store.read_actions("c1", first, timeout=0).events == ((second, '{"n":2}'),)
-    # A reader waiting for the next action is woken by it.
+    # A reader waiting for the next action is woken by it, long before its wait would be over.
     got = []
-    reader = threading.Thread(target=lambda: got.append(store.read_actions("c1", second, timeout=5)))
+    reader = threading.Thread(target=lambda: got.append(store.read_actions("c1", second, timeout=60)))
     reader.start()
     third = store.publish_action("c1", '{"n":3}', ttl=60)
-    reader.join(10)
-    assert got[0].events == ((third, '{"n":3}'),)
+    reader.join(20)
+    assert got and got[0].events == ((third, '{"n":3}'),)
     store.end_actions("c1", ttl=60)
     end = store.read_actions("c1", second, timeout=5)
     assert end.events == ((third, '{"n":3}'),) and end.ended
