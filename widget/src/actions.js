@@ -4,6 +4,8 @@
 // handler the page registered for its name (element.actions.register), or the built-in `navigate`.
 // An action's args are data: nothing here ever puts them into the DOM as markup or runs them as code.
 
+import { CHANNEL } from './popout.js';
+
 /** @typedef {{name: string, args: Record<string, unknown>, callId: string | null}} PageAction */
 /** @typedef {(args: Record<string, unknown>, action: PageAction) => unknown} ActionHandler */
 /** @typedef {Map<string, ActionHandler>} Handlers */
@@ -56,70 +58,111 @@ export function navigate(args, win) {
 }
 
 /**
- * Follows the call's actions until close() or the server's `end`.
- * @param {object} o
- * @param {string} o.url the stream's address, absolute
- * @param {boolean} o.credentials send cookies cross-origin (the widget's credentials="include")
- * @param {Handlers} o.handlers
- * @param {(type: string, detail: object) => void} o.emit dispatches hms:<type> on the element
- * @param {(action: PageAction) => unknown} o.builtin what to do for a name the page has no handler for
- * @param {typeof EventSource} [o.EventSource]
- * @param {Pick<Console, 'error'>} [o.console]
+ * @typedef {object} Runner
+ * @property {Handlers} handlers
+ * @property {(type: string, detail: object) => void} emit dispatches hms:<type> on the element
+ * @property {(action: PageAction) => unknown} builtin what to do for a name the page has no handler for
+ * @property {Pick<Console, 'error'>} [console]
  */
-export function followActions({ url, credentials, handlers, emit, builtin, EventSource: ES = EventSource, console: out = console }) {
-  const source = new ES(url, { withCredentials: credentials });
+
+/**
+ * One action in this page: hms:action, then its handler (or the built-in); a failure is reported, never
+ * thrown.
+ * @param {unknown} data the action as the server sent it
+ * @param {Runner} r
+ */
+export function runAction(data, { handlers, emit, builtin, console: out = console }) {
   /** @param {unknown} err @param {string} name */
   const failed = (err, name) => {
     const e = /** @type {{code?: string, message?: string} | null} */ (err);
     out.error(`hms-webcall: the page action "${name}" failed:`, err);
     emit('error', { code: e?.code || 'action_failed', message: String(e?.message || err), action: name });
   };
+  const d = /** @type {{name?: unknown, args?: unknown, callId?: string}} */ (data || {});
+  /** @type {PageAction} */
+  const action = {
+    name: String(d.name),
+    args: d.args && typeof d.args === 'object' ? /** @type {Record<string, unknown>} */ (d.args) : {},
+    callId: d.callId ?? null,
+  };
+  emit('action', action);
+  const handler = handlers.get(action.name);
+  try {
+    const done = handler ? handler(action.args, action) : builtin(action);
+    if (done && typeof (/** @type {Promise<unknown>} */ (done).then) === 'function') {
+      /** @type {Promise<unknown>} */ (done).catch((err) => failed(err, action.name));
+    }
+  } catch (err) {
+    failed(err, action.name);
+  }
+}
+
+/**
+ * Follows the call's actions until close() or the server's `end`.
+ * @param {Runner & {url: string, credentials: boolean, EventSource?: typeof EventSource}} o `url` is the
+ *   stream's address (absolute); `credentials` sends cookies cross-origin (credentials="include")
+ */
+export function followActions(o) {
+  const source = new (o.EventSource || EventSource)(o.url, { withCredentials: o.credentials });
   source.addEventListener('action', (event) => {
-    /** @type {PageAction} */
-    let action;
+    let data;
     try {
-      const data = JSON.parse(/** @type {MessageEvent} */ (event).data);
-      action = { name: String(data.name), args: data.args && typeof data.args === 'object' ? data.args : {}, callId: data.callId ?? null };
+      data = JSON.parse(/** @type {MessageEvent} */ (event).data);
     } catch (err) {
-      return failed(err, '?');
+      (o.console || console).error('hms-webcall: a page action that is not JSON:', err);
+      return o.emit('error', { code: 'action_failed', message: String(err), action: '?' });
     }
-    emit('action', action);
-    const handler = handlers.get(action.name);
-    try {
-      const done = handler ? handler(action.args, action) : builtin(action);
-      if (done && typeof (/** @type {Promise<unknown>} */ (done).then) === 'function') {
-        /** @type {Promise<unknown>} */ (done).catch((err) => failed(err, action.name));
-      }
-    } catch (err) {
-      failed(err, action.name);
-    }
+    runAction(data, o);
   });
   source.addEventListener('end', () => source.close());
   return () => source.close();
 }
 
 /**
- * What the panel calls on every state change: follows the call's actions from live until it ends.
+ * What the panel calls on every state change: follows the call's actions from live until it ends. In the
+ * pop-out window, an action the window has no handler for goes to the site's page that opened it (over the
+ * pop-out's BroadcastChannel), which runs it as its own: the visitor browses there.
  * @param {object} o
  * @param {{readonly actionsUrl: string | null}} o.c the controller
  * @param {() => import('./attributes.js').Config} o.config
  * @param {Handlers} o.handlers
  * @param {(type: string, detail: object) => void} o.emit
  * @param {Window} [o.win]
+ * @param {BroadcastChannel | null} [o.channel] the pop-out's channel (popout.js)
  */
-export function actionsFollower({ c, config, handlers, emit, win = window }) {
+export function actionsFollower({
+  c,
+  config,
+  handlers,
+  emit,
+  win = window,
+  channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null,
+}) {
   /** @type {(() => void) | null} */
   let stop = null;
+  const here = () => {
+    const cfg = config();
+    const where = { location: win.location, opener: win.opener, popoutWindow: cfg.popoutWindow };
+    return { cfg, go: (/** @type {PageAction} */ a) => (a.name === 'navigate' ? navigate(a.args, where) : undefined) };
+  };
+  if (channel) {
+    channel.addEventListener('message', ({ data }) => {
+      const { cfg, go } = here();
+      if (data?.type === 'popout-action' && cfg.popout && !cfg.popoutWindow) {
+        runAction(data.action, { handlers, emit, builtin: go });
+      }
+    });
+  }
   return (/** @type {string} */ state) => {
     if (state === 'live' && !stop && c.actionsUrl) {
-      const cfg = config();
-      const where = { location: win.location, opener: win.opener, popoutWindow: cfg.popoutWindow };
+      const { cfg, go } = here();
       stop = followActions({
         url: new URL(c.actionsUrl, new URL(cfg.endpoint, win.location.href)).href,
         credentials: cfg.credentials === 'include',
         handlers,
         emit,
-        builtin: (a) => (a.name === 'navigate' ? navigate(a.args, where) : undefined),
+        builtin: (a) =>
+          cfg.popoutWindow && a.name !== 'navigate' ? channel?.postMessage({ type: 'popout-action', action: a }) : go(a),
       });
     } else if (stop && state !== 'live') {
       stop();

@@ -4,6 +4,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { actionRegistry, actionsFollower, followActions, navigate } from '../src/actions.js';
+
+/** A BroadcastChannel pair stand-in: what one side posts, the other hears. */
+function channelPair() {
+  const make = () => ({ posted: [], listeners: [], other: null, postMessage(data) { this.posted.push(data); for (const fn of this.other.listeners) fn({ data }); }, addEventListener(_, fn) { this.listeners.push(fn); } });
+  const a = make();
+  const b = make();
+  a.other = b;
+  b.other = a;
+  return [a, b];
+}
 import { created, setup } from './helpers.js';
 
 /** An EventSource stand-in the test drives: send(type, data) delivers one server event. */
@@ -164,7 +174,7 @@ describe('when the widget follows the actions', () => {
     try {
       const c = { actionsUrl: '/hms/web-calls/c1/actions?token=t' };
       const config = () => ({ endpoint: 'https://api.example/hms/web-calls', credentials: 'include', popoutWindow: false });
-      const followState = actionsFollower({ c, config, handlers: new Map(), emit: () => {}, win });
+      const followState = actionsFollower({ c, config, handlers: new Map(), emit: () => {}, win, channel: null });
       followState('connecting');
       assert.equal(opened.length, 0, 'not before the call is live');
       followState('live');
@@ -184,8 +194,43 @@ describe('when the widget follows the actions', () => {
     globalThis.EventSource = FakeES;
     try {
       const config = () => ({ endpoint: '/hms/web-calls', credentials: 'same-origin' });
-      actionsFollower({ c: { actionsUrl: null }, config, handlers: new Map(), emit: () => {}, win })('live');
+      actionsFollower({ c: { actionsUrl: null }, config, handlers: new Map(), emit: () => {}, win, channel: null })('live');
       assert.equal(opened.length, 0);
+    } finally {
+      delete globalThis.EventSource;
+    }
+  });
+
+  it('in the pop-out window, sends an action it has no handler for to the page that opened it', () => {
+    const { FakeES, opened } = fakeEventSource();
+    globalThis.EventSource = FakeES;
+    try {
+      const [windowSide, tabSide] = channelPair();
+      const inWindow = [];
+      const popoutWin = { location: { href: 'https://shop.example/hms/call' }, opener: null };
+      actionsFollower({
+        c: { actionsUrl: '/hms/web-calls/c1/actions' },
+        config: () => ({ endpoint: '/hms/web-calls', credentials: 'same-origin', popoutWindow: true }),
+        handlers: new Map(),
+        emit: (type, detail) => inWindow.push([type, detail]),
+        win: popoutWin,
+        channel: windowSide,
+      })('live');
+      const seen = [];
+      const inTab = [];
+      actionsFollower({
+        c: { actionsUrl: null },
+        config: () => ({ endpoint: '/hms/web-calls', popout: true, popoutWindow: false }),
+        handlers: new Map([['show_order', (args) => seen.push(args.order_id)]]),
+        emit: (type, detail) => inTab.push([type, detail]),
+        win,
+        channel: tabSide,
+      });
+      opened[0].send('action', ACTION);
+      assert.deepEqual(windowSide.posted, [{ type: 'popout-action', action: ACTION }]);
+      assert.deepEqual(seen, ['123'], "the tab's handler ran it");
+      assert.deepEqual(inTab, [['action', ACTION]]);
+      assert.deepEqual(inWindow, [['action', ACTION]]);
     } finally {
       delete globalThis.EventSource;
     }
