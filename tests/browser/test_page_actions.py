@@ -3,7 +3,8 @@ runs in, when the assistant calls that tool over a signed ``tool-calls`` webhook
 
 - On the example app (one process, memory store): a ``tool-calls`` delivery as the sandbox sends it reaches
   the caller's page; another visitor's browser cannot read that call's actions; a handler that throws is
-  reported and the call goes on.
+  reported and the call goes on; with the call in the pop-out window, the tab's page shows the order; a
+  spoken "show me order four five six" makes the sandbox call the tool.
 - With 4 gunicorn workers and Redis: the webhook and the browser's stream are served by different worker
   processes (their pids, from gunicorn's access log), and the action still arrives.
 
@@ -138,6 +139,32 @@ def test_the_assistant_shows_an_order_in_the_callers_page_and_nobody_elses(
     widget.part("hangup").click()
     widget.wait_state("ended")
     assert widget.state == "ended"
+    context.close()
+
+
+def test_in_the_popout_window_the_action_reaches_the_page_the_visitor_browses(
+    chromium, example_app_factory, widget_built
+):
+    app = example_app_factory()
+    context, widget = open_widget(chromium, f"{app.url}/")
+    context.add_init_script(ACTION_RECORDER)
+    widget.page.reload()
+    widget.page.wait_for_function("!!customElements.get('hms-webcall')")
+    widget.set(popout="")
+    widget.part("launcher").click()
+    widget.wait_state("live", timeout=30)
+    with context.expect_page() as opened:
+        widget.part("popout").click()
+    popup = opened.value
+    popup.wait_for_function("document.querySelector('hms-webcall')?.state === 'live'", timeout=30_000)
+    call_id = popup.evaluate("document.querySelector('hms-webcall').callId")
+
+    # The window's page has no orders and no handler: the order is shown in the tab, the call goes on.
+    reply, _ = deliver(app.url, app.webhook_secret, tool_calls(call_id, "789", "tc_1"))
+    assert reply.status_code == 200, reply.text
+    wait_for(lambda: shown(widget) == ["789"], timeout=10, what="order 789 highlighted in the tab")
+    assert [a["detail"]["args"] for a in actions(widget)] == [{"order_id": "789"}]
+    assert popup.evaluate("document.querySelector('hms-webcall').state") == "live"
     context.close()
 
 
