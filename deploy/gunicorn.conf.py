@@ -36,6 +36,9 @@ limit_request_line = 4094
 limit_request_fields = 100
 
 accesslog = "-"  # to stdout: journald under systemd
+# Paths without their query string (%(U)s, not %(r)s): the page-action stream of an anonymous caller carries
+# its token there.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 capture_output = True
 

@@ -81,6 +81,8 @@ def _start_sandbox(app_url: str, config: dict[str, Any]) -> Any:
     # Imported here: the sandbox's dependencies (the [sandbox] extra) are not needed against the real HMS.
     from flask_hms_webcall.sandbox import config_from_args, start_in_thread
 
+    from .sandbox_assistant import with_demo_assistant
+
     # Made up per run unless given: the sandbox signs its webhooks with it and this app verifies them.
     secret = os.environ.get("HMS_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
     extra = shlex.split(os.environ.get("HMS_SANDBOX_ARGS", ""))
@@ -90,7 +92,7 @@ def _start_sandbox(app_url: str, config: dict[str, Any]) -> Any:
     prefix = os.environ.get("FLASK_HMS_URL_PREFIX", "/hms").rstrip("/")
     argv = [*extra, f"--webhook-url={app_url}{prefix}/webhooks", f"--webhook-secret={secret}"]
     try:
-        sandbox_config = config_from_args(argv)
+        sandbox_config = with_demo_assistant(config_from_args(argv))
     except ValueError as exc:
         print(f"example_app: HMS_SANDBOX_ARGS: {exc}", file=sys.stderr)
         return None

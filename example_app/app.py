@@ -16,7 +16,15 @@ from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
 
-from flask_hms_webcall import EndOfCallReport, Event, HMSWebCall, StatusUpdate, ToolCalls, signals
+from flask_hms_webcall import (
+    EndOfCallReport,
+    Event,
+    HMSWebCall,
+    PageActionCall,
+    StatusUpdate,
+    ToolCalls,
+    signals,
+)
 from flask_hms_webcall._budgets import day_name
 
 from . import db
@@ -133,6 +141,21 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
             db.record_tool_call(event.call_id, name="lookup_order", arguments=arguments, result=result)
         return result
 
+    @webcall.page_action("show_order")
+    def show_order(call: PageActionCall) -> tuple[str, dict[str, str] | None]:
+        """The assistant shows an order on the caller's page: the page (static/app.js) highlights it. Only
+        this call's browser gets the action, and only the order number: the page knows how to show it."""
+        order_id = "".join(ch for ch in str(call.arguments.get("order_id", "")) if ch.isdigit())[:20]
+        status = SAMPLE_ORDERS.get(order_id)
+        if status is None:
+            result, action = f"I could not find order {order_id or 'without a number'} to show.", None
+        else:
+            result = f"Here is order {order_id} on your screen. It is {status}."
+            action = {"order_id": order_id}
+        if call.call_id:
+            db.record_tool_call(call.call_id, name="show_order", arguments=call.arguments, result=result)
+        return result, action
+
 
 def _register_pages(app: Flask) -> None:
     @app.after_request
@@ -153,7 +176,12 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        return render_template("index.html", limits=_limits(app), sample_orders=sorted(SAMPLE_ORDERS))
+        return render_template(
+            "index.html",
+            limits=_limits(app),
+            sample_orders=sorted(SAMPLE_ORDERS),
+            orders=sorted(SAMPLE_ORDERS.items()),
+        )
 
     @app.post("/sign-in")
     def sign_in():

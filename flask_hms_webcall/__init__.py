@@ -1,5 +1,6 @@
 """flask-hms-webcall: let visitors of a Flask site talk to an HMS Sovereign voice assistant."""
 
+from ._actions import PageActionCall
 from ._calls import CallRequest
 from ._extension import HMSWebCall
 from ._version import __version__ as __version__  # the one place the version is written
@@ -43,6 +44,7 @@ __all__ = [
     "HMSTimeoutError",
     "HMSWebCall",
     "HMSWebCallError",
+    "PageActionCall",
     "StatusUpdate",
     "ToolCall",
     "ToolCalls",

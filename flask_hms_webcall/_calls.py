@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import signals
+from ._actions import actions_path
 from ._budgets import BudgetDay, budget_day
 from ._callers import Caller
 from ._challenge import verify_challenge
@@ -156,6 +157,9 @@ def create_call(state: WebCallState, caller: Caller, request_data: dict[str, Any
     }
     if caller.anonymous:
         answer["feedback_token"] = feedback_token(state, web_call.call_id)
+    if state.hooks.page_actions:
+        # Only sites with page actions: the widget opens a stream (a server thread) only when given one.
+        answer["actions_url"] = actions_path(state, web_call.call_id, caller.anonymous)
     return answer
 
 

@@ -146,6 +146,12 @@ OPTIONS: tuple[Option, ...] = (
         "frees it after this.",
     ),
     Option(
+        "HMS_PAGE_ACTION_MAX_BYTES",
+        4096,
+        "The largest page action (``@webcall.page_action``) sent to a browser, in bytes of JSON (256-65536); "
+        "a larger one is not sent, and the assistant is told it failed.",
+    ),
+    Option(
         "HMS_REQUEST_TIMEOUT",
         10,
         "Deadline in seconds for the whole request that creates a call (connect, headers and body); past it "
@@ -194,6 +200,7 @@ class Settings:
     require_consent: str | None = None
     redis_timeout: float = 2.0
     webhook_claim_ttl: int = 15
+    page_action_max_bytes: int = 4096
 
     def max_duration(self, anonymous: bool) -> int:
         """Seconds a call of this caller may last once joined."""
@@ -282,4 +289,5 @@ def resolve_settings(
         require_consent=checks.consent_version(get("HMS_REQUIRE_CONSENT")),
         redis_timeout=checks.seconds(get("HMS_REDIS_TIMEOUT"), "HMS_REDIS_TIMEOUT", maximum=60),
         webhook_claim_ttl=integer("HMS_WEBHOOK_CLAIM_TTL", minimum=1, maximum=3600),
+        page_action_max_bytes=integer("HMS_PAGE_ACTION_MAX_BYTES", minimum=256, maximum=65536),
     )

@@ -12,6 +12,7 @@ from typing import Any, TypeVar, overload
 from flask import Flask
 
 from . import _ratelimit
+from ._actions import ACTION_NAME
 from ._config import resolve_settings
 from ._state import EXTENSION_KEY, Hooks, WebCallState
 from ._views import create_blueprint, webhooks
@@ -106,13 +107,37 @@ class HMSWebCall:
         """Register the function answering tool calls of ``name``: ``f(arguments, event)``; its return value
         (text, or anything JSON-serialisable) becomes that tool call's result."""
         if callable(name):
+            self._not_a_page_action(name.__name__)
             self.hooks.tools[name.__name__] = name
             return name
         if not isinstance(name, str) or not name:
             raise ValueError("a tool name must be a non-empty string")
+        self._not_a_page_action(name)
 
         def register(func: F) -> F:
             self.hooks.tools[name] = func
+            return func
+
+        return register
+
+    def _not_a_page_action(self, name: str) -> None:
+        if name in self.hooks.page_actions:
+            raise ValueError(f"{name!r} is already a page action; a tool name is either one or the other")
+
+    def page_action(self, name: str) -> Callable[[F], F]:
+        """Register what the assistant may do in the caller's page when it calls the tool ``name``:
+        ``f(call: PageActionCall) -> (result, action)``. ``result`` answers the tool call like a tool's;
+        ``action`` (a dict of plain JSON data, or ``None`` for nothing) goes to the browser of that call
+        only, as an ``hms:action`` event named ``name``. See the Page actions docs."""
+        if not isinstance(name, str) or not ACTION_NAME.match(name):
+            raise ValueError("a page action name must be 1-64 letters, digits, '_' or '-'")
+        if name in self.hooks.tools:
+            raise ValueError(f"{name!r} is already a @webcall.tool; a tool name is either one or the other")
+
+        def register(func: F) -> F:
+            if not callable(func):
+                raise TypeError("@webcall.page_action(name) decorates a function")
+            self.hooks.page_actions[name] = func
             return func
 
         return register

@@ -20,7 +20,14 @@ from ._state import WebCallState, current_app_object
 from .errors import BrowserError
 from .store import StoreError
 
-__all__ = ["FEEDBACK_WINDOW", "MAX_COMMENT_LENGTH", "RATINGS", "feedback_token", "submit_feedback"]
+__all__ = [
+    "FEEDBACK_WINDOW",
+    "MAX_COMMENT_LENGTH",
+    "RATINGS",
+    "feedback_token",
+    "is_creator",
+    "submit_feedback",
+]
 
 log = logging.getLogger("flask_hms_webcall")
 
@@ -49,7 +56,7 @@ def submit_feedback(
     except StoreError:
         log.exception("the call store failed while taking feedback")
         raise BrowserError("unavailable") from None
-    if owner is None or not _is_creator(state, caller, owner, call_id, token):
+    if owner is None or not is_creator(caller, owner, token, feedback_token(state, call_id)):
         raise BrowserError("forbidden", "Only whoever made this call can rate it, within a day.")
     rating: str = data["rating"]
     comment: str | None = data.get("comment") or None
@@ -86,9 +93,12 @@ def _record(state: WebCallState, call_id: str, rating: str, comment: str | None)
     raise BrowserError("already_rated")
 
 
-def _is_creator(state: WebCallState, caller: Caller, owner: str, call_id: str, token: str | None) -> bool:
+def is_creator(caller: Caller, owner: str, token: str | None, expected: str) -> bool:
+    """Whether ``caller`` made the call ``owner`` (its store record) made: the same signed-in user, or an
+    anonymous visitor holding ``expected``, the call's token for this purpose. A user's call never yields
+    to a token."""
     if not caller.anonymous:
         return owner == caller.key
     if not token or owner.startswith("user:"):
         return False
-    return hmac.compare_digest(token.encode(), feedback_token(state, call_id).encode())
+    return hmac.compare_digest(token.encode(), expected.encode())

@@ -19,6 +19,7 @@ from .client import HMSClient
 from .store import CallStore
 
 if TYPE_CHECKING:
+    from ._actions import PageActionCall
     from ._calls import CallRequest
     from ._ratelimit import RateLimiter
     from .events import Event, ToolCalls
@@ -40,6 +41,7 @@ class Hooks:
     tools: dict[str, Callable[[dict[str, Any], ToolCalls], Any]] = field(default_factory=dict)
     challenge_verifier: Callable[[str], bool] | None = None
     feedback_handlers: list[FeedbackHandler] = field(default_factory=list)
+    page_actions: dict[str, Callable[[PageActionCall], Any]] = field(default_factory=dict)
 
 
 class WebCallState:

@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
 
-from . import _calls, _challenge, _feedback, _webhooks, signals
+from . import _actions, _calls, _challenge, _feedback, _webhooks, signals
 from ._callers import Caller
 from ._origins import allowed_origin, warn_open_origin
 from ._popout import popout_page
@@ -50,10 +50,14 @@ KNOWN_PATHS = {
     "call": "GET, HEAD",
     WIDGET_FILE: "GET, HEAD",
 }
-FEEDBACK_PATH = re.compile(r"web-calls/[^/]+/feedback")
-CREATE_FIELDS = "'assistant', 'context', 'challenge' and 'consent'"
+CALL_PATHS = {
+    re.compile(r"web-calls/[^/]+/feedback"): "POST, OPTIONS",
+    re.compile(r"web-calls/[^/]+/actions"): "GET",
+}
 # Routes a browser page calls, possibly from another allowed origin: CORS applies to these.
-BROWSER_ENDPOINTS = frozenset(f"{EXTENSION_KEY}.{name}" for name in ("web_calls", "challenge", "feedback"))
+BROWSER_ENDPOINTS = frozenset(
+    f"{EXTENSION_KEY}.{n}" for n in ("web_calls", "challenge", "feedback", "actions")
+)
 
 HTTP_ERROR_CODES = {
     400: "invalid_request",
@@ -86,6 +90,7 @@ def create_blueprint(url_prefix: str) -> Blueprint:
         methods=["POST", "OPTIONS"],
         provide_automatic_options=False,
     )
+    bp.add_url_rule("/web-calls/<call_id>/actions", "actions", actions, methods=["GET"])
     bp.add_url_rule(
         "/challenge", "challenge", challenge, methods=["GET", "OPTIONS"], provide_automatic_options=False
     )
@@ -187,6 +192,15 @@ def feedback(call_id: str) -> Response:
         raise problem or BrowserError("invalid_request")
     _feedback.submit_feedback(state, caller, call_id, data, request.headers.get(_feedback.TOKEN_HEADER))
     return Response(status=204)
+
+
+def actions(call_id: str) -> Response:  # the call's page actions, as Server-Sent Events
+    state = current_state()
+    _browser_origin(state, "GET")
+    caller = Caller.of(state.identity(), request.remote_addr, state.settings)
+    token, last_id = request.args.get("token"), request.headers.get("Last-Event-ID")
+    events = _actions.open_stream(state, caller, call_id, token, last_id)
+    return Response(events, mimetype="text/event-stream", headers=_actions.STREAM_HEADERS)
 
 
 def _browser_origin(state: WebCallState, method: str) -> Response | None:
@@ -311,8 +325,7 @@ def webhooks() -> Response:
     return _json(reply, status)
 
 
-def popout() -> Response:
-    """The small window a call continues in (the widget's ``popout`` attribute)."""
+def popout() -> Response:  # the small window a call continues in (the widget's ``popout`` attribute)
     response = Response(popout_page(current_state().settings.url_prefix, request.args), mimetype="text/html")
     # Only the site's own pages may open it as a window; nobody may frame it (clickjacking the mic button).
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
@@ -326,8 +339,8 @@ def popout() -> Response:
 
 def not_found(path: str) -> Response:
     allow = KNOWN_PATHS.get(path) or ("GET, HEAD" if path.startswith("static/") else None)
-    if allow is None and FEEDBACK_PATH.fullmatch(path):
-        allow = "POST, OPTIONS"
+    for pattern, methods in CALL_PATHS.items():
+        allow = allow or (methods if pattern.fullmatch(path) else None)
     # A GET of a static path no file rule matched (``static//etc/passwd``) is not found, not a wrong method.
     if allow is not None and request.method not in allow.split(", "):
         response = _json(error_body("method_not_allowed"), 405)

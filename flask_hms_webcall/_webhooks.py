@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import signals
+from . import _actions, signals
+from ._actions import PageActionCall, PageActionError
 from ._state import Hooks, WebCallState, current_app_object
 from .errors import WebhookPayloadError, error_body
 from .events import EndOfCallReport, Event, ToolCall, ToolCalls, parse_event
@@ -28,6 +29,9 @@ log = logging.getLogger("flask_hms_webcall")
 # How long a handled delivery is remembered, so HMS retries and replays are not dispatched twice.
 DELIVERY_DEDUP_TTL = 24 * 3600
 MAX_TOOL_NAME_SHOWN = 200
+
+# publish(call_id, name, action): sends a page action to the call's browser (PageActionError, StoreError).
+Publish = Callable[[str, str, Any], None]
 
 
 def handle_webhook(
@@ -50,6 +54,8 @@ def handle_webhook(
     try:
         if event.is_final and event.call_id:
             store.release_call(event.call_id)
+            if state.hooks.page_actions:
+                _actions.end_stream(state, event.call_id)
         claimed = store.claim_delivery(key, ttl=settings.webhook_claim_ttl)
         if not claimed and not store.delivery_handled(key):
             return 409, error_body("delivery_in_progress")
@@ -62,7 +68,7 @@ def handle_webhook(
             return 200, {"results": [], "duplicate": True}
         return 200, {"ok": True, "duplicate": True}
     try:
-        reply = dispatch(state.hooks, event)
+        reply = dispatch(state.hooks, event, publish=lambda *args: _actions.publish(state, *args))
     except Exception as exc:
         log.exception("a %s webhook handler failed for call %s", event.type or "webhook", event.call_id)
         _quietly(store.abandon_delivery, key)
@@ -91,19 +97,23 @@ def _call_ended(state: WebCallState, app: Any, event: EndOfCallReport) -> None:
     )
 
 
-def dispatch(hooks: Hooks, event: Event) -> dict[str, Any]:
-    """Run the handlers registered for ``event``; the reply body (tool results for ``tool-calls``)."""
+def dispatch(hooks: Hooks, event: Event, *, publish: Publish | None = None) -> dict[str, Any]:
+    """Run the handlers registered for ``event``; the reply body (tool results for ``tool-calls``).
+    ``publish`` sends page actions on (without it, a page action's action goes nowhere)."""
     for event_type, handler in list(hooks.handlers):
         if event_type is None or event_type == event.type:
             handler(event)
     if isinstance(event, ToolCalls):
-        return {"results": [_run_tool(hooks, call, event) for call in event.tool_calls]}
+        return {"results": [_run_tool(hooks, call, event, publish) for call in event.tool_calls]}
     return {"ok": True}
 
 
-def _run_tool(hooks: Hooks, call: ToolCall, event: ToolCalls) -> dict[str, Any]:
+def _run_tool(hooks: Hooks, call: ToolCall, event: ToolCalls, publish: Publish | None) -> dict[str, Any]:
     # A failing tool answers with an error text the assistant can say, not a 500: the other tool calls of
     # the delivery still get their results, and HMS does not retry a delivery that half worked.
+    action = hooks.page_actions.get(call.name)
+    if action is not None:
+        return {"tool_call_id": call.id, "result": _run_page_action(action, call, event, publish)}
     func = hooks.tools.get(call.name)
     if func is None:
         log.warning("no tool registered for %r (call %s)", call.name, event.call_id)
@@ -115,6 +125,41 @@ def _run_tool(hooks: Hooks, call: ToolCall, event: ToolCalls) -> dict[str, Any]:
             log.exception("tool %r failed (call %s)", call.name, event.call_id)
             result = f"Error: the tool {call.name[:MAX_TOOL_NAME_SHOWN]!r} failed."
     return {"tool_call_id": call.id, "result": result}
+
+
+def _run_page_action(
+    func: Callable[[PageActionCall], Any], call: ToolCall, event: ToolCalls, publish: Publish | None
+) -> str:
+    # The action is sent only once the handler returned, checked: a handler that fails, or returns
+    # something that is not plain data under the size cap, sends nothing and tells the assistant so.
+    failed = f"Error: the page action {call.name!r} failed."
+    typed = PageActionCall(call.name, call.id, event.call_id, call.arguments, event.metadata, event)
+    try:
+        answer = func(typed)
+        if not isinstance(answer, tuple) or len(answer) != 2:
+            raise PageActionError("the handler must return (result_for_the_assistant, action_for_the_page)")
+        result, page = answer
+        text = _tool_result(result)
+    except PageActionError as exc:
+        log.error("page action %r of call %s not sent: %s", call.name, event.call_id, exc)
+        return failed
+    except Exception:
+        log.exception("page action %r failed (call %s)", call.name, event.call_id)
+        return failed
+    if page is None:
+        return text
+    if not event.call_id or publish is None:
+        log.error("page action %r not sent: the tool call names no call", call.name)
+        return failed
+    try:
+        publish(event.call_id, call.name, page)
+    except PageActionError as exc:
+        log.error("page action %r of call %s not sent: %s", call.name, event.call_id, exc)
+        return failed
+    except StoreError:
+        log.exception("the call store failed to send page action %r of call %s", call.name, event.call_id)
+        return f"Error: the page action {call.name!r} could not reach the page."
+    return text
 
 
 def _tool_result(value: Any) -> str:

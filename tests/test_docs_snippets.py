@@ -231,6 +231,31 @@ def run_client(block: Block, capsys: pytest.CaptureFixture[str], **_: Any) -> No
     assert capsys.readouterr().out == "HMS refused: 402 Insufficient credits to start web call\n"
 
 
+def run_page_action(block: Block, **_: Any) -> None:
+    app, webcall = base_app()
+    order = types.SimpleNamespace(id="1042")
+    orders = types.SimpleNamespace(get=lambda order_id, owner=None: order if order_id == "1042" else None)
+    run_python(block, {"webcall": webcall, "orders": orders})
+    client = app.test_client()
+    with responses.RequestsMock() as hms:
+        hms.post(HMS_URL, json=CREATED)
+        created = client.post("/hms/web-calls", json={}).json
+    call_id = CREATED["call_id"]
+    stream = client.get(created["actions_url"], buffered=False)  # read once the call has ended
+
+    def show(order_id: str) -> str:
+        event = sample_event("tool-calls", call_id, tool="show_order", arguments={"order_id": order_id})
+        return str(deliver(app, event).json["results"][0]["result"])
+
+    assert show("1042") == "Here is order 1042."
+    assert show("9") == "I cannot find that order."
+    deliver(app, sample_event("end-of-call-report", call_id))
+    text = stream.get_data(as_text=True)
+    assert text.count("event: action") == 1, text
+    assert f'{{"name":"show_order","callId":"{call_id}","args":{{"order_id":"1042"}}}}' in text
+    assert text.endswith("event: end\ndata: {}\n\n")
+
+
 def run_config_keywords(block: Block, **_: Any) -> None:
     namespace = run_python(block, {"__name__": "docs_config"})
     routes = {rule.rule for rule in namespace["app"].url_map.iter_rules()}
@@ -430,6 +455,7 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "readme-example": run_readme_example,
     "hooks": run_hooks,
     "client": run_client,
+    "page-action": run_page_action,
     "config-keywords": run_config_keywords,
     "digits-secret": run_digits_secret,
     "cross-origin": run_cross_origin,

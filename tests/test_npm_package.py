@@ -64,6 +64,9 @@ el.addEventListener('hms:device-change', (event) => console.log(event.detail.kin
 el.addEventListener('hms:agent-state', (event) => console.log(event.detail.state === 'thinking'));
 document.addEventListener('hms:error', (event) => console.log(event.detail.code, event.detail.retryAfter));
 el.addEventListener('click', (event) => console.log(event.clientX));
+el.addEventListener('hms:action', (event) => console.log(event.detail.name, event.detail.args.order_id));
+const unregister: () => void = el.actions.register('show_order', (args, action) => action.callId ?? args.id);
+unregister();
 found?.start();
 el.end();
 console.log(same, muted, state, el.transcript.length, el.callId, el.error?.message, el.endReason);
@@ -72,6 +75,8 @@ console.log(same, muted, state, el.transcript.length, el.callId, el.error?.messa
 el.addEventListener('hms:ended', (event) => event.detail.duration);
 // @ts-expect-error: state is read-only
 el.state = 'live';
+// @ts-expect-error: a handler is a function
+el.actions.register('show_order', 'highlight');
 // @ts-expect-error: not an attribute of the element
 define({ defaults: { colour: 'red' } });
 """

@@ -251,6 +251,22 @@ def test_a_redis_cluster_holds_the_limits_and_the_deliveries(cluster, hms):
     check_limits_and_deliveries(cluster)
 
 
+def test_a_redis_cluster_carries_page_actions(cluster):
+    """The action log of a call (a stream, read with a blocking XREAD) works on a cluster, in the slot of
+    every other key of the store."""
+    import redis
+
+    from flask_hms_webcall.store import RedisCallStore
+    from tests.test_page_actions import check_action_log
+
+    flush_all(cluster)
+    check_action_log(RedisCallStore.from_url(cluster))
+    client = redis.cluster.RedisCluster.from_url("redis://" + cluster.split("//")[1].split(",")[0])
+    nodes = [client.get_redis_connection(node) for node in client.get_primaries()]
+    keys = [key for node in nodes for key in node.keys("*actions*")]
+    assert len(keys) == 2 and {client.keyslot(key) for key in keys} == {client.keyslot("{hms_webcall}:org")}
+
+
 def test_a_sentinel_watched_redis_holds_the_limits_and_the_deliveries(sentinel, hms):
     check_limits_and_deliveries(sentinel)
 

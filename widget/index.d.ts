@@ -37,6 +37,8 @@ export type HMSErrorCode =
   | 'connect_failed'
   | 'rate_limited'
   | 'busy'
+  | 'action_failed'
+  | 'action_refused'
   | (string & {});
 
 export interface HMSTranscriptEntry {
@@ -55,6 +57,8 @@ export interface HMSError {
   status?: number;
   /** seconds to wait before trying again (a 429's Retry-After) */
   retryAfter?: number;
+  /** the page action whose handler failed or was refused (`action_failed`, `action_refused`) */
+  action?: string;
 }
 
 export interface HMSStateDetail {
@@ -121,6 +125,22 @@ export interface HMSAgentStateDetail {
   state: HMSAgentState;
 }
 
+/** A page action the site's server sent during the call (`hms:action`); `args` is plain JSON data. */
+export interface HMSActionDetail {
+  name: string;
+  args: Record<string, unknown>;
+  callId: string | null;
+}
+
+/** Runs for the page action of its name; a throw or rejection is reported (hms:error), never ends the call. */
+export type HMSActionHandler = (args: Record<string, unknown>, action: HMSActionDetail) => unknown;
+
+/** `element.actions`: what the page does for each page action. */
+export interface HMSActions {
+  /** Handles the action `name` (replacing the built-in `navigate` if so named); returns the unregister. */
+  register(name: string, handler: HMSActionHandler): () => void;
+}
+
 /** Every event the element dispatches (they bubble and are composed: a listener on document hears all). */
 export interface HMSWebCallEventMap {
   'hms:state': CustomEvent<HMSStateDetail>;
@@ -134,6 +154,7 @@ export interface HMSWebCallEventMap {
   'hms:device-change': CustomEvent<HMSDeviceChangeDetail>;
   'hms:popout': CustomEvent<HMSPopoutDetail>;
   'hms:agent-state': CustomEvent<HMSAgentStateDetail>;
+  'hms:action': CustomEvent<HMSActionDetail>;
 }
 
 /** Text overrides: {key: text}; the keys are listed in the widget documentation. */
@@ -198,6 +219,8 @@ export interface HMSWebCallElement extends HTMLElement {
   context: Record<string, unknown> | null;
   /** text overrides for this element */
   strings: HMSStrings;
+  /** the page's handlers of page actions */
+  readonly actions: HMSActions;
 
   addEventListener<K extends keyof HMSWebCallEventMap>(
     type: K,

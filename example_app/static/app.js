@@ -14,6 +14,22 @@
     rated?.postMessage(e.detail.callId);
     refresh?.();
   });
+  // Home: the page action show_order ({order_id}) the assistant may call (see create_app): highlight that
+  // order. Its args are data, so the order is looked up by its number, never written into the page as HTML.
+  const orders = document.getElementById('orders');
+  const call = document.getElementById('hero-call');
+  if (orders && call) {
+    customElements.whenDefined('hms-webcall').then(() => {
+      call.actions.register('show_order', ({ order_id: id }) => {
+        const order = [...orders.querySelectorAll('[data-order]')].find((el) => el.dataset.order === String(id));
+        if (!order) throw new Error(`no order ${id} on this page`);
+        for (const el of orders.querySelectorAll('.shown')) el.classList.remove('shown');
+        order.classList.add('shown');
+        order.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+        document.getElementById('order-shown').textContent = `The assistant is showing order ${id}.`;
+      });
+    });
+  }
 
   // Calls: keep the list current while the page is open (new calls, statuses, reports arriving). The list
   // is swapped in place rather than the page reloaded, so a call running in the widget is not cut off.

@@ -8,10 +8,23 @@ from typing import Literal, Protocol
 
 from ..errors import HMSWebCallError
 
-__all__ = ["RECORD_TTL", "Admission", "Budget", "CallStore", "RefusalReason", "StoreError", "retry_after"]
+__all__ = [
+    "MAX_ACTIONS_KEPT",
+    "RECORD_TTL",
+    "ActionBatch",
+    "Admission",
+    "Budget",
+    "CallStore",
+    "RefusalReason",
+    "StoreError",
+    "retry_after",
+]
 
 # How long who made a call and what it reserved are kept: long enough to settle it and to take feedback.
 RECORD_TTL = 24 * 3600
+
+# Page actions kept per call: a reconnecting browser is replayed at most these (the newest).
+MAX_ACTIONS_KEPT = 100
 
 RefusalReason = Literal["user", "budget", "anonymous", "org"]
 
@@ -49,6 +62,15 @@ class Admission:
     reason: RefusalReason | None = None
     retry_after: int | None = None
     budget_index: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionBatch:
+    """The answer to :meth:`CallStore.read_actions`: page actions as ``(id, JSON text)`` in order, and whether
+    the call's action log has ended (nothing more will come)."""
+
+    events: tuple[tuple[str, str], ...] = ()
+    ended: bool = False
 
 
 class CallStore(Protocol):
@@ -121,6 +143,17 @@ class CallStore(Protocol):
         """The handler failed: let a retry of the delivery run again (no effect on a completed delivery)."""
 
     def delivery_handled(self, key: str) -> bool: ...
+
+    def publish_action(self, call_id: str, data: str, *, ttl: float) -> str:
+        """Append one page action (JSON text) to the call's action log, kept ``ttl`` seconds; its id, which
+        sorts after every earlier id of that call. Readers waiting in :meth:`read_actions` wake up."""
+
+    def end_actions(self, call_id: str, *, ttl: float) -> None:
+        """Close the call's action log: readers get what is left, then ``ended``."""
+
+    def read_actions(self, call_id: str, after: str | None, *, timeout: float) -> ActionBatch:
+        """The actions after the id ``after`` (all of them for ``None``), waiting up to ``timeout`` seconds
+        for one when there is none yet and the log has not ended."""
 
 
 def retry_after(soonest_expiry: float | None, now: float) -> int | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .base import RECORD_TTL, Admission, Budget, retry_after
+from .base import MAX_ACTIONS_KEPT, RECORD_TTL, ActionBatch, Admission, Budget, retry_after
 
 __all__ = ["MemoryCallStore"]
 
@@ -47,7 +47,17 @@ class _Counter:
     expires: float = field(default=0.0)
 
 
-_Entry = TypeVar("_Entry", _Call, _Record)
+@dataclass
+class _ActionLog:
+    """One call's page actions: ``(sequence number, JSON)``, the newest ``MAX_ACTIONS_KEPT`` of them."""
+
+    expires: float
+    events: list[tuple[int, str]] = field(default_factory=list)
+    last: int = 0
+    ended: bool = False
+
+
+_Entry = TypeVar("_Entry", _Call, _Record, _ActionLog)
 
 
 class MemoryCallStore:
@@ -65,6 +75,10 @@ class MemoryCallStore:
         self._deliveries: dict[str, tuple[bool, float]] = {}  # key -> (handled, expires)
         self._spent: dict[str, float] = {}  # key -> expires
         self._kept: dict[str, tuple[str, float]] = {}  # key -> (value, expires)
+        self._actions: dict[str, _ActionLog] = {}
+        # Readers of action logs wait on this; every change to a log wakes them all (few readers, one each
+        # per live call) and each checks its own log.
+        self._actions_changed = threading.Condition(self._lock)
         self._sweep_at = self._SWEEP_MIN
 
     def admit(
@@ -224,7 +238,46 @@ class MemoryCallStore:
             entry = self._deliveries.get(key)
             return entry is not None and entry[0] and entry[1] > self._clock()
 
+    def publish_action(self, call_id: str, data: str, *, ttl: float) -> str:
+        with self._lock:
+            log = self._action_log(call_id, ttl)
+            log.last += 1
+            log.events.append((log.last, data))
+            del log.events[:-MAX_ACTIONS_KEPT]
+            self._actions_changed.notify_all()
+            return str(log.last)
+
+    def end_actions(self, call_id: str, *, ttl: float) -> None:
+        with self._lock:
+            self._action_log(call_id, ttl).ended = True
+            self._actions_changed.notify_all()
+
+    def read_actions(self, call_id: str, after: str | None, *, timeout: float) -> ActionBatch:
+        try:
+            seen = int(after) if after else 0
+        except ValueError:
+            seen = 0  # another store's id: everything kept is newer
+        deadline = self._clock() + timeout
+        with self._lock:
+            while True:
+                log = self._live(self._actions, call_id)
+                events = tuple((str(n), data) for n, data in log.events if n > seen) if log else ()
+                ended = bool(log and log.ended)
+                left = deadline - self._clock()
+                if events or ended or left <= 0:
+                    return ActionBatch(events, ended)
+                self._actions_changed.wait(left)
+
     # The caller holds the lock in every helper below.
+
+    def _action_log(self, call_id: str, ttl: float) -> _ActionLog:
+        now = self._clock()
+        log = self._live(self._actions, call_id)
+        if log is None:
+            log = self._actions[call_id] = _ActionLog(now + ttl)
+            self._maybe_sweep(now)
+        log.expires = max(log.expires, now + ttl)
+        return log
 
     def _live(self, table: dict[str, _Entry], key: str) -> _Entry | None:
         entry = table.get(key)
@@ -252,9 +305,7 @@ class MemoryCallStore:
     def _maybe_sweep(self, now: float) -> None:
         # Entries looked up only by key would pile up once expired; a full sweep whenever the maps have
         # doubled keeps the cost amortised O(1).
-        size = (
-            len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent) + len(self._kept)
-        )
+        size = self._size()
         if size < self._sweep_at:
             return
         self._deliveries = {k: v for k, v in self._deliveries.items() if v[1] > now}
@@ -263,7 +314,9 @@ class MemoryCallStore:
         self._spent = {k: v for k, v in self._spent.items() if v > now}
         self._kept = {k: v for k, v in self._kept.items() if v[1] > now}
         self._budgets = {k: v for k, v in self._budgets.items() if v.expires > now}
-        size = (
-            len(self._deliveries) + len(self._calls) + len(self._records) + len(self._spent) + len(self._kept)
-        )
-        self._sweep_at = max(self._SWEEP_MIN, 2 * size)
+        self._actions = {k: v for k, v in self._actions.items() if v.expires > now}
+        self._sweep_at = max(self._SWEEP_MIN, 2 * self._size())
+
+    def _size(self) -> int:
+        tables = (self._deliveries, self._calls, self._records, self._spent, self._kept, self._actions)
+        return sum(len(table) for table in tables)

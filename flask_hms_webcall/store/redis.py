@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigurationError
-from .base import RECORD_TTL, Admission, Budget, StoreError
+from .base import MAX_ACTIONS_KEPT, RECORD_TTL, ActionBatch, Admission, Budget, StoreError
 
 __all__ = ["DEFAULT_TIMEOUT", "REDIS_SCHEMES", "RedisCallStore", "connect"]
 
@@ -150,7 +150,8 @@ class RedisCallStore:
 
     Keys: ``org``, ``anonymous`` and ``user:<user key>`` (sorted sets: slot id → expiry in ms),
     ``slot:<slot id>``, ``call:<call id>`` and ``record:<call id>`` (hashes), ``budget:<name>`` (counters),
-    ``delivery:<key>`` and ``once:<key>``. Errors talking to Redis are raised as :class:`StoreError`.
+    ``delivery:<key>`` and ``once:<key>``, ``actions:<call id>`` (a stream of page actions; its entry
+    ``end`` closes it). Errors talking to Redis are raised as :class:`StoreError`.
     """
 
     def __init__(self, client: Any, *, prefix: str = "hms_webcall:") -> None:
@@ -170,6 +171,7 @@ class RedisCallStore:
         self._budget_prefix = f"{base}budget:"
         self._delivery_prefix = f"{base}delivery:"
         self._once_prefix = f"{base}once:"
+        self._actions_prefix = f"{base}actions:"
         register = client.register_script
         self._admit = register(script_source("admit"))
         self._bind = register(script_source("bind"))
@@ -326,3 +328,38 @@ class RedisCallStore:
     @_redis_errors
     def delivery_handled(self, key: str) -> bool:
         return _text(self._client.get(self._delivery_prefix + key)) == "done"
+
+    @_redis_errors
+    def publish_action(self, call_id: str, data: str, *, ttl: float) -> str:
+        key = self._actions_prefix + call_id
+        pipe = self._client.pipeline(transaction=False)
+        pipe.xadd(key, {"a": data}, maxlen=MAX_ACTIONS_KEPT, approximate=False)
+        pipe.pexpire(key, _ms(ttl))
+        entry_id, _ = pipe.execute()
+        return str(_text(entry_id))
+
+    @_redis_errors
+    def end_actions(self, call_id: str, *, ttl: float) -> None:
+        key = self._actions_prefix + call_id
+        pipe = self._client.pipeline(transaction=False)
+        pipe.xadd(key, {"end": "1"}, maxlen=MAX_ACTIONS_KEPT, approximate=False)
+        pipe.pexpire(key, _ms(ttl))
+        pipe.execute()
+
+    @_redis_errors
+    def read_actions(self, call_id: str, after: str | None, *, timeout: float) -> ActionBatch:
+        # One XREAD: at once when something newer is there, else blocking up to ``timeout`` (kept below the
+        # socket timeout by the caller). Reads go to whichever worker's connection: the stream is the
+        # delivery, so a webhook on one worker reaches a reader on any other.
+        key = self._actions_prefix + call_id
+        block = _ms(timeout) if timeout > 0 else None
+        answer = self._client.xread({key: after or "0-0"}, count=MAX_ACTIONS_KEPT, block=block)
+        events: list[tuple[str, str]] = []
+        for _, entries in answer or ():
+            for entry_id, fields in entries:
+                values = {_text(k): _text(v) for k, v in fields.items()}
+                if "end" in values:
+                    return ActionBatch(tuple(events), True)
+                if values.get("a") is not None:
+                    events.append((str(_text(entry_id)), str(values["a"])))
+        return ActionBatch(tuple(events), False)

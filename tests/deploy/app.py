@@ -10,7 +10,7 @@ import time
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from flask_hms_webcall import HMSWebCall
+from flask_hms_webcall import HMSWebCall, PageActionCall
 from flask_hms_webcall.events import Event
 
 app = Flask(__name__)
@@ -47,3 +47,8 @@ def record(event: Event) -> None:
         time.sleep(0.05)
     with open(EVENTS, "a") as out:
         out.write("done\n")
+
+
+@webcall.page_action("show_order")
+def show_order(call: PageActionCall) -> tuple[str, dict[str, str]]:
+    return "Shown.", {"order_id": str(call.arguments.get("order_id"))}

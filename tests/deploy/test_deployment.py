@@ -195,6 +195,7 @@ class Stack:
             ("server_name example.com;", "server_name localhost;", 2),
             ("/etc/letsencrypt/live/example.com/fullchain.pem", str(self.cert), 1),
             ("/etc/letsencrypt/live/example.com/privkey.pem", str(self.workdir / "key.pem"), 1),
+            ("/var/log/nginx/access.log", str(self.workdir / "access.log"), 1),
         ]:
             assert text.count(old) == count, f"deploy/nginx.conf no longer has {old!r} {count} time(s)"
             text = text.replace(old, new)

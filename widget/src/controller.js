@@ -49,6 +49,8 @@ export class Controller {
     /** @type {string | null} */
     this.feedbackToken = null;
     /** @type {string | null} */
+    this.actionsUrl = null;
+    /** @type {string | null} */
     this.speaker = null;
     this._run = 0;
     /** @type {Array<[repeat: number, id: number]>} */
@@ -83,7 +85,7 @@ export class Controller {
     const run = ++this._run;
     const stale = () => run !== this._run;
     this.entries = [];
-    this.callId = this.feedbackToken = null;
+    this.callId = this.feedbackToken = this.actionsUrl = null;
     this.muted = this.audioBlocked = false;
     this._at = 0;
     this._left = this._byUser = this._timedOut = this._present = false;
@@ -193,6 +195,7 @@ export class Controller {
     this.callId = body.call_id || null;
     // Only anonymous callers get one: it proves to the feedback route that they created this call.
     this.feedbackToken = body.feedback_token || null;
+    this.actionsUrl = body.actions_url || null; // only from sites with page actions (actions.js)
     this.maxDuration = cfg.maxDuration || body.max_duration || 300;
     return body;
   }

@@ -12,7 +12,7 @@
 /**
  * What the create endpoint answers (the fields the widget reads).
  * @typedef {{token: string, server_url: string, call_id?: string, feedback_token?: string,
- *   max_duration?: number}} CreatedCall
+ *   actions_url?: string, max_duration?: number}} CreatedCall
  */
 /**
  * Everything outside the call flow; see the Controller.

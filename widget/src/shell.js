@@ -3,6 +3,7 @@
 // (ui.js), fetched on the first hover, focus or touch, and mounted into this element's shadow root.
 // The public API (start/end/mute, state, transcript, ...) lives here and forwards to that UI once loaded.
 
+import { actionRegistry } from './actions.js';
 import { ATTRIBUTES, consentNeeded, micConstraints, parseConfig, remembered } from './attributes.js';
 import { SHELL, resolveLang, translator } from './i18n.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
@@ -100,6 +101,16 @@ export function defineElement(env) {
 
     get muted() {
       return this._ui ? this._ui.muted : false;
+    }
+
+    /** Page actions: actions.register(name, fn) handles the action `name`; it returns the unregister. */
+    get actions() {
+      return actionRegistry(this._handlers());
+    }
+
+    /** @returns {import('./actions.js').Handlers} */
+    _handlers() {
+      return (this._acts = this._acts || new Map());
     }
 
     /** The last error {code, message, retryAfter, status}, or null. */
@@ -260,6 +271,7 @@ export function defineElement(env) {
           // The raw attribute (or the script tag's default), for the pop-out window's address.
           attribute: (name) => this.getAttribute(name) ?? env.scriptDefault(name),
           base: env.base,
+          handlers: this._handlers(),
           audioContext: () => this._audioContext(),
           // The microphone request the first click already made, handed over once.
           takeMic: () => {

@@ -3,6 +3,7 @@
 // state and turns it into the element's DOM events (hms:state, hms:transcript, hms:ended, hms:error).
 
 import { agentView } from './agent-view.js';
+import { actionsFollower } from './actions.js';
 import { remember, remembered } from './attributes.js';
 import { createSession } from './call.js';
 import { solveChallenge } from './challenge.js';
@@ -39,6 +40,7 @@ const ACTIVE = ['preflight', 'requesting', 'connecting', 'live', 'reconnecting']
  * @property {() => boolean} needsConsent
  * @property {(name: string) => string | null} attribute
  * @property {string} base
+ * @property {import('./actions.js').Handlers} handlers the page's action handlers (element.actions)
  */
 
 
@@ -139,6 +141,7 @@ export function mountUI(opts) {
   });
   $.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !$.close.hidden && close());
 
+  const follow = actionsFollower({ c, config: opts.config, handlers: opts.handlers, emit });
   const popout = popoutView({ $, c, opts, emit, render, opened: () => (asking = false) });
   const leave = leaveHandlers(c, opts.config, () => opts.config().popoutWindow && popout.post('closed'));
   addEventListener('beforeunload', leave.beforeunload);
@@ -194,6 +197,7 @@ export function mountUI(opts) {
       // The microphone is allowed now: the devices have names, and there is something to choose from.
       if (detail.state === 'requesting') devices.list();
       if (opts.config().popoutWindow) popout.post(detail.state);
+      follow(detail.state);
       if (detail.state === 'error') {
         const { wait } = describeError(/** @type {CallError} */ (c.s.error), strings());
         waitUntil = Date.now() + wait * 1000;
