@@ -8,7 +8,7 @@ import { createRequest } from './attributes.js';
 import { proofForCreate } from './challenge.js';
 import { backendError, isTokenExpired, micErrorCode, refusedOrigin } from './errors.js';
 import { postFeedback } from './feedback.js';
-import { openMic, tryMic } from './microphone.js';
+import { openMic, swapMic } from './microphone.js';
 import { watchConnection } from './reconnect.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
@@ -327,24 +327,13 @@ export class Controller {
   async switchMic(deviceId) {
     if (!this._mic || !this._d.getUserMedia) return true;
     const run = this._run;
-    const track = await tryMic(this._d.getUserMedia, deviceId);
-    if (!track) return false; // this one cannot be opened: the call keeps the microphone it has
-    if (run !== this._run || !this._mic) {
-      track.stop(); // the call ended meanwhile
-      return false;
-    }
-    track.enabled = !this.muted;
-    try {
-      if (this._session && this.s.connected) await this._session.replaceMic(track);
-    } catch {
-      track.stop();
-      return false;
-    }
-    if (run !== this._run) {
-      track.stop();
-      return false;
-    }
-    this._mic.stop();
+    const track = await swapMic(this._d.getUserMedia, deviceId, {
+      enabled: () => !this.muted,
+      install: (t) => (this._session && this.s.connected ? this._session.replaceMic(t) : undefined),
+      current: () => run === this._run && !!this._mic,
+    });
+    if (!track) return false;
+    this._mic?.stop(); // let go only now that the new one is live
     this._mic = track;
     return true;
   }

@@ -36,3 +36,28 @@ export async function tryMic(getUserMedia, deviceId) {
     return null;
   }
 }
+
+/**
+ * Mid-call change of microphone: opens exactly `deviceId` and hands the track to `install` (which replaces
+ * the published one). The new track, or null when it cannot be opened, `install` failed or `current()` says
+ * the call ended meanwhile; a track that is not used is stopped.
+ * @param {GetUserMedia} getUserMedia
+ * @param {string} deviceId
+ * @param {{enabled: () => boolean, install: (track: MediaStreamTrack) => Promise<void> | void,
+ *   current: () => boolean}} use
+ * @returns {Promise<MediaStreamTrack | null>}
+ */
+export async function swapMic(getUserMedia, deviceId, { enabled, install, current }) {
+  const track = await tryMic(getUserMedia, deviceId);
+  if (!track) return null; // this one cannot be opened: the call keeps the microphone it has
+  track.enabled = enabled();
+  try {
+    if (current()) await install(track);
+  } catch {
+    track.stop();
+    return null;
+  }
+  if (current()) return track;
+  track.stop();
+  return null;
+}
