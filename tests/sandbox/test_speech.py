@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules, rules_error, words_to_digits
+from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules, rules_error
 from flask_hms_webcall.sandbox.calls import Call
+from flask_hms_webcall.sandbox.language import words_to_digits
 from flask_hms_webcall.sandbox.media import espeak, recognizer
 from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
 from flask_hms_webcall.sandbox.media.ears import SpeechEars
