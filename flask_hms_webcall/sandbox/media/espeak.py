@@ -144,7 +144,7 @@ def _get_engine() -> _Engine | None:
             _engine = _Engine()
         except (ImportError, OSError, AttributeError, RuntimeError) as exc:
             _unavailable = True
-            log.info("eSpeak NG is not available (%s): the assistant speaks in tones", exc)
+            log.debug("eSpeak NG is not available (%s): the assistant speaks in tones", exc)
     return _engine
 
 
