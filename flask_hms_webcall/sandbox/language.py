@@ -65,6 +65,8 @@ CLOSERS = (
     "right now", "again", "as well", "too",
 )  # fmt: skip
 EVERYDAY_WEIGHT = 2  # the everyday sentences count twice: they carry the words around the rules' words
+PHRASE_WEIGHT = 3  # a rule's own phrase, said alone ("goodbye"), outweighs numbers said alone
+BARE_NUMBER_EVERY = 24  # one spoken number in so many is said alone (answering "which order?")
 NUMBER_LEADS = ("number", "it is", "it's", "the number is", "that is", "that's", "yes it is", "my number is")
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -197,7 +199,7 @@ def sentences(phrases: Iterable[str], number_leads: Iterable[str] = ()) -> tuple
     lines: list[str] = []
     for seed, phrase in enumerate(dict.fromkeys(" ".join(words(p)) for p in phrases)):
         if phrase:
-            lines += [phrase, *wrapped(phrase, seed, 6)]
+            lines += [phrase] * PHRASE_WEIGHT + wrapped(phrase, seed, 6)
     leads = [" ".join(words(lead)) for lead in number_leads]
     leads = [lead for lead in dict.fromkeys(leads) if lead]
     if leads:
@@ -208,7 +210,7 @@ def sentences(phrases: Iterable[str], number_leads: Iterable[str] = ()) -> tuple
             lines.append(" ".join(p for p in (lead, number, tails[k % len(tails)]) if p))
             if k % 4 == 0:
                 lines.append(f"{NUMBER_LEADS[k // 4 % len(NUMBER_LEADS)]} {number}")
-            if k % 6 == 0:
+            if k % BARE_NUMBER_EVERY == 0:
                 lines.append(number)
     lines += EVERYDAY * EVERYDAY_WEIGHT
     return tuple(lines)
