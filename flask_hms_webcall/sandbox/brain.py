@@ -14,13 +14,15 @@ sandbox's assistants file or a transient/override config::
       "fallback": "Sorry, I can only tell you our opening hours or an order's status."
     }
 
-The first rule with a ``when`` phrase among the heard words (whole words, case and punctuation ignored)
-wins; none: the ``fallback`` line. Numbers spoken as words become digits first ("order one two three" →
-"order 123"). Argument templates take ``{number}`` (the first number heard) and ``{text}`` (all of it); a
-rule whose arguments need a number nobody said answers with its ``ask`` line instead. A tool's result is
-read out through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a
-text result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears
-should expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
+The heard words are normalised first (``language.normalise``: fillers dropped, "what's" spelled out,
+numbers as people say them written as digits: "one two three" and "one twenty three" are both "123"). The
+first rule with a ``when`` phrase among them (whole words, a plural "s" ignored) wins; none: the
+``fallback`` line. Argument templates take ``{number}`` (the first number after the rule's phrase, else the
+first one heard) and ``{text}`` (all of it); a rule whose arguments need a number nobody said answers with
+its ``ask`` line instead, and a number said on its own next turn completes it. A tool's result is read out
+through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a text
+result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears should
+expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
 available; see the docs.
 """
 
