@@ -29,6 +29,7 @@ log = logging.getLogger("flask_hms_webcall.sandbox.media")
 MODEL_RATE = 16_000
 COMFORT_DB = 30.0  # the noise floor under the speech the acoustic model hears best (see _Floor)
 _TYPICAL_SPEECH_RMS = 32767 * 10 ** (-20 / 20)
+_FRAME = MODEL_RATE // 50
 _FLOOR_FRAMES = 100  # the quietest of the last 100 chunks (2 s of 20 ms frames) is the floor already there
 
 
@@ -146,9 +147,11 @@ class _Floor:
         if not len(data):
             return data
         x = data.astype(np.float64)
-        rms = float(np.sqrt(np.mean(x * x)))
-        self._recent.append(rms)
-        self._turn.append(rms)
+        for start in range(0, len(x), _FRAME):  # 20 ms frames, however the audio is chunked
+            frame = x[start : start + _FRAME]
+            rms = float(np.sqrt(np.mean(frame * frame)))
+            self._recent.append(rms)
+            self._turn.append(rms)
         wanted = self.speech * 10 ** (-COMFORT_DB / 20)
         have = min(self._recent)
         if have >= wanted:
