@@ -14,45 +14,31 @@ sandbox's assistants file or a transient/override config::
       "fallback": "Sorry, I can only tell you our opening hours or an order's status."
     }
 
-The first rule with a ``when`` phrase among the heard words (whole words, case and punctuation ignored)
-wins; none: the ``fallback`` line. Numbers spoken as words become digits first ("order one two three" →
-"order 123"). Argument templates take ``{number}`` (the first number heard) and ``{text}`` (all of it); a
-rule whose arguments need a number nobody said answers with its ``ask`` line instead. A tool's result is
-read out through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a
-text result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears
-should expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
+The heard words are normalised first (``language.normalise``: fillers dropped, "what's" spelled out,
+numbers as people say them written as digits: "one two three" and "one twenty three" are both "123"). The
+first rule with a ``when`` phrase among them (whole words, a plural "s" ignored) wins; none: the
+``fallback`` line. Argument templates take ``{number}`` (the first number after the rule's phrase, else the
+first one heard) and ``{text}`` (all of it); a rule whose arguments need a number nobody said answers with
+its ``ask`` line instead, and a number said on its own next turn completes it. A tool's result is read out
+through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a text
+result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears should
+expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
 available; see the docs.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-log = logging.getLogger("flask_hms_webcall.sandbox")
+from .language import normalise, sentences, words
 
-_UNITS = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9,
-}  # fmt: skip
-_TEENS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
-DIGIT_WORDS = tuple(w for w in _UNITS if w != "oh")
-# Runs of three digit words covering every pair of neighbours once: "zero zero one", "one zero two", ...
-_DIGIT_RUNS = tuple(
-    " ".join(DIGIT_WORDS[(a + k * b) % 10] for k in range(3)) for a in range(10) for b in range(10)
-)
+log = logging.getLogger("flask_hms_webcall.sandbox")
 
 DEFAULT_FALLBACK = (
     "Sorry, I can tell you our opening hours or the status of an order. "
@@ -116,55 +102,15 @@ LOOKUP_ORDER_TOOL: dict[str, Any] = {
 }
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
+def _stem(word: str) -> str:
+    """A plural or third-person "s" dropped, so "hours" is "hour" and "opens" is "open"."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def words_to_digits(text: str) -> str:
-    """``text`` lower-cased, without punctuation, each run of spoken numbers written as digits.
-
-    Digits said one by one join up ("one two three" → "123"); tens combine with a unit ("twenty three" →
-    "23"). "oh" counts as zero only next to another number word, so "oh, hello" stays as it is.
-    """
-    words = _words(text)
-    out: list[str] = []
-    run: list[str] = []
-
-    def number_word(i: int) -> bool:
-        w = words[i]
-        if w == "oh":
-            neighbours = [words[j] for j in (i - 1, i + 1) if 0 <= j < len(words)]
-            return any(
-                n != "oh" and (n in _UNITS or n in _TEENS or n in _TENS or n.isdigit()) for n in neighbours
-            )
-        return w in _UNITS or w in _TEENS or w in _TENS or w.isdigit()
-
-    i = 0
-    while i < len(words):
-        if not number_word(i):
-            if run:
-                out.append("".join(run))
-                run = []
-            out.append(words[i])
-            i += 1
-            continue
-        w = words[i]
-        if w in _TENS:
-            value = _TENS[w]
-            if i + 1 < len(words) and words[i + 1] in _UNITS and _UNITS[words[i + 1]] > 0:
-                value += _UNITS[words[i + 1]]
-                i += 1
-            run.append(str(value))
-        elif w in _TEENS:
-            run.append(str(_TEENS[w]))
-        elif w.isdigit():
-            run.append(w)
-        else:
-            run.append(str(_UNITS[w]))
-        i += 1
-    if run:
-        out.append("".join(run))
-    return " ".join(out)
+def _before_number(sentence: str) -> str:
+    """``sentence`` up to its first number ("where is my order four five six" → "where is my order")."""
+    said = words(sentence)
+    return " ".join(itertools.takewhile(lambda w: not normalise(w).isdigit(), said))
 
 
 @dataclass(frozen=True)
@@ -179,8 +125,17 @@ class Rule:
     examples: tuple[str, ...] = ()
 
     def matches(self, heard: str) -> bool:
-        padded = f" {heard} "
-        return any(f" {words_to_digits(p)} " in padded for p in self.when)
+        return self.match_end(heard.split()) is not None
+
+    def match_end(self, said: list[str]) -> int | None:
+        """Where the first of this rule's phrases heard in ``said`` (normalised words) ends, if any."""
+        heard = [_stem(w) for w in said]
+        ends = []
+        for phrase in self.when:
+            wanted = [_stem(w) for w in normalise(phrase).split()]
+            n = len(wanted)
+            ends += [i + n for i in range(len(heard) - n + 1) if heard[i : i + n] == wanted]
+        return min(ends, default=None)
 
     @property
     def needs_number(self) -> bool:
@@ -233,6 +188,7 @@ class Brain:
     def __init__(self, rules: list[Rule], fallback: str = DEFAULT_FALLBACK) -> None:
         self.rules = rules
         self.fallback = fallback
+        self._asked: Rule | None = None  # a tool rule that asked for a number last turn
 
     @classmethod
     def from_assistant(cls, assistant: Mapping[str, Any]) -> Brain:
@@ -252,29 +208,38 @@ class Brain:
         return cls(rules, fallback if isinstance(fallback, str) and fallback.strip() else DEFAULT_FALLBACK)
 
     def phrases(self) -> list[str]:
-        """What the ears should expect: each rule's phrases and examples (digits too if it takes a number)."""
-        out: list[str] = []
-        for rule in self.rules:
-            out += [*rule.when, *rule.examples]
-            if rule.needs_number:
-                # Every pair of digits after the rule's phrases, once: enough to hear any number, not so
-                # many that digits crowd out the other words.
-                lead = [*rule.when, *(" ".join(e.split()[:-3]) for e in rule.examples)]
-                out += [f"{lead[i % len(lead)]} {run}" for i, run in enumerate(_DIGIT_RUNS)]
-        return out
+        """What the ears should expect: the rules' phrases and examples as people say them, with numbers
+        after the phrases of rules that take one (see :func:`.language.sentences`)."""
+        said = [phrase for rule in self.rules for phrase in (*rule.when, *rule.examples)]
+        leads = [
+            lead
+            for rule in self.rules
+            if rule.needs_number
+            for lead in (*rule.when, *map(_before_number, rule.examples))
+        ]
+        return list(sentences(said, leads))
 
     def decide(self, heard: str) -> Decision:
-        """The reply to one turn's recognised words (empty: nothing intelligible was heard)."""
-        said = words_to_digits(heard)
-        rule = next((r for r in self.rules if said and r.matches(said)), None)
+        """The reply to one turn's recognised words (empty: nothing intelligible was heard).
+
+        The first rule with a phrase among the words wins. A number fills the rule's ``{number}``: the first
+        one after the phrase ("order 123"), else the first one heard. A turn with only a number answers the
+        rule that asked for one the turn before.
+        """
+        said = normalise(heard).split()
+        asked, self._asked = self._asked, None
+        rule, end = next(((r, e) for r in self.rules if (e := r.match_end(said)) is not None), (None, 0))
+        if rule is None and asked is not None and any(w.isdigit() for w in said):
+            rule = asked
         if rule is None:
             return Decision(text=self.fallback)
         if rule.tool is None:
             return Decision(text=rule.say, rule=rule, hang_up=rule.hang_up)
-        number = next((w for w in said.split() if w.isdigit()), None)
-        if rule.needs_number and number is None:
+        numbers = [w for w in said[end:] if w.isdigit()] + [w for w in said if w.isdigit()]
+        if rule.needs_number and not numbers:
+            self._asked = rule
             return Decision(text=rule.ask, rule=rule)
-        values = {"number": number or "", "text": said}
+        values = {"number": numbers[0] if numbers else "", "text": " ".join(said)}
         arguments = {name: _fill(template, values) or "" for name, template in rule.arguments.items()}
         return Decision(text="", rule=rule, tool=rule.tool, arguments=arguments, hang_up=rule.hang_up)
 
@@ -311,7 +276,7 @@ def parse_rules(value: Any) -> list[Rule]:
         when = item.get("when")
         if isinstance(when, str):
             when = [when]
-        if not isinstance(when, list) or not when or not all(isinstance(w, str) and _words(w) for w in when):
+        if not isinstance(when, list) or not when or not all(isinstance(w, str) and words(w) for w in when):
             raise ValueError(f"{where}.when must be a non-empty list of phrases")
         texts = {k: item.get(k) for k in ("say", "tool", "ask", "on_error")}
         for key, text in texts.items():
@@ -327,7 +292,7 @@ def parse_rules(value: Any) -> list[Rule]:
             raise ValueError(f"{where} needs a 'say' line or a 'tool'")
         rules.append(
             Rule(
-                when=tuple(" ".join(_words(w)) for w in when),
+                when=tuple(" ".join(words(w)) for w in when),
                 say=texts["say"] or "",
                 tool=texts["tool"] or None,
                 arguments=dict(arguments),

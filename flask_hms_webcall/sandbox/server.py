@@ -77,18 +77,29 @@ def _add_media(app: web.Application) -> None:
 
 
 def _log_speech(config: SandboxConfig) -> None:
-    """Say once which voice and ears the assistant has, so a sandbox speaking in tones explains itself."""
+    """Say once which voice and ears the assistant has, so a sandbox speaking in tones explains itself.
+
+    Every partial speech stack (one package missing, or one that does not load) gets one line naming what
+    is missing and the extra that brings it, as the assistant cannot understand words without the ears.
+    """
     from .media import espeak, recognizer
 
     if not config.speech:
         log.info("speech off (--no-speech): the assistant speaks in tones and detects speech by energy")
-    elif espeak.available() and recognizer.available():
+        return
+    mouth, ears = espeak.available(), recognizer.available()
+    if mouth and ears:
         log.info("the assistant speaks with eSpeak NG and listens with PocketSphinx")
-    else:
-        log.info(
-            "the assistant speaks in tones and detects speech by energy: for words, "
-            "pip install 'flask-hms-webcall[sandbox-speech]'"
-        )
+        return
+    voice = "speaks with eSpeak NG" if mouth else "speaks in tones (eSpeak NG is missing)"
+    hearing = (
+        "understands words with PocketSphinx"
+        if ears
+        else "cannot understand words, it only detects speech by energy (PocketSphinx is missing)"
+    )
+    log.warning(
+        "the assistant %s and %s: for both, pip install 'flask-hms-webcall[sandbox-speech]'", voice, hearing
+    )
 
 
 def create_app(config: SandboxConfig | None = None) -> web.Application:

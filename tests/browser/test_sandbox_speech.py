@@ -1,8 +1,9 @@
 """A spoken call, end to end: Chromium's microphone plays synthesised speech to the example app's sandbox.
 
 Chromium's fake capture device plays a WAV file (``--use-file-for-fake-audio-capture``) made with the
-sandbox's own voice: silence while the assistant greets, "what is the status of order one two three",
-silence while it looks the order up and answers, then "goodbye". The file starts playing when the widget
+sandbox's voice: silence while the assistant greets, a question in the visitor's own words (not one of the
+rules' phrases, the number grouped as people say it), silence while it looks the order up and answers, then
+"goodbye". The file starts playing when the widget
 opens the microphone (before the call is created), so each silence leaves the assistant ample time: it
 does not listen while it talks. The real sandbox recognises the words, calls the example app's
 ``lookup_order`` tool over a signed ``tool-calls`` webhook, reads the answer out and hangs up.
@@ -24,7 +25,7 @@ from tests.conftest import require
 
 pytestmark = pytest.mark.browser
 
-QUESTION = "What is the status of order one two three?"
+QUESTION = "Hi, could you tell me where my order one twenty three is?"
 GOODBYE = "Goodbye!"
 ANSWER = "Order 123 is shipped, and arrives tomorrow."  # the example app's sample order, through the rule
 # Seconds of silence before each line. The greeting (about 4.5 s) must be over before the question, and
@@ -76,7 +77,7 @@ def test_a_visitor_asks_for_an_order_hears_the_tools_answer_and_says_goodbye(
         return [e for e in widget.transcript() if e["role"] == "user" and e["final"] and "order" in e["text"]]
 
     [asked] = wait_for(question, timeout=BEFORE_QUESTION + 20, what="the visitor's question, recognised")
-    assert "one two three" in asked["text"], asked
+    assert "twenty three" in asked["text"], asked
     updates = [
         e["entry"] for e in widget.events("transcript") if e["entry"] and e["entry"]["id"] == asked["id"]
     ]
@@ -109,6 +110,11 @@ def test_a_visitor_asks_for_an_order_hears_the_tools_answer_and_says_goodbye(
     assert json.loads(tool_call.locator(".tool-arguments").inner_text()) == {"order_id": "123"}
     assert "shipped" in tool_call.locator(".tool-result").inner_text()
     page.screenshot(path=str(artifacts_dir / "calls-tool-call.png"), full_page=True)
+
+    # The tool call reached the example app as a signed `tool-calls` webhook, and was answered.
+    deliveries = app.sandbox_control("GET", "/_sandbox/webhooks").json()
+    tool_webhooks = [w for w in deliveries if w["event"] == "tool-calls"]
+    assert [(w["delivered"], w["last_status"]) for w in tool_webhooks] == [(True, 200)], tool_webhooks
 
     # HMS's report: the tool call and its result among the messages, between the question and the answer.
     [call] = [c for c in app.sandbox_calls() if c["ended_reason"] == "agent_hangup"]

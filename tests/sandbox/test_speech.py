@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules, rules_error, words_to_digits
+from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules, rules_error
 from flask_hms_webcall.sandbox.calls import Call
+from flask_hms_webcall.sandbox.language import normalise, words_to_digits
 from flask_hms_webcall.sandbox.media import espeak, recognizer
 from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
 from flask_hms_webcall.sandbox.media.ears import SpeechEars
@@ -83,6 +84,42 @@ def test_speech_ears_give_interim_words_then_the_final_sentence(speech, brain):
     assert brain.decide(finals[0].words).text.startswith("We are open")
 
 
+REWORDED = "Hi, could you tell me where my order one twenty three is?"
+
+
+def test_the_recogniser_understands_a_reworded_question_with_the_number_grouped(speech, brain):
+    pcm = padded(espeak.synthesize(REWORDED).pcm)
+    heard = recognizer.recognize(pcm, SAMPLE_RATE, brain.phrases())
+    decision = brain.decide(heard)
+    assert decision.tool == "lookup_order" and decision.arguments == {"order_id": "123"}, heard
+
+
+@pytest.mark.parametrize(
+    ("said", "reply"),
+    [
+        ("Bye for now.", "Goodbye"),
+        ("Great, thanks.", "welcome"),
+    ],
+)
+def test_a_clean_voice_over_digital_silence_is_heard(speech, brain, said, reply):
+    # A synthetic voice (or a browser's noise suppression) leaves perfect silence between the words, which
+    # the acoustic model never heard in training: the ears lay a faint noise floor under it.
+    heard = recognizer.recognize(padded(espeak.synthesize(said).pcm), SAMPLE_RATE, brain.phrases())
+    assert reply in brain.decide(heard).text, heard
+
+
+def test_silence_and_room_noise_give_no_words(speech, brain):
+    rng = np.random.default_rng(7)
+    ears = SpeechEars(brain.phrases())
+    quiet = np.zeros(3 * SAMPLE_RATE, dtype=np.int16)
+    hiss = (rng.standard_normal(3 * SAMPLE_RATE) * 32767 * 10 ** (-45 / 20)).astype(np.int16)
+    heard = []
+    for pcm in (quiet, hiss):
+        for offset in range(0, len(pcm), FRAME_SAMPLES):
+            heard += ears.feed(pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
+    assert [h.words for h in heard if h.words] == []
+
+
 def test_speech_ears_report_the_duration_when_no_word_is_recognised(speech, brain):
     # A beep (Chromium's fake microphone) is loud enough to be a turn but holds no words.
     t = np.arange(int(0.5 * SAMPLE_RATE)) / SAMPLE_RATE
@@ -111,10 +148,51 @@ def test_speech_ears_report_the_duration_when_no_word_is_recognised(speech, brai
         ("twelve", "12"),
         ("one two and three", "12 and 3"),
         ("nothing here", "nothing here"),
+        ("one twenty three", "123"),
+        ("four fifty six", "456"),
+        ("six oh two for me", "602 for me"),
+        ("one hundred and five", "105"),
+        ("one hundred twenty three", "123"),
+        ("a hundred people", "a hundred people"),
     ],
 )
 def test_number_words_become_digits(said, written):
     assert words_to_digits(said) == written
+
+
+def test_heard_words_are_normalised_before_the_rules_see_them():
+    assert normalise("Um, what's the status of order one twenty three?") == "what is the status of order 123"
+    assert normalise("That's all, uh, thanks") == "that is all thanks"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "hi could you tell me where my order one twenty three is",
+        "please check order one two three",
+        "what's the status of the order one two three please",
+        "hi two the status of order one two three",  # a stray number before the key word is not the slot
+        "uh i'm calling about my package one hundred twenty three",
+    ],
+)
+def test_people_ask_for_an_order_in_their_own_words(said):
+    decision = Brain(parse_rules(DEFAULT_RULES)).decide(said)
+    assert decision.tool == "lookup_order" and decision.arguments == {"order_id": "123"}
+
+
+def test_a_number_said_after_the_assistant_asked_for_it_completes_the_tool_call():
+    brain = Brain(parse_rules(DEFAULT_RULES))
+    assert brain.decide("where is my order").tool is None
+    decision = brain.decide("it's one two three")
+    assert decision.tool == "lookup_order" and decision.arguments == {"order_id": "123"}
+    assert brain.decide("one two three").text == brain.fallback  # only right after the question
+
+
+def test_phrases_match_whatever_the_contractions_and_plurals():
+    brain = Brain(parse_rules(DEFAULT_RULES))
+    assert brain.decide("ok that's all").hang_up
+    assert brain.decide("when are you opening").text == brain.fallback  # whole words: "opening" is not "open"
+    assert brain.decide("what hours do you keep").text.startswith("We are open")
 
 
 def test_rules_pick_reply_tool_or_goodbye(brain):
@@ -246,3 +324,69 @@ print("fallback ok")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "fallback ok"
+
+
+@pytest.mark.parametrize(
+    ("blocked", "says"),
+    [
+        (["pocketsphinx"], "speaks with eSpeak NG and cannot understand words"),
+        (["espeakng_loader"], "speaks in tones (eSpeak NG is missing) and understands words"),
+        (["pocketsphinx", "espeakng_loader"], "speaks in tones (eSpeak NG is missing) and cannot understand"),
+    ],
+)
+def test_a_partial_speech_stack_says_so_at_start_in_one_line_naming_the_extra(speech, blocked, says):
+    code = f"""
+import logging, sys
+for name in {blocked!r}:
+    sys.modules[name] = None
+logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+from flask_hms_webcall.sandbox.config import SandboxConfig
+from flask_hms_webcall.sandbox.server import _log_speech
+_log_speech(SandboxConfig())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [line] = done.stdout.strip().splitlines()
+    assert says in line and "[sandbox-speech]" in line, line
+
+
+def test_the_assistant_does_not_hear_the_echo_of_its_own_last_words():
+    import asyncio
+    import concurrent.futures
+
+    from av import AudioFrame
+
+    from flask_hms_webcall.sandbox.media.assistant import ECHO_TAIL_SECONDS, ScriptedAssistant
+    from flask_hms_webcall.sandbox.media.ears import EnergyEars
+
+    loud = (np.sin(np.arange(FRAME_SAMPLES) / 3) * 12000).astype(np.int16)
+
+    class Microphone:  # the visitor's track: loud audio right after the assistant stopped talking
+        def __init__(self) -> None:
+            self.sent = 0
+
+        async def recv(self) -> AudioFrame:
+            from aiortc.mediastreams import MediaStreamError
+
+            if self.sent == 25:
+                raise MediaStreamError
+            self.sent += 1
+            frame = AudioFrame.from_ndarray(loud.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = SAMPLE_RATE
+            return frame
+
+    async def scenario(deaf_for: float) -> int:
+        call = Call(call_id="c", room_name="r", identity="u", assistant={})
+        a = ScriptedAssistant(call=call, script=None, agent=None, voice=None, link=None,
+                              hang_up=lambda: None, present=True, join_delay=0, speech=False)  # fmt: skip
+        a.ears = EnergyEars()
+        a._listening = True
+        a._deaf_until = asyncio.get_running_loop().time() + deaf_for  # as say() leaves it
+        await a.hear(Microphone())
+        return a._heard.qsize()
+
+    assert ECHO_TAIL_SECONDS > 0.2
+    # In a thread of its own: the browser tests' Playwright may own this thread's event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, scenario(ECHO_TAIL_SECONDS)).result() == 0
+        assert pool.submit(asyncio.run, scenario(0.0)).result() > 0  # heard once the echo tail is over

@@ -38,6 +38,9 @@ log = logging.getLogger("flask_hms_webcall.sandbox.media")
 THINKING_SECONDS = 0.6  # between the end of the visitor's turn and the answer, like a real pipeline's latency
 HANGUP_GRACE_SECONDS = 0.5  # lets the last word's audio reach the browser before the room closes
 DATA_CHANNEL_WAIT_SECONDS = 5.0
+# After the assistant's last word the browser still plays it (jitter buffer, network) and an imperfect echo
+# canceller may send it back: this long, the visitor's microphone is not listened to (no self-hearing).
+ECHO_TAIL_SECONDS = 0.5
 
 # Sends one tool call to the app and returns its answer: (call, tool_call_id, name, arguments).
 ToolCaller = Callable[[Call, str, str, dict[str, Any]], Awaitable[ToolAnswer]]
@@ -119,6 +122,7 @@ class ScriptedAssistant:
         self._listening = False
         self.state = "initializing"  # LiveKit Agents' lk.agent.state
         self.publish_state = publish_state
+        self._deaf_until = 0.0  # event loop time: the echo of the assistant's own voice may still arrive
 
     @property
     def first_message(self) -> str:
@@ -247,6 +251,7 @@ class ScriptedAssistant:
             # Cut short (the call ended mid-sentence): the transcript keeps what was actually said.
             if delivered:
                 self.call.add_transcript("assistant", "".join(delivered).strip())
+            self._deaf_until = asyncio.get_running_loop().time() + ECHO_TAIL_SECONDS
         await self._set_state("listening")
 
     async def listen_for_turn(self) -> Heard:
@@ -283,6 +288,8 @@ class ScriptedAssistant:
                 return
             # An audio track's frames are AudioFrames; recv() is typed for any track (video frames, packets).
             if not self._listening or not isinstance(frame, AudioFrame):
+                continue
+            if asyncio.get_running_loop().time() < self._deaf_until:
                 continue
             for heard in self.ears.feed(to_mono_int16(frame), frame.sample_rate):
                 self._heard.put_nowait(heard)

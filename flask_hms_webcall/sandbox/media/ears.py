@@ -25,6 +25,10 @@ WARM_UP = "Hello! This is the sandbox assistant. How can I help you today?"
 # Shorter sounds are clicks or beeps, not words: the recogniser would still name a word for them (Chromium's
 # fake microphone beeps for 0.1 s every 0.5 s, and "bye" would hang up).
 MIN_WORD_SECONDS = 0.25
+# A frame whose power sits almost all in one spectral peak is a tone (a beep, a whistle, a dial tone), not a
+# voice: speech spreads over its harmonics (a voiced eSpeak frame has at most ~70 % in its strongest peak).
+# A turn of such frames gets no words, however hard the recogniser tries to name one.
+TONE_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,17 @@ class Heard:
     final: bool
     duration: float  # seconds of speech so far
     words: str = ""  # the recognised words ("" from EnergyEars, or when nothing was recognised)
+
+
+def tonality(samples: np.ndarray) -> float:
+    """The share of a frame's power in its strongest spectral peak (0 for silence)."""
+    x = np.asarray(samples, dtype=np.float64) * np.hanning(len(samples))
+    power = np.abs(np.fft.rfft(x)) ** 2
+    total = float(power.sum())
+    if total <= 0:
+        return 0.0
+    peak = int(np.argmax(power))
+    return float(power[max(0, peak - 2) : peak + 3].sum()) / total
 
 
 def describe_speech(seconds: float, *, final: bool) -> str:
@@ -69,6 +84,7 @@ class SpeechEars:
         self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque()
         self._preroll_samples = 0
         self._in_turn = False
+        self._tones: list[float] = []  # the tonality of the turn's loud frames
 
     def _warm_up(self) -> None:
         """Decode one spoken sentence before the visitor's first turn.
@@ -97,6 +113,9 @@ class SpeechEars:
             self.recognizer.feed(samples, rate)
         else:
             self._keep(samples, rate)
+        loud = len(samples) and np.sqrt(np.mean(np.square(samples, dtype=np.float64))) >= self.vad.threshold
+        if loud:
+            self._tones.append(tonality(samples))
         heard = []
         for event in events:
             if event.kind == "start":
@@ -106,19 +125,26 @@ class SpeechEars:
                 self._preroll.clear()
                 self._preroll_samples = 0
                 self._in_turn = True
+                self._tones = self._tones[-1:]
             if event.kind == "end":
                 words = self.recognizer.finish() if self._in_turn else ""
-                if event.duration < MIN_WORD_SECONDS:
+                if not self._may_be_words(event.duration):
                     words = ""
                 self._in_turn = False
+                self._tones = []
                 text = words or describe_speech(event.duration, final=True)
                 heard.append(Heard(text, True, event.duration, words))
             else:
-                words = (
-                    self.recognizer.partial() if self._in_turn and event.duration >= MIN_WORD_SECONDS else ""
-                )
+                words = ""
+                if self._in_turn and self._may_be_words(event.duration):
+                    words = self.recognizer.partial()
                 heard.append(Heard(words or "…", False, event.duration, words))
         return heard
+
+    def _may_be_words(self, duration: float) -> bool:
+        """Long enough for a word, and not a tone."""
+        tone = bool(self._tones) and float(np.median(self._tones)) > TONE_SHARE
+        return duration >= MIN_WORD_SECONDS and not tone
 
     def _keep(self, samples: np.ndarray, rate: int) -> None:
         self._preroll.append((samples, rate))

@@ -24,6 +24,8 @@ from .audio import SAMPLE_RATE, SpeechPlan, Word
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
 DEFAULT_VOICE = "en-us"  # American English: the accent of the recogniser's model
+DEFAULT_RATE = 175  # words per minute, eSpeak NG's own default
+_RATE = 1  # espeak_PARAMETER espeakRATE
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
 _CHARS_UTF8 = 1
@@ -46,6 +48,20 @@ class _Event(ctypes.Structure):  # espeak_EVENT, from speak_lib.h
     ]
 
 
+class _VoiceSpec(ctypes.Structure):  # espeak_VOICE, from speak_lib.h
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
 _Callback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
@@ -60,6 +76,10 @@ class _Engine:
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_VoiceSpec)]
+        lib.espeak_SetVoiceByProperties.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_SetParameter.restype = ctypes.c_int
         lib.espeak_Synth.argtypes = [
             ctypes.c_char_p,
             ctypes.c_size_t,
@@ -93,15 +113,19 @@ class _Engine:
         return 0  # go on
 
     def set_voice(self, voice: str) -> bool:
+        """A voice by its name ("en-us", "en+f3"), else by its language ("en-gb" is named "en")."""
         if voice == self._voice:
             return True
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            return False
+            spec = _VoiceSpec(languages=voice.encode())
+            if self.lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) != 0:
+                return False
         self._voice = voice
         return True
 
-    def synth(self, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    def synth(self, text: str, rate: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
         self._chunks, self._words = [], []
+        self.lib.espeak_SetParameter(_RATE, rate, 0)
         data = text.encode("utf-8")
         self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
         pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
@@ -120,7 +144,7 @@ def _get_engine() -> _Engine | None:
             _engine = _Engine()
         except (ImportError, OSError, AttributeError, RuntimeError) as exc:
             _unavailable = True
-            log.info("eSpeak NG is not available (%s): the assistant speaks in tones", exc)
+            log.debug("eSpeak NG is not available (%s): the assistant speaks in tones", exc)
     return _engine
 
 
@@ -139,11 +163,14 @@ def resample(pcm: np.ndarray, rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarr
     return np.interp(x, np.arange(len(pcm)), pcm.astype(np.float64)).astype(np.int16)
 
 
-def synthesize(text: str, voices: Sequence[str] = (DEFAULT_VOICE,)) -> SpeechPlan | None:
+def synthesize(
+    text: str, voices: Sequence[str] = (DEFAULT_VOICE,), *, rate: int = DEFAULT_RATE
+) -> SpeechPlan | None:
     """``text`` spoken by eSpeak NG at 48 kHz, with each word's start; None if eSpeak is missing.
 
     The first of ``voices`` eSpeak NG has is used (English if none), so an assistant configured for a real
-    TTS provider's voice id still speaks, in its ``language`` if eSpeak has that.
+    TTS provider's voice id still speaks, in its ``language`` if eSpeak has that. ``rate`` is in words per
+    minute (the benchmark and tests play slower and faster speakers with it).
     """
     tokens = list(re.finditer(r"\s*\S+", text.strip()))
     if not tokens:
@@ -154,7 +181,7 @@ def synthesize(text: str, voices: Sequence[str] = (DEFAULT_VOICE,)) -> SpeechPla
             return None
         if not any(engine.set_voice(voice) for voice in voices):
             engine.set_voice(DEFAULT_VOICE)
-        pcm, events = engine.synth(text.strip())
+        pcm, events = engine.synth(text.strip(), rate)
         rate = engine.rate
     pcm = np.concatenate([resample(pcm, rate), np.zeros(int(_TRAILING_SILENCE * SAMPLE_RATE), np.int16)])
     duration = len(pcm) / SAMPLE_RATE
