@@ -9,7 +9,10 @@ through the default rules as in a call. Reported per condition and overall:
 * WER: the word error rate against what was said;
 * right rule: the share of sentences that trigger the rule they should (with the right order number for
   ``lookup_order``), goal >= 90 %;
-* wrong tools: tool calls nobody asked for, or with the wrong arguments, goal 0;
+* wrong tools: a tool called that nobody asked for (a different tool, or a tool where none was meant),
+  goal 0;
+* wrong arguments: the right tool called with a misheard argument (another order number), kept apart from
+  wrong tools so each shows; goal 0 too;
 * words from silence and room noise alone, goal none.
 
 Run as ``python benchmarks/speech_wer.py [--verbose]``. Figures only; nothing here passes or fails a test.
@@ -140,32 +143,39 @@ class Tally:
     right: int = 0
     said: int = 0
     wrong_tools: int = 0
+    wrong_arguments: int = 0
 
-    def add(self, distance: int, words: int, right: bool, wrong_tool: bool) -> None:
+    def add(self, distance: int, words: int, verdict: Verdict) -> None:
         self.errors += distance
         self.words += words
-        self.right += right
+        self.right += verdict.right
         self.said += 1
-        self.wrong_tools += wrong_tool
+        self.wrong_tools += verdict.wrong_tool
+        self.wrong_arguments += verdict.wrong_arguments
 
     def row(self, name: str) -> str:
         return (
             f"{name:<20} {self.errors / self.words:6.1%} {self.right:>4}/{self.said:<4} "
-            f"{self.right / self.said:6.1%} {self.wrong_tools:>6}"
+            f"{self.right / self.said:6.1%} {self.wrong_tools:>11} {self.wrong_arguments:>15}"
         )
 
 
-def judge(brain: Brain, heard: str, rule: str | None, order_id: str | None) -> tuple[bool, bool]:
-    """(the right rule with the right arguments, a wrong tool call) for one recognised sentence."""
+@dataclass(frozen=True)
+class Verdict:
+    right: bool  # the rule it should trigger, with the right arguments
+    wrong_tool: bool  # a tool nobody asked for
+    wrong_arguments: bool  # the tool asked for, with a misheard argument
+
+
+def judge(brain: Brain, heard: str, rule: str | None, order_id: str | None) -> Verdict:
+    """How the rules took one recognised sentence."""
     decision = brain.decide(heard)
-    if rule is None:
-        right = decision.rule is None
-    else:
-        right = decision.rule is not None and rule in decision.rule.when
-        if right and order_id is not None:
-            right = decision.tool == "lookup_order" and decision.arguments == {"order_id": order_id}
-    wrong_tool = decision.tool is not None and not right
-    return right, wrong_tool
+    meant = rule is not None and decision.rule is not None and rule in decision.rule.when
+    right = decision.rule is None if rule is None else meant
+    if meant and order_id is not None:
+        right = decision.tool == "lookup_order" and decision.arguments == {"order_id": order_id}
+    called = decision.tool is not None and not right
+    return Verdict(right, wrong_tool=called and not meant, wrong_arguments=called and meant)
 
 
 def main() -> int:
@@ -195,14 +205,22 @@ def main() -> int:
             recognising += time.perf_counter() - started
             ref = said.split()
             distance = edit_distance(ref, heard.split())
-            right, wrong_tool = judge(brain, heard, rule, order_id)
-            tally.add(distance, len(ref), right, wrong_tool)
-            total.add(distance, len(ref), right, wrong_tool)
-            if args.verbose or not right:
-                verdict = "ok" if right else "WRONG TOOL" if wrong_tool else "missed"
-                print(f"{condition.name:<20} {said:<58} {heard:<58} {verdict}")
+            verdict = judge(brain, heard, rule, order_id)
+            tally.add(distance, len(ref), verdict)
+            total.add(distance, len(ref), verdict)
+            if args.verbose or not verdict.right:
+                shown = (
+                    "ok"
+                    if verdict.right
+                    else "WRONG TOOL"
+                    if verdict.wrong_tool
+                    else "WRONG ARGUMENTS"
+                    if verdict.wrong_arguments
+                    else "missed"
+                )
+                print(f"{condition.name:<20} {said:<58} {heard:<58} {shown}")
         per_condition[condition.name] = tally
-    print(f"\n{'condition':<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11}")
+    print(f"\n{'condition':<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15}")
     for name, tally in per_condition.items():
         print(tally.row(name))
     print(total.row("all"))
