@@ -12,9 +12,6 @@ log cannot rate the call, and it is worthless once the call has ended).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import math
@@ -26,7 +23,7 @@ from typing import Any
 
 from ._callers import Caller
 from ._config import CALL_TTL, MAX_DURATION
-from ._feedback import is_creator
+from ._feedback import creator_token, is_creator
 from ._state import WebCallState
 from .errors import BrowserError
 from .store import StoreError
@@ -73,9 +70,7 @@ class PageActionError(ValueError):
 
 def actions_token(state: WebCallState, call_id: str) -> str:
     """The token that lets the anonymous creator of ``call_id`` read its actions."""
-    key = hmac.new(state.settings.api_key.encode(), b"flask-hms-webcall actions", hashlib.sha256).digest()
-    digest = hmac.new(key, call_id.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return creator_token(state, call_id, "actions")
 
 
 def actions_path(state: WebCallState, call_id: str, anonymous: bool) -> str:

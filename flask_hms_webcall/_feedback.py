@@ -24,6 +24,7 @@ __all__ = [
     "FEEDBACK_WINDOW",
     "MAX_COMMENT_LENGTH",
     "RATINGS",
+    "creator_token",
     "feedback_token",
     "is_creator",
     "submit_feedback",
@@ -37,11 +38,18 @@ RATINGS = ("up", "down")
 TOKEN_HEADER = "X-HMS-Feedback-Token"  # noqa: S105 - a header name, not a secret
 
 
-def feedback_token(state: WebCallState, call_id: str) -> str:
-    """The token that lets the anonymous creator of ``call_id`` rate it."""
-    key = hmac.new(state.settings.api_key.encode(), b"flask-hms-webcall feedback", hashlib.sha256).digest()
+def creator_token(state: WebCallState, call_id: str, purpose: str) -> str:
+    """A token proving that an anonymous visitor created ``call_id``, good for ``purpose`` only: an HMAC of
+    the call id under a key derived from the API key and the purpose."""
+    label = f"flask-hms-webcall {purpose}".encode()
+    key = hmac.new(state.settings.api_key.encode(), label, hashlib.sha256).digest()
     digest = hmac.new(key, call_id.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def feedback_token(state: WebCallState, call_id: str) -> str:
+    """The token that lets the anonymous creator of ``call_id`` rate it."""
+    return creator_token(state, call_id, "feedback")
 
 
 def submit_feedback(
