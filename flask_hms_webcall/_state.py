@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 from ._config import Settings
+from ._streams import OpenStreams
 from .client import HMSClient
 from .store import CallStore
 
@@ -60,6 +61,7 @@ class WebCallState:
         self.store = store
         self.client = client
         self.rate_limiter = rate_limiter
+        self.streams = OpenStreams()  # this process's page-action streams
         # Wall-clock time, for budget days and challenge expiry; tests replace it rather than sleep.
         self.clock: Callable[[], float] = time.time
 

@@ -191,6 +191,30 @@ def test_an_open_stream_gets_an_action_published_while_it_waits(shop):
     response.close()
 
 
+def test_a_call_holds_at_most_two_streams_in_a_worker_and_the_oldest_gives_way(shop):
+    """A browser needs one stream (two while it reconnects); a caller opening more cannot hold a thread each."""
+    app, _, _ = shop
+    alice = client_for(app, "alice")
+    call = start(alice).json
+    streams = []
+    for _ in range(3):
+        response = alice.get(call["actions_url"], buffered=False)
+        chunks = iter(response.response)
+        assert next(chunks).startswith(b"retry:")
+        streams.append((response, chunks))
+    open_streams = app.extensions["hms_webcall"].streams
+    assert open_streams.count(call["call_id"]) == 2
+    webhook(app, tool_call(call["call_id"], "show_order", {"order_id": "9"}))
+    assert b"".join(streams[0][1]) == b""  # the oldest ended without it: its browser would reconnect
+    webhook(app, ended(call["call_id"]))
+    for response, chunks in streams[1:]:
+        text = b"".join(chunks).decode()
+        assert '"order_id":"9"' in text and text.endswith("event: end\ndata: {}\n\n")
+        response.close()
+    streams[0][0].close()
+    assert open_streams.count(call["call_id"]) == 0
+
+
 @pytest.mark.parametrize(
     ("order", "problem"),
     [("huge", "HMS_PAGE_ACTION_MAX_BYTES"), ("code", "not plain data"), ("boom", "failed")],
