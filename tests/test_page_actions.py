@@ -192,7 +192,7 @@ def test_an_open_stream_gets_an_action_published_while_it_waits(shop):
 
 
 def test_a_call_holds_at_most_two_streams_in_a_worker_and_the_oldest_gives_way(shop):
-    """A browser needs one stream (two while it reconnects); a caller opening more cannot hold a thread each."""
+    """A browser needs one stream (two while it reconnects); opening more cannot hold a thread each."""
     app, _, _ = shop
     alice = client_for(app, "alice")
     call = start(alice).json
