@@ -19,7 +19,9 @@ numbers as people say them written as digits: "one two three" and "one twenty th
 first rule with a ``when`` phrase among them (whole words, a plural "s" ignored) wins; none: the
 ``fallback`` line. Argument templates take ``{number}`` (the first number after the rule's phrase, else the
 first one heard) and ``{text}`` (all of it); a rule whose arguments need a number nobody said answers with
-its ``ask`` line instead, and a number said on its own next turn completes it. A tool's result is read out
+its ``ask`` line instead, and a number said on its own next turn completes it. ``digits`` (optional) is how
+long the rule's numbers are: a number of another length counts as misheard ("three one alright" for "three
+one four"), so the rule asks rather than calling its tool with a wrong argument. A tool's result is read out
 through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a text
 result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears should
 expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
@@ -63,6 +65,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         ],
         "tool": "lookup_order",
         "arguments": {"order_id": "{number}"},
+        "digits": 3,
         # Fields of the example app's answer; a text answer (or other fields) is read out as it is.
         "say": "Order {order_id} is {status}.",
         "ask": "Which order? Please say its number digit by digit, for example: order one two three.",
@@ -123,6 +126,7 @@ class Rule:
     on_error: str = DEFAULT_TOOL_ERROR
     hang_up: bool = False
     examples: tuple[str, ...] = ()
+    digits: int | None = None  # the length of the rule's numbers: one of another length was misheard
 
     def matches(self, heard: str) -> bool:
         return self.match_end(heard.split()) is not None
@@ -236,6 +240,8 @@ class Brain:
         if rule.tool is None:
             return Decision(text=rule.say, rule=rule, hang_up=rule.hang_up)
         numbers = [w for w in said[end:] if w.isdigit()] + [w for w in said if w.isdigit()]
+        if rule.digits is not None:  # "three one alright" for "three one four": ask, not look up order 31
+            numbers = [n for n in numbers if len(n) == rule.digits]
         if rule.needs_number and not numbers:
             self._asked = rule
             return Decision(text=rule.ask, rule=rule)
@@ -288,6 +294,9 @@ def parse_rules(value: Any) -> list[Rule]:
         examples = item.get("examples", [])
         if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
             raise ValueError(f"{where}.examples must be a list of sentences")
+        digits = item.get("digits")
+        if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < 1):
+            raise ValueError(f"{where}.digits must be a positive whole number")
         if not texts["tool"] and not (texts["say"] or "").strip():
             raise ValueError(f"{where} needs a 'say' line or a 'tool'")
         rules.append(
@@ -300,6 +309,7 @@ def parse_rules(value: Any) -> list[Rule]:
                 on_error=texts["on_error"] or DEFAULT_TOOL_ERROR,
                 hang_up=bool(item.get("hang_up", False)),
                 examples=tuple(examples),
+                digits=digits,
             )
         )
     return rules

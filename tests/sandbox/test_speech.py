@@ -188,6 +188,30 @@ def test_a_number_said_after_the_assistant_asked_for_it_completes_the_tool_call(
     assert brain.decide("one two three").text == brain.fallback  # only right after the question
 
 
+@pytest.mark.parametrize(
+    "misheard",
+    [
+        "hello i am calling about order three one alright",  # "three one four", its last digit lost
+        "what's the status of order number seventy nine please",  # "seven eight nine" run together
+        "can you look up order six oh two four me",  # "for me" heard as a digit
+    ],
+)
+def test_an_order_number_of_the_wrong_length_is_asked_again_not_looked_up(misheard):
+    brain = Brain(parse_rules(DEFAULT_RULES))
+    decision = brain.decide(misheard)
+    assert decision.tool is None and "number" in decision.text
+    again = brain.decide("six oh two")
+    assert again.tool == "lookup_order" and again.arguments == {"order_id": "602"}
+
+
+def test_a_rule_without_digits_takes_a_number_of_any_length():
+    rules = [{"when": ["ticket"], "tool": "lookup_ticket", "arguments": {"id": "{number}"}}]
+    decision = Brain(parse_rules(rules)).decide("ticket four two")
+    assert decision.arguments == {"id": "42"}
+    bad = {"llm_config": {"rules": [{**rules[0], "digits": "three"}]}}
+    assert rules_error(bad) == "llm_config.rules[0].digits must be a positive whole number"
+
+
 def test_phrases_match_whatever_the_contractions_and_plurals():
     brain = Brain(parse_rules(DEFAULT_RULES))
     assert brain.decide("ok that's all").hang_up
