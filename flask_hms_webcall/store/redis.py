@@ -331,20 +331,19 @@ class RedisCallStore:
 
     @_redis_errors
     def publish_action(self, call_id: str, data: str, *, ttl: float) -> str:
-        key = self._actions_prefix + call_id
-        pipe = self._client.pipeline(transaction=False)
-        pipe.xadd(key, {"a": data}, maxlen=MAX_ACTIONS_KEPT, approximate=False)
-        pipe.pexpire(key, _ms(ttl))
-        entry_id, _ = pipe.execute()
-        return str(_text(entry_id))
+        return self._append_action(call_id, {"a": data}, ttl)
 
     @_redis_errors
     def end_actions(self, call_id: str, *, ttl: float) -> None:
+        self._append_action(call_id, {"end": "1"}, ttl)
+
+    def _append_action(self, call_id: str, fields: dict[str, str], ttl: float) -> str:
         key = self._actions_prefix + call_id
         pipe = self._client.pipeline(transaction=False)
-        pipe.xadd(key, {"end": "1"}, maxlen=MAX_ACTIONS_KEPT, approximate=False)
+        pipe.xadd(key, fields, maxlen=MAX_ACTIONS_KEPT, approximate=False)
         pipe.pexpire(key, _ms(ttl))
-        pipe.execute()
+        entry_id, _ = pipe.execute()
+        return str(_text(entry_id))
 
     @_redis_errors
     def read_actions(self, call_id: str, after: str | None, *, timeout: float) -> ActionBatch:
