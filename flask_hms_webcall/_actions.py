@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -164,44 +163,32 @@ def _events(
     ended: bool,
     clock: Callable[[], float],
 ) -> Iterator[str]:
-    # Counted once the stream runs (a response never iterated never runs the ``finally`` that uncounts it).
-    stop = state.streams.enter(call_id)
-    try:
-        yield from _follow(state, call_id, after, events, ended, clock, stop)
-    finally:
-        state.streams.leave(call_id, stop)
-
-
-def _follow(
-    state: WebCallState,
-    call_id: str,
-    after: str | None,
-    events: tuple[tuple[str, str], ...],
-    ended: bool,
-    clock: Callable[[], float],
-    stop: threading.Event,
-) -> Iterator[str]:
     # A blocking read shorter than the store's socket timeout, so a quiet call never looks like a dead Redis;
     # it is also how soon a stream pushed out by newer ones of its call (_streams.py) notices.
     wait = max(0.05, min(HEARTBEAT, state.settings.redis_timeout / 2))
     start = last_beat = clock()
-    yield f"retry: {RETRY_MS}\n\n"
-    while not stop.is_set():
-        for event_id, data in events:
-            after = event_id
-            yield f"id: {event_id}\nevent: action\ndata: {data}\n\n"
-        if ended:
-            yield "event: end\ndata: {}\n\n"
-            return
-        now = clock()
-        if now - start >= STREAM_LIFETIME:
-            return  # the browser reconnects with Last-Event-ID should the call still be going
-        if now - last_beat >= HEARTBEAT:
-            last_beat = now
-            yield ": keep-alive\n\n"
-        try:
-            batch = state.store.read_actions(call_id, after, timeout=wait)
-        except StoreError:
-            log.exception("the call store failed while streaming the actions of call %s", call_id)
-            return  # the browser reconnects, and is replayed what it missed
-        events, ended = batch.events, batch.ended
+    # Counted once the stream runs (a response never iterated never runs the ``finally`` that uncounts it).
+    stop = state.streams.enter(call_id)
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        while not stop.is_set():
+            for event_id, data in events:
+                after = event_id
+                yield f"id: {event_id}\nevent: action\ndata: {data}\n\n"
+            if ended:
+                yield "event: end\ndata: {}\n\n"
+                return
+            now = clock()
+            if now - start >= STREAM_LIFETIME:
+                return  # the browser reconnects with Last-Event-ID should the call still be going
+            if now - last_beat >= HEARTBEAT:
+                last_beat = now
+                yield ": keep-alive\n\n"
+            try:
+                batch = state.store.read_actions(call_id, after, timeout=wait)
+            except StoreError:
+                log.exception("the call store failed while streaming the actions of call %s", call_id)
+                return  # the browser reconnects, and is replayed what it missed
+            events, ended = batch.events, batch.ended
+    finally:
+        state.streams.leave(call_id, stop)
