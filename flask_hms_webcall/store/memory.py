@@ -73,8 +73,8 @@ class MemoryCallStore:
         self._records: dict[str, _Record] = {}
         self._budgets: dict[str, _Counter] = {}
         self._deliveries: dict[str, tuple[bool, float]] = {}  # key -> (handled, expires)
-        self._spent: dict[str, float] = {}  # key -> expires
-        self._kept: dict[str, tuple[str, float]] = {}  # key -> (value, expires)
+        # key -> (value, expires): spent one-time proofs and remembered first values, as Redis's once: keys
+        self._once: dict[str, tuple[str, float]] = {}
         self._actions: dict[str, _ActionLog] = {}
         # Readers of action logs wait on this; every change to a log wakes them all (few readers, one each
         # per live call) and each checks its own log.
@@ -193,21 +193,15 @@ class MemoryCallStore:
             return self._budget(name, self._clock()).value
 
     def spend_once(self, key: str, *, ttl: float) -> bool:
-        with self._lock:
-            now = self._clock()
-            if self._spent.get(key, 0.0) > now:
-                return False
-            self._spent[key] = now + ttl
-            self._maybe_sweep(now)
-            return True
+        return self.remember_once(key, "1", ttl=ttl) is None
 
     def remember_once(self, key: str, value: str, *, ttl: float) -> str | None:
         with self._lock:
             now = self._clock()
-            kept = self._kept.get(key)
+            kept = self._once.get(key)
             if kept is not None and kept[1] > now:
                 return kept[0]
-            self._kept[key] = (value, now + ttl)
+            self._once[key] = (value, now + ttl)
             self._maybe_sweep(now)
             return None
 
@@ -311,12 +305,11 @@ class MemoryCallStore:
         self._deliveries = {k: v for k, v in self._deliveries.items() if v[1] > now}
         self._calls = {k: v for k, v in self._calls.items() if v.expires > now}
         self._records = {k: v for k, v in self._records.items() if v.expires > now}
-        self._spent = {k: v for k, v in self._spent.items() if v > now}
-        self._kept = {k: v for k, v in self._kept.items() if v[1] > now}
+        self._once = {k: v for k, v in self._once.items() if v[1] > now}
         self._budgets = {k: v for k, v in self._budgets.items() if v.expires > now}
         self._actions = {k: v for k, v in self._actions.items() if v.expires > now}
         self._sweep_at = max(self._SWEEP_MIN, 2 * self._size())
 
     def _size(self) -> int:
-        tables = (self._deliveries, self._calls, self._records, self._spent, self._kept, self._actions)
+        tables = (self._deliveries, self._calls, self._records, self._once, self._actions)
         return sum(len(table) for table in tables)
