@@ -217,8 +217,10 @@ export function mountUI(opts) {
       if (opts.config().popoutWindow && detail.code === 'too_many_calls' && retries++ < 5) {
         setTimeout(start, 1500);
       }
-    } else if (kind === 'reconnecting' || kind === 'reconnected') {
-      emit(kind, detail);
+    } else if (kind === 'reconnecting') {
+      emit('reconnecting', detail);
+    } else if (kind === 'reconnected') {
+      emit('reconnected', detail);
     } else if (kind === 'ended') {
       reason = detail.reason;
       lastDuration = detail.durationSeconds;
