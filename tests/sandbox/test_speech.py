@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -61,6 +64,21 @@ def test_espeak_speaks_dutch_too_and_falls_back_to_english_for_an_unknown_voice(
     assert fallback.duration > 0.5 and np.abs(fallback.pcm).max() > 3000
 
 
+def test_a_seeded_breathy_voice_sounds_the_same_in_every_run(speech):
+    # The female variant's breath noise is random: the benchmark seeds it so its figures repeat.
+    script = (
+        "import hashlib; from flask_hms_webcall.sandbox.media import espeak; espeak.seed(5); "
+        "print(hashlib.sha256(espeak.synthesize('Okay, bye.', ['en-us+f3']).pcm.tobytes()).hexdigest())"
+    )
+    runs = set()
+    for _ in range(2):  # a second apart: unseeded, eSpeak NG takes its seed from the clock's seconds
+        runs.add(
+            subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+        )
+        time.sleep(1.1)
+    assert len(runs) == 1 and len(runs.pop()) == 65
+
+
 # --- ears -------------------------------------------------------------------------------------------
 
 
@@ -106,6 +124,64 @@ def test_a_clean_voice_over_digital_silence_is_heard(speech, brain, said, reply)
     # the acoustic model never heard in training: the ears lay a faint noise floor under it.
     heard = recognizer.recognize(padded(espeak.synthesize(said).pcm), SAMPLE_RATE, brain.phrases())
     assert reply in brain.decide(heard).text, heard
+
+
+def test_the_pitch_of_a_voice_is_measured_on_its_voiced_frames_only():
+    t = np.arange(recognizer.MODEL_RATE) / recognizer.MODEL_RATE
+    voice = sum(np.sin(2 * np.pi * 220 * k * t) / k for k in range(1, 12))  # a vowel's harmonics at 220 Hz
+    pitches = recognizer.voiced_pitches((voice * 4000).astype(np.int16))
+    assert len(pitches) >= 40 and np.median(pitches) == pytest.approx(220, rel=0.03)
+    hiss = np.random.default_rng(1).standard_normal(recognizer.MODEL_RATE) * 3000
+    assert len(recognizer.voiced_pitches(hiss.astype(np.int16))) < 5  # a fricative or noise has no pitch
+    quiet = (voice * 50).astype(np.int16)
+    assert len(recognizer.voiced_pitches(quiet)) == 0
+
+
+@pytest.mark.parametrize(
+    ("voice", "warp"), [("en-us", 1.0), ("en-gb", 1.0), ("en-us+f3", recognizer.HIGH_VOICE_WARP)]
+)
+def test_a_high_voice_is_heard_with_its_formants_warped_from_its_first_turn(speech, brain, voice, warp):
+    espeak.seed(3)
+    pcm = padded(espeak.synthesize("Could you tell me your opening hours, please?", [voice]).pcm)
+    ears = recognizer.Recognizer(brain.phrases())
+    passes = []  # (audio samples decoded, the warp the decoder had then) per pass over a turn
+    decoder = ears._decoder
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(decoder, name)
+
+        def start_utt(self):
+            passes.append([0, decoder.config["warp_params"]])
+            decoder.start_utt()
+
+        def process_raw(self, data, no_search, full_utt):
+            passes[-1][0] += len(data) // 2
+            decoder.process_raw(data, no_search, full_utt)
+
+    ears._decoder = Spy()
+    ears.start()
+    ears.feed(pcm, SAMPLE_RATE)
+    ears.finish()
+    assert ears.warp == warp
+    turn = len(recognizer.to_model_rate(pcm, SAMPLE_RATE))
+    if warp == 1.0:
+        assert len(passes) == 1
+    else:  # the turn that told the voice apart is decoded again, whole, with the warp
+        assert len(passes) == 2 and passes[1] == [turn, f"{warp:g}"], passes
+
+
+def test_a_killed_sandbox_leaves_no_model_files_behind(speech, tmp_path):
+    script = (
+        "import os, signal; from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules; "
+        "from flask_hms_webcall.sandbox.media.recognizer import Recognizer; "
+        "Recognizer(Brain(parse_rules(DEFAULT_RULES)).phrases()); print('built', flush=True); "
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.stdout == "built\n" and done.returncode == -signal.SIGKILL, done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_silence_and_room_noise_give_no_words(speech, brain):

@@ -10,6 +10,7 @@ word events give each word's start, which paces the ``lk.transcription`` deltas.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import re
@@ -152,6 +153,23 @@ def available() -> bool:
     """True when ``espeakng-loader`` is installed and its library loads."""
     with _lock:
         return _get_engine() is not None
+
+
+def seed(value: int) -> None:
+    """Make the syntheses that follow repeatable (the benchmark's figures, tests).
+
+    The breathy voices (a female ``+f3``) add noise from two generators: eSpeak NG's own, seeded from the
+    clock, and C's ``rand()``. Both are seeded; either is left alone where it cannot be reached (eSpeak NG
+    before 1.52, no C library to load).
+    """
+    with _lock:
+        engine = _get_engine()
+        set_seed = getattr(engine.lib, "espeak_ng_SetRandSeed", None) if engine is not None else None
+        if set_seed is not None:
+            set_seed.argtypes = [ctypes.c_long]
+            set_seed(value)
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).srand(value)
 
 
 def resample(pcm: np.ndarray, rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray:
