@@ -17,7 +17,9 @@ through the default rules as in a call. Reported per condition and overall:
 
 Two sets of sentences are measured apart: ``UTTERANCES``, which the ears were tuned on, and ``HELD_OUT``,
 written afterwards and never tuned on, to show how far the tuning carries (add to it, never tune on it).
-eSpeak NG's random breath noise is seeded, so a run's figures repeat exactly.
+eSpeak NG's random breath noise is seeded, so a run's figures repeat exactly. One set alone (``--only``)
+gives other figures than a run of both: the ears carry what they learnt (the speaker's level, pitch and
+cepstral mean) from one sentence to the next, as in a call, and the quoted figures are from a run of both.
 
 Run as ``python benchmarks/speech_wer.py [--verbose] [--only tuning|held-out]``. Figures only; nothing here
 passes or fails a test.
@@ -197,6 +199,10 @@ class Tally:
         self.wrong_tools += verdict.wrong_tool
         self.wrong_arguments += verdict.wrong_arguments
 
+    @staticmethod
+    def header(name: str) -> str:
+        return f"{name:<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15}"
+
     def row(self, name: str) -> str:
         return (
             f"{name:<20} {self.errors / self.words:6.1%} {self.right:>4}/{self.said:<4} "
@@ -267,7 +273,7 @@ def measure(
             if verbose or not verdict.right:
                 print(f"{condition.name:<20} {said:<58} {heard:<58} {verdict.shown}")
         per_condition[condition.name] = tally
-    print(f"\n{'condition':<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15}")
+    print(f"\n{Tally.header('condition')}")
     for name, tally in per_condition.items():
         print(tally.row(name))
     print(total.row("all"))
@@ -298,7 +304,7 @@ def main() -> int:
         if args.only in (None, name)
     }
     if len(totals) > 1:
-        print(f"{'set':<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15}")
+        print(Tally.header("set"))
         for title, tally in totals.items():
             print(tally.row(title))
 

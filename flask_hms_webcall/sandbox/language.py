@@ -15,7 +15,6 @@ English only, like the recogniser's model.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -214,7 +213,3 @@ def sentences(phrases: Iterable[str], number_leads: Iterable[str] = ()) -> tuple
                 lines.append(number)
     lines += EVERYDAY * EVERYDAY_WEIGHT
     return tuple(lines)
-
-
-def vocabulary(corpus: Iterable[str]) -> frozenset[str]:
-    return frozenset(itertools.chain.from_iterable(line.split() for line in corpus))

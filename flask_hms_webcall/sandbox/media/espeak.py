@@ -92,6 +92,10 @@ class _Engine:
             ctypes.c_void_p,
         ]
         lib.espeak_Synth.restype = ctypes.c_int
+        self.set_seed = getattr(lib, "espeak_ng_SetRandSeed", None)  # eSpeak NG 1.52 and later
+        if self.set_seed is not None:
+            self.set_seed.argtypes = [ctypes.c_long]
+            self.set_seed.restype = None
         data = espeakng_loader.get_data_path().encode()
         self.rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, _INITIALIZE_DONT_EXIT)
         if self.rate <= 0:
@@ -164,10 +168,8 @@ def seed(value: int) -> None:
     """
     with _lock:
         engine = _get_engine()
-        set_seed = getattr(engine.lib, "espeak_ng_SetRandSeed", None) if engine is not None else None
-        if set_seed is not None:
-            set_seed.argtypes = [ctypes.c_long]
-            set_seed(value)
+        if engine is not None and engine.set_seed is not None:
+            engine.set_seed(value)
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).srand(value)
 
