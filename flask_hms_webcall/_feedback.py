@@ -91,10 +91,10 @@ def _record(state: WebCallState, call_id: str, rating: str, comment: str | None)
     The widget sends the rating on the thumb click and the comment, with the same rating, as a second step;
     anything else after the rating (another rating, a second comment) is ``already_rated``."""
     store = state.store
-    kept = store.remember_once(f"feedback:{call_id}", rating, ttl=FEEDBACK_WINDOW)
+    # A rating given with its comment is remembered so (not as the rating alone): no comment can follow it.
+    given = f"{rating}+comment" if comment else rating
+    kept = store.remember_once(f"feedback:{call_id}", given, ttl=FEEDBACK_WINDOW)
     if kept is None:
-        if comment:  # given together: no comment can follow
-            store.spend_once(f"feedback-comment:{call_id}", ttl=FEEDBACK_WINDOW)
         return False
     if comment and kept == rating and store.spend_once(f"feedback-comment:{call_id}", ttl=FEEDBACK_WINDOW):
         return True
