@@ -46,13 +46,16 @@ lint: venv widget/node_modules/.package-lock.json
 # mypy twice more: against the lowest redis-py setup.cfg allows (it ships no types: with its typeshed stubs)
 # and against the newest (typed inline), so a change in redis-py's types fails here before a user sees it.
 # Each sits alone in a folder that PYTHONPATH puts before the venv's packages, where mypy looks first.
+# The floor is installed again only when setup.cfg changes; the newest is looked for on every run.
 MYPY_REDIS := .venv-mypy-redis
-REDIS_FLOOR = $(shell $(PYTHON) constraints/floors.py | sed -n 's/^redis==//p')
 
-typecheck-redis: venv
-	test -n "$(REDIS_FLOOR)"
-	$(PY) -m pip install --quiet --no-deps --upgrade --target $(MYPY_REDIS)/floor \
-		'redis==$(REDIS_FLOOR)' 'types-redis==$(REDIS_FLOOR).*'
+$(MYPY_REDIS)/floor/.installed: setup.cfg constraints/floors.py | venv
+	floor=$$($(PYTHON) constraints/floors.py | sed -n 's/^redis==//p') && test -n "$$floor" \
+		&& $(PY) -m pip install --quiet --no-deps --upgrade --target $(MYPY_REDIS)/floor \
+			"redis==$$floor" "types-redis==$$floor.*"
+	touch $@
+
+typecheck-redis: venv $(MYPY_REDIS)/floor/.installed
 	$(PY) -m pip install --quiet --no-deps --upgrade --target $(MYPY_REDIS)/newest redis
 	for which in floor newest; do \
 		PYTHONPATH=$(MYPY_REDIS)/$$which $(PY) -c 'import redis; print("mypy against redis-py", redis.__version__)' \
