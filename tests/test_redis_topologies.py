@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
@@ -209,11 +210,23 @@ def deliver(app: Flask, call_id: str, status: str = "in-progress"):
     )
 
 
+def cluster_client(storage_uri: str) -> Any:
+    """A redis-py client of the cluster behind a ``redis+cluster://`` URI (through its first node)."""
+    import redis
+
+    return redis.cluster.RedisCluster.from_url("redis://" + storage_uri.split("//")[1].split(",")[0])
+
+
+def cluster_keys(client: Any, pattern: str) -> list[bytes]:
+    """The keys matching ``pattern`` on every primary of the cluster."""
+    return [key for node in client.get_primaries() for key in client.get_redis_connection(node).keys(pattern)]
+
+
 def flush_all(storage_uri: str) -> None:
     import redis
 
     if storage_uri.startswith("redis+cluster://"):
-        client = redis.cluster.RedisCluster.from_url("redis://" + storage_uri.split("//")[1].split(",")[0])
+        client = cluster_client(storage_uri)
         client.flushall(target_nodes=redis.cluster.RedisCluster.PRIMARIES)
     else:
         port = int(storage_uri.split(":")[-1].split("/")[0])
@@ -254,16 +267,13 @@ def test_a_redis_cluster_holds_the_limits_and_the_deliveries(cluster, hms):
 def test_a_redis_cluster_carries_page_actions(cluster):
     """The action log of a call (a stream, read with a blocking XREAD) works on a cluster, in the slot of
     every other key of the store."""
-    import redis
-
     from flask_hms_webcall.store import RedisCallStore
     from tests.test_page_actions import check_action_log
 
     flush_all(cluster)
     check_action_log(RedisCallStore.from_url(cluster))
-    client = redis.cluster.RedisCluster.from_url("redis://" + cluster.split("//")[1].split(",")[0])
-    nodes = [client.get_redis_connection(node) for node in client.get_primaries()]
-    keys = [key for node in nodes for key in node.keys("*actions*")]
+    client = cluster_client(cluster)
+    keys = cluster_keys(client, "*actions*")
     assert len(keys) == 2 and {client.keyslot(key) for key in keys} == {client.keyslot("{hms_webcall}:org")}
 
 
@@ -272,13 +282,11 @@ def test_a_sentinel_watched_redis_holds_the_limits_and_the_deliveries(sentinel, 
 
 
 def test_the_store_keys_of_a_cluster_share_one_hash_slot(cluster, hms):
-    import redis
-
     flush_all(cluster)
     app, _ = make_app(cluster)
     assert create(app, "ann").status_code == 201
-    client = redis.cluster.RedisCluster.from_url("redis://" + cluster.split("//")[1].split(",")[0])
-    keys = [key for node in client.get_primaries() for key in client.get_redis_connection(node).keys("*hms*")]
+    client = cluster_client(cluster)
+    keys = cluster_keys(client, "*hms*")
     store_keys = [key for key in keys if key.startswith(b"{")]
     assert store_keys and len({client.keyslot(key) for key in store_keys}) == 1
 
