@@ -66,18 +66,26 @@ export function navigate(args, win) {
  */
 
 /**
+ * A page action that failed (a throwing or rejecting handler, an event that is not JSON): to the console and
+ * hms:error, never thrown.
+ * @param {unknown} err
+ * @param {string} name the action's name ('?' when it could not be read)
+ * @param {Pick<Runner, 'emit' | 'console'>} r
+ */
+function failed(err, name, { emit, console: out = console }) {
+  const e = /** @type {{code?: string, message?: string} | null} */ (err);
+  out.error(`hms-webcall: the page action "${name}" failed:`, err);
+  emit('error', { code: e?.code || 'action_failed', message: String(e?.message || err), action: name });
+}
+
+/**
  * One action in this page: hms:action, then its handler (or the built-in); a failure is reported, never
  * thrown.
  * @param {unknown} data the action as the server sent it
  * @param {Runner} r
  */
-export function runAction(data, { handlers, emit, builtin, console: out = console }) {
-  /** @param {unknown} err @param {string} name */
-  const failed = (err, name) => {
-    const e = /** @type {{code?: string, message?: string} | null} */ (err);
-    out.error(`hms-webcall: the page action "${name}" failed:`, err);
-    emit('error', { code: e?.code || 'action_failed', message: String(e?.message || err), action: name });
-  };
+export function runAction(data, r) {
+  const { handlers, builtin } = r;
   const d = /** @type {{name?: unknown, args?: unknown, callId?: string}} */ (data || {});
   /** @type {PageAction} */
   const action = {
@@ -85,15 +93,15 @@ export function runAction(data, { handlers, emit, builtin, console: out = consol
     args: d.args && typeof d.args === 'object' ? /** @type {Record<string, unknown>} */ (d.args) : {},
     callId: d.callId ?? null,
   };
-  emit('action', action);
+  r.emit('action', action);
   const handler = handlers.get(action.name);
   try {
     const done = handler ? handler(action.args, action) : builtin(action);
     if (done && typeof (/** @type {Promise<unknown>} */ (done).then) === 'function') {
-      /** @type {Promise<unknown>} */ (done).catch((err) => failed(err, action.name));
+      /** @type {Promise<unknown>} */ (done).catch((err) => failed(err, action.name, r));
     }
   } catch (err) {
-    failed(err, action.name);
+    failed(err, action.name, r);
   }
 }
 
@@ -109,8 +117,7 @@ export function followActions(o) {
     try {
       data = JSON.parse(/** @type {MessageEvent} */ (event).data);
     } catch (err) {
-      (o.console || console).error('hms-webcall: a page action that is not JSON:', err);
-      return o.emit('error', { code: 'action_failed', message: String(err), action: '?' });
+      return failed(err, '?', o);
     }
     runAction(data, o);
   });
@@ -119,9 +126,10 @@ export function followActions(o) {
 }
 
 /**
- * What the panel calls on every state change: follows the call's actions from live until it ends. In the
- * pop-out window, an action the window has no handler for goes to the site's page that opened it (over the
- * pop-out's BroadcastChannel), which runs it as its own: the visitor browses there.
+ * What the panel calls on every state change: follows the call's actions from live until it ends (a
+ * network blink, `reconnecting`, does not end it). In the pop-out window, an action the window has no
+ * handler for goes to the site's page that opened it (over the pop-out's BroadcastChannel), which runs it
+ * as its own: the visitor browses there.
  * @param {object} o
  * @param {{readonly actionsUrl: string | null}} o.c the controller
  * @param {() => import('./attributes.js').Config} o.config
@@ -164,7 +172,9 @@ export function actionsFollower({
         builtin: (a) =>
           cfg.popoutWindow && a.name !== 'navigate' ? channel?.postMessage({ type: 'popout-action', action: a }) : go(a),
       });
-    } else if (stop && state !== 'live') {
+    } else if (stop && state !== 'live' && state !== 'reconnecting') {
+      // Through a network blink the stream stays: EventSource reconnects by itself with Last-Event-ID,
+      // where a new one would have the whole log sent again and every action already run would run twice.
       stop();
       stop = null;
     }

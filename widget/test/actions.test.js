@@ -189,6 +189,30 @@ describe('when the widget follows the actions', () => {
     }
   });
 
+  it('keeps the stream through a network blink, so no action already run comes again', () => {
+    const { FakeES, opened } = fakeEventSource();
+    globalThis.EventSource = FakeES;
+    try {
+      const ran = [];
+      const c = { actionsUrl: '/hms/web-calls/c1/actions' };
+      const config = () => ({ endpoint: '/hms/web-calls', credentials: 'same-origin', popoutWindow: false });
+      const handlers = new Map([['show_order', (args) => ran.push(args.order_id)]]);
+      const followState = actionsFollower({ c, config, handlers, emit: () => {}, win, channel: null });
+      followState('live');
+      opened[0].send('action', { name: 'show_order', args: { order_id: '123' } });
+      followState('reconnecting');
+      followState('live');
+      // A new stream would start without Last-Event-ID, and the server would send the whole log again.
+      assert.equal(opened.length, 1);
+      assert.equal(opened[0].closed, false);
+      assert.deepEqual(ran, ['123']);
+      followState('ended');
+      assert.equal(opened[0].closed, true);
+    } finally {
+      delete globalThis.EventSource;
+    }
+  });
+
   it('opens nothing for a site without page actions', () => {
     const { FakeES, opened } = fakeEventSource();
     globalThis.EventSource = FakeES;
