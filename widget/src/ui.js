@@ -14,14 +14,12 @@ import { describeError } from './errors.js';
 import { clock, duration, translator } from './i18n.js';
 import { inCall, leaveHandlers } from './leave.js';
 import { popoutView } from './popout-view.js';
+import { isActive } from './state.js';
 import { STRINGS } from './strings.js';
 import { TEMPLATE } from './panel.js';
 import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
 import { toText } from './transcript.js';
-
-const ACTIVE = ['preflight', 'requesting', 'connecting', 'live', 'reconnecting'];
-
 
 /** @typedef {import('./state.js').CallError} CallError */
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -255,10 +253,10 @@ export function mountUI(opts) {
   function render() {
     const cfg = opts.config();
     const t = strings();
-    const { state: st, reconnecting, connected } = c.s;
-    const active = ACTIVE.includes(st);
+    const { state: st, connected } = c.s;
+    const active = isActive(c.s);
     const over = st === 'ended' || st === 'error';
-    const live = st === 'live' && !reconnecting;
+    const live = st === 'live';
     const name = names().assistant;
     const focused = /** @type {ShadowRoot} */ (root.getRootNode()).activeElement;
     const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
@@ -285,15 +283,14 @@ export function mountUI(opts) {
     $.timer.classList.toggle('soon', ending);
 
     // Status (a polite live region, so it only changes with the state) and the speaking indicator.
-    const status = reconnecting
-      ? t('reconnecting')
-      : st === 'connecting'
+    const status =
+      st === 'connecting'
         ? t(connected ? 'waiting' : 'connecting')
         : st === 'live'
           ? soon
             ? t('leftSoon', { time: soon })
             : t('live')
-          : t(st);
+          : t(st); // 'reconnecting' too
     if ($.status.textContent !== status) $.status.textContent = status;
     $.line.classList.toggle('busy', active && !live);
     agent.render(t, { you: t('you'), name }, live, c.muted);
