@@ -32,6 +32,7 @@ POPOUT_ATTRIBUTES = (
     "context",
     "agent-timeout",
     "max-duration",
+    "reconnect-timeout",
     "strings",
     "consent",
     "consent-version",

@@ -26,6 +26,7 @@ export const POPOUT_ATTRIBUTES = [
   'context',
   'agent-timeout',
   'max-duration',
+  'reconnect-timeout',
   'strings',
   'consent',
   'consent-version',

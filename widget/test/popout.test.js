@@ -15,6 +15,12 @@ describe('the pop-out address', () => {
     assert.deepEqual(Object.fromEntries(url.searchParams), attrs);
   });
 
+  it('carries how long a call may stay down and the time limits, so the window behaves as the page would', () => {
+    const attrs = { 'reconnect-timeout': '30', 'agent-timeout': '20', 'max-duration': '120' };
+    const url = new URL(popoutUrl(base, (n) => attrs[n] ?? null, null));
+    assert.deepEqual(Object.fromEntries(url.searchParams), attrs);
+  });
+
   it('carries a context set as a property as JSON, over the attribute', () => {
     const url = new URL(popoutUrl(base, (n) => (n === 'context' ? '{"page":"old"}' : null), { page: '/pricing' }));
     assert.equal(url.searchParams.get('context'), '{"page":"/pricing"}');
