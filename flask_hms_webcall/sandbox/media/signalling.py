@@ -178,7 +178,6 @@ class SignalSession:
                 ping_timeout=PING_TIMEOUT,
             )
         )
-        self.room.attach(self)
         self._tasks.spawn(self._refresh_tokens())
         log.info(
             "call %s: %s joined room %s (%s)",
