@@ -293,6 +293,8 @@ def test_phrases_match_whatever_the_contractions_and_plurals():
     assert brain.decide("ok that's all").hang_up
     assert brain.decide("when are you opening").text == brain.fallback  # whole words: "opening" is not "open"
     assert brain.decide("what hours do you keep").text.startswith("We are open")
+    assert brain.decide("when the shop opens tomorrow").text.startswith("We are open")  # "opens": "open"
+    assert brain.decide("are there any humans").text.startswith("I am the sandbox assistant")  # plural
 
 
 def test_rules_pick_reply_tool_or_goodbye(brain):
