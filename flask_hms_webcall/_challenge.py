@@ -4,8 +4,9 @@ ALTCHA: the server hands out ``{algorithm, challenge, maxnumber, salt, signature
 SHA-256(salt + n) for a secret random ``n`` ≤ ``maxnumber`` and ``signature`` is its HMAC under a key only the
 server has. The browser finds ``n`` by trying numbers (on average maxnumber/2 hashes) and sends back
 base64(JSON) of the challenge with ``number``. The server checks the hash, the signature and the expiry in
-the salt, and accepts each solution once (spent solutions are remembered in the store until they expire, so
-a replay to another worker is refused too). Nothing leaves the site: no third party is contacted.
+the salt, and accepts each issued challenge once, however its solution is spelt (the spent challenges are
+remembered in the store until they expire, so a replay to another worker is refused too). Nothing leaves
+the site: no third party is contacted.
 """
 
 from __future__ import annotations
@@ -65,19 +66,25 @@ def require_challenge(state: WebCallState, caller: Caller, data: dict[str, Any])
 
 
 def verify_challenge(state: WebCallState, caller: Caller, data: dict[str, Any]) -> None:
-    """Check and spend the body's solution; ``403 challenge_failed`` when wrong, expired or used before."""
+    """Check and spend the body's solution; ``403 challenge_failed`` when wrong, expired or used before.
+
+    What is spent is what the solution proves, not its text: for ALTCHA the issued challenge it solves (so
+    a re-encoded solution, keys reordered, the number as a string, the salt without its ``&``, is the same
+    one, spent once); for the site's own verifier the token exactly as submitted.
+    """
     if not challenge_needed(state, caller):
         return
-    solution = data.get("challenge")
-    if not isinstance(solution, str) or not solution:
-        raise BrowserError("challenge_required", extra={"challenge": new_challenge(state)})
+    # The view ran require_challenge before the rate limit, so a create that needs a solution has one.
+    solution: str = data.get("challenge") or ""
     verifier = state.hooks.challenge_verifier
-    ok = bool(verifier(solution)) if verifier is not None else _altcha_ok(state, solution)
-    if not ok:
+    if verifier is not None:
+        proof = "challenge:" + hashlib.sha256(solution.encode()).hexdigest() if verifier(solution) else None
+    else:
+        proof = _altcha_proof(state, solution)
+    if proof is None:
         raise BrowserError("challenge_failed")
-    spent_key = "challenge:" + hashlib.sha256(solution.encode()).hexdigest()
     try:
-        first_use = state.store.spend_once(spent_key, ttl=state.settings.challenge_ttl + 60)
+        first_use = state.store.spend_once(proof, ttl=state.settings.challenge_ttl + 60)
     except StoreError:
         log.exception("the call store failed while checking a challenge")
         raise BrowserError("unavailable") from None
@@ -85,17 +92,21 @@ def verify_challenge(state: WebCallState, caller: Caller, data: dict[str, Any]) 
         raise BrowserError("challenge_failed")
 
 
-def _altcha_ok(state: WebCallState, solution: str) -> bool:
+def _altcha_proof(state: WebCallState, solution: str) -> str | None:
+    """The spent-record key of the issued challenge ``solution`` solves, or ``None`` when it solves none."""
     try:
         ok, _reason = verify_solution(solution, state.settings.challenge_key, check_expires=False)
         payload = Payload.from_base64(solution) if ok else None
+        # The salt is read only once the hash binds it (and the number) to the signed challenge.
+        expires = payload.parse_salt()[1] if payload is not None else None
     except Exception:  # any malformed payload is simply a wrong one
-        return False
-    if payload is None:
-        return False
+        return None
+    if expires is None or payload is None:
+        return None
     # Expiry against the app's clock (injectable in tests), and never later than the configured TTL.
-    _salt, expires, _params = payload.parse_salt()
-    if expires is None:
-        return False
     now = state.clock()
-    return now <= expires <= now + state.settings.challenge_ttl + 5
+    if not now <= expires <= now + state.settings.challenge_ttl + 5:
+        return None
+    # The signature covers the challenge, and the hash check tied salt and number to it, so the challenge is
+    # the one thing every spelling of this solution shares (it is the hash's lower-case hex already).
+    return "challenge:altcha:" + str(payload.challenge).lower()

@@ -145,7 +145,8 @@ class HMSWebCall:
     def challenge_verifier(self, func: F) -> F:
         """Register the site's own check of a create's ``challenge`` (a Turnstile or hCaptcha token, say):
         ``f(token) -> bool``. It replaces the built-in proof of work and turns the challenge on for
-        ``HMS_CHALLENGE_FOR`` callers."""
+        ``HMS_CHALLENGE_FOR`` callers. A token it accepts is spent as submitted (refused after), so tokens
+        that can be spelt several ways must be accepted once by the verifier itself."""
         self.hooks.challenge_verifier = func
         return func
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timezone
 
 import altcha
+import altcha.v1 as altcha_v1
 import pytest
 import requests
 import responses
@@ -128,6 +130,93 @@ def test_a_solution_replayed_on_another_worker_is_refused(hms, redis_url):
     assert_error(
         start(client_for(second, ip="198.51.100.9"), {"challenge": solution}), 403, "challenge_failed"
     )
+
+
+def spellings(challenge: dict) -> dict[str, str]:
+    """One solution of ``challenge`` written every way a client could: each is a valid solution on its own."""
+    solution = json.loads(base64.b64decode(solve(challenge)))
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    canonical = json.dumps(solution)
+    return {
+        "canonical": b64(canonical),
+        "keys reordered": b64(json.dumps(dict(reversed(list(solution.items()))))),
+        "whitespace": b64(json.dumps(solution, indent=2)),
+        "compact": b64(json.dumps(solution, separators=(",", ":"))),
+        "number as a string": b64(json.dumps({**solution, "number": str(solution["number"])})),
+        "salt without its trailing &": b64(json.dumps({**solution, "salt": solution["salt"].rstrip("&")})),
+        "an extra field": b64(json.dumps({**solution, "took": 12})),
+        "escaped characters": b64(canonical.replace("&", "\\u0026")),
+        "JSON with a trailing newline": b64(canonical + "\n"),
+        "base64 with a trailing newline": b64(canonical) + "\n",
+        "base64 in lines": base64.encodebytes(canonical.encode()).decode(),
+    }
+
+
+SPELLINGS = (
+    "canonical",
+    "keys reordered",
+    "whitespace",
+    "compact",
+    "number as a string",
+    "salt without its trailing &",
+    "an extra field",
+    "escaped characters",
+    "JSON with a trailing newline",
+    "base64 with a trailing newline",
+    "base64 in lines",
+)
+
+
+@pytest.mark.parametrize("first", SPELLINGS)
+def test_a_solution_starts_one_call_whatever_its_spelling(hms, first):
+    app, _ = make_app(HMS_MAX_CALLS_PER_USER=5, HMS_MAX_CONCURRENT_CALLS=20, **ALTCHA)
+    written = spellings(challenge_of(start(client_for(app))))
+    assert set(written) == set(SPELLINGS)
+    assert start(client_for(app), {"challenge": written.pop(first)}).status_code == 201
+    for n, (name, again) in enumerate(written.items()):
+        refused = start(client_for(app, ip=f"198.51.{n}.9"), {"challenge": again})
+        assert refused.status_code == 403, name
+        assert_error(refused, 403, "challenge_failed")
+    assert hms.count == 1
+
+
+@pytest.mark.redis
+def test_a_respelled_solution_replayed_on_another_worker_is_refused(hms, redis_url):
+    first, _ = make_app(HMS_STORAGE_URI=redis_url, HMS_MAX_CONCURRENT_CALLS=20, **ALTCHA)
+    second, _ = make_app(HMS_STORAGE_URI=redis_url, HMS_MAX_CONCURRENT_CALLS=20, **ALTCHA)
+    written = spellings(challenge_of(start(client_for(first))))
+    assert start(client_for(first), {"challenge": written.pop("canonical")}).status_code == 201
+    for n, (name, again) in enumerate(written.items()):
+        refused = start(client_for(second, ip=f"198.51.{n}.9"), {"challenge": again})
+        assert refused.status_code == 403, name
+        assert_error(refused, 403, "challenge_failed")
+    assert hms.count == 1
+
+
+def test_a_solution_expiring_later_than_the_ttl_allows_is_refused(hms):
+    app, _ = make_app(HMS_CHALLENGE_TTL=60, **ALTCHA)
+    state = app.extensions["hms_webcall"]
+
+    def signed_challenge(seconds: float) -> dict:
+        """A challenge signed with the site's own key, expiring ``seconds`` from now."""
+        expires = datetime.fromtimestamp(state.clock() + seconds, timezone.utc)
+        made = altcha_v1.create_challenge(
+            altcha_v1.ChallengeOptions(
+                max_number=2000, hmac_key=state.settings.challenge_key, expires=expires
+            )
+        )
+        return {**made.to_dict(), "maxnumber": 2000}
+
+    # Good for an hour where the site allows 60 s: refused, though everything else about it is right...
+    assert_error(
+        start(client_for(app), {"challenge": solve(signed_challenge(3600))}), 403, "challenge_failed"
+    )
+    # ...as the same challenge expiring within the TTL shows.
+    assert start(client_for(app), {"challenge": solve(signed_challenge(50))}).status_code == 201
+    assert hms.count == 1
 
 
 def test_an_oversized_solution_is_an_invalid_request(hms):
