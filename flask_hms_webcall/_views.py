@@ -117,13 +117,13 @@ class _AnyPath(PathConverter):
 
 def _add_catch_all(state: BlueprintSetupState) -> None:
     # Whatever reaches the prefix must be routed to the blueprint, or it fails in routing, before the
-    # blueprint is known, and gets Werkzeug's HTML page instead of the JSON error: so any method
-    # (methods=None, which Flask's add_url_rule cannot express: TRACE, PROPFIND, ...) and any characters.
+    # blueprint is known, and gets Werkzeug's HTML page instead of the JSON error: so any method (None:
+    # TRACE, PROPFIND, ...), any characters, and the bare prefix (strict slashes redirect to the Host).
     endpoint = f"{state.name_prefix}.{state.name}.not_found".lstrip(".")
     prefix = (state.url_prefix or "").rstrip("/")
     state.app.url_map.converters.setdefault("hms_any_path", _AnyPath)
     state.app.view_functions[endpoint] = not_found
-    state.app.url_map.add(Rule(prefix + "/", endpoint=endpoint, defaults={"path": ""}, methods=None))
+    state.app.url_map.add(Rule(prefix + "/", endpoint=endpoint, methods=None, strict_slashes=False))
     state.app.url_map.add(Rule(prefix + "/<hms_any_path:path>", endpoint=endpoint, methods=None))
 
 
@@ -337,7 +337,7 @@ def popout() -> Response:  # the small window a call continues in (the widget's 
 # ---------------------------------------------------------------------------------------------- errors
 
 
-def not_found(path: str) -> Response:
+def not_found(path: str = "") -> Response:
     allow = KNOWN_PATHS.get(path) or ("GET, HEAD" if path.startswith("static/") else None)
     for pattern, methods in CALL_PATHS.items():
         allow = allow or (methods if pattern.fullmatch(path) else None)

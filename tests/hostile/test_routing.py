@@ -49,3 +49,20 @@ def test_unknown_paths_under_the_prefix_are_a_json_404(hms, path, method):
     assert response.status_code in (404, 405), response.get_data(as_text=True)[:200]
     assert_refused(response, "not_found", "method_not_allowed")
     assert hms.count == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PROPFIND"])
+@pytest.mark.parametrize("host", [None, "evil.example", "evil.example:8443"])
+@pytest.mark.parametrize("path", ["/hms", "/hms?next=//evil.example/"])
+def test_the_prefix_itself_is_a_json_404_not_a_redirect(hms, method, host, path):
+    # Werkzeug answers a rule's slash-less twin with a permanent redirect built from the Host header, an
+    # HTML page a cache may keep: a foreign Host would make this site send visitors elsewhere.
+    app, _, seen = hostile_app()
+    headers = {"Host": host} if host else {}
+    response = client_for(app).open(path, method=method, headers=headers)
+    assert response.status_code == 404, (response.status_code, response.headers.get("Location"))
+    assert "Location" not in response.headers
+    assert response.headers.get("Cache-Control") == "no-store"
+    if method != "HEAD":
+        assert_refused(response, "not_found")
+    assert hms.count == 0 and seen == []
