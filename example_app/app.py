@@ -31,6 +31,8 @@ from . import db
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_NAME_LENGTH = 40
+# The calls an anonymous visitor made from this browser, kept in their session cookie (ids only; the newest).
+MAX_REMEMBERED_CALLS = 20
 # Also what a visitor sees after a restart: the secret key changed, so the old session and its token are gone.
 FORM_EXPIRED = "The form had expired, so nothing changed. Please try again."
 
@@ -89,6 +91,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_webcall_hooks(webcall)
     # Today's minutes, from the extension's signals: what the Calls page shows against the daily caps.
     signals.call_ended.connect(_count_minutes, app)
+    # Whose call is whose, so the Calls page shows each visitor their own calls only.
+    signals.call_created.connect(_remember_anonymous_call, app)
     _register_pages(app)
     return app
 
@@ -206,10 +210,11 @@ def _register_pages(app: Flask) -> None:
 
     @app.get("/calls")
     def calls():
+        # Transcripts and comments are the caller's: each visitor sees their own calls, nobody else's.
         settings = app.extensions["hms_webcall"].settings
         return render_template(
             "calls.html",
-            calls=db.list_calls(),
+            calls=db.list_calls(user_id=session.get("name"), call_ids=session.get("calls", [])),
             usage=_usage_today(app),
             usage_day=day_name(settings, time.time()),
         )
@@ -246,6 +251,12 @@ def _count_minutes(
             anonymous=_user_id(event) is None,
             seconds=duration_seconds,
         )
+
+
+def _remember_anonymous_call(app: Flask, *, call_id: str, identity: str | None, **_: Any) -> None:
+    # Sent while the create request is handled, so its answer carries the updated session cookie.
+    if identity is None:
+        session["calls"] = [*session.get("calls", []), call_id][-MAX_REMEMBERED_CALLS:]
 
 
 def _usage_today(app: Flask) -> list[dict[str, Any]]:

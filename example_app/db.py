@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,10 +79,18 @@ ON CONFLICT (call_id) DO UPDATE SET
     transcript = COALESCE(excluded.transcript, calls.transcript)
 """
 
-_TOOL_CALLS_OF_RECENT = """
-SELECT t.* FROM tool_calls AS t
-JOIN (SELECT call_id FROM calls ORDER BY created_at DESC, rowid DESC LIMIT ?) AS c USING (call_id)
-ORDER BY t.rowid
+# A member's calls by name; an anonymous visitor's by the ids their browser holds, and only calls made
+# without a name, so an id alone never shows a member's call.
+_CALLS_OF = """
+SELECT calls.*, feedback.rating, feedback.comment FROM calls LEFT JOIN feedback USING (call_id)
+WHERE (:user_id IS NOT NULL AND calls.user_id = :user_id)
+   OR (:user_id IS NULL AND calls.user_id IS NULL
+       AND calls.call_id IN (SELECT value FROM json_each(:call_ids)))
+ORDER BY calls.created_at DESC, calls.rowid DESC LIMIT :limit
+"""
+
+_TOOL_CALLS_OF = """
+SELECT * FROM tool_calls WHERE call_id IN (SELECT value FROM json_each(?)) ORDER BY rowid
 """
 
 
@@ -225,16 +234,14 @@ def usage_on(day: str) -> dict[str, int]:
     return {"all": int(row[0]), "anonymous": int(row[1])}
 
 
-def list_calls(limit: int = 200) -> list[CallRow]:
-    """The most recent calls first, each with its tool calls in the order they happened and its rating."""
+def list_calls(*, user_id: str | None, call_ids: Sequence[str] = (), limit: int = 200) -> list[CallRow]:
+    """One caller's calls, the most recent first, each with its tool calls in the order they happened and its
+    rating: those of the signed-in ``user_id``, or (``None``) the anonymous calls among ``call_ids``."""
     conn = _connection()
-    rows = conn.execute(
-        "SELECT calls.*, feedback.rating, feedback.comment FROM calls LEFT JOIN feedback USING (call_id) "
-        "ORDER BY calls.created_at DESC, calls.rowid DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
+    ids = json.dumps([str(call_id) for call_id in call_ids])
+    rows = conn.execute(_CALLS_OF, {"user_id": user_id, "call_ids": ids, "limit": limit}).fetchall()
     tools: dict[str, list[ToolCallRow]] = {}
-    for t in conn.execute(_TOOL_CALLS_OF_RECENT, (limit,)):
+    for t in conn.execute(_TOOL_CALLS_OF, (json.dumps([r["call_id"] for r in rows]),)):
         tools.setdefault(t["call_id"], []).append(ToolCallRow(t["name"], t["arguments"], t["result"]))
     return [_row(r, tools.get(r["call_id"], [])) for r in rows]
 

@@ -50,6 +50,14 @@ def client(tmp_path):
     return offline_app(tmp_path).test_client()
 
 
+@pytest.fixture
+def ada(client):
+    """A visitor signed in as "ada", the user_id of the calls the webhooks below report by default: the
+    Calls page shows a visitor their own calls only."""
+    _sign_in(client, "ada")
+    return client
+
+
 def _csrf(page: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', page)
     assert match, "the page has no sign-in form token"
@@ -174,7 +182,8 @@ def test_sign_in_and_out_without_the_form_token_change_nothing(client):
     assert 'Signed in as <strong class="user-name">Ada</strong>' in page
 
 
-def test_calls_page_shows_a_reported_call(client):
+def test_calls_page_shows_a_reported_call(ada):
+    client = ada
     assert "No calls yet." in client.get("/calls").get_data(as_text=True)
     call_id = str(uuid.uuid4())
     assert _deliver(client, _status(call_id, "in-progress")).status_code == 200
@@ -213,7 +222,8 @@ def test_calls_page_shows_todays_minutes_against_the_caps(tmp_path):
     assert usage() == ["2.0 min of 30", "0.5 min of 10"]
 
 
-def test_calls_page_shows_the_callers_feedback(client):
+def test_calls_page_shows_the_callers_feedback(ada):
+    client = ada
     call_id = str(uuid.uuid4())
     _deliver(client, _report(call_id))
     state = client.application.extensions["hms_webcall"]
@@ -223,6 +233,74 @@ def test_calls_page_shows_the_callers_feedback(client):
     page = client.get("/calls").get_data(as_text=True)
     row = page[page.index(f'data-call-id="{call_id}"') :]
     assert "Not helpful" in row and "Too &lt;b&gt;slow&lt;/b&gt;" in row
+
+
+def _rated_report(client, user_id: str | None, said: str, comment: str) -> str:
+    """A reported call of ``user_id`` (``None``: anonymous) in which the caller said ``said``, rated with
+    ``comment``; its call id."""
+    call_id = str(uuid.uuid4())
+    report = _report(call_id, messages=[{"role": "user", "content": said}], summary=f"Summary of {said}")
+    report["message"]["assistant"]["metadata"] = {} if user_id is None else {"user_id": user_id}
+    assert _deliver(client, report).status_code == 200
+    with client.application.app_context():  # as the extension's feedback route calls it
+        for handler in client.application.extensions["hms_webcall"].hooks.feedback_handlers:
+            handler(call_id, "down", comment, user_id)
+    return call_id
+
+
+def test_the_calls_page_shows_each_visitor_their_own_calls_only(tmp_path):
+    app = offline_app(tmp_path)
+    ada, grace, stranger = app.test_client(), app.test_client(), app.test_client()
+    _sign_in(ada, "ada")
+    _sign_in(grace, "grace")
+    # What each caller said and commented: none of it may reach another visitor's page.
+    private = {
+        "ada": ("card 4111", "too slow ada"),
+        "grace": ("1 Main St", "rude"),
+        None: ("555-0100", "meh"),
+    }
+    calls = {who: _rated_report(ada, who, said, comment) for who, (said, comment) in private.items()}
+
+    def shown(client) -> set[str | None]:
+        page = client.get("/calls").get_data(as_text=True)
+        visible = {who for who, call_id in calls.items() if call_id in page}
+        for who in set(calls) - visible:
+            assert not any(text in page for text in private[who]), who
+        for who in visible:
+            assert all(text in page for text in private[who]), who
+        return visible
+
+    assert shown(ada) == {"ada"}
+    page = ada.get("/calls").get_data(as_text=True)
+    assert "Only your calls are listed" in page and "signed in as <strong>ada</strong>" in page
+    assert shown(grace) == {"grace"}
+    # Not signed in, and this browser made no call: nothing, not even someone else's anonymous call.
+    assert shown(stranger) == set()
+    page = stranger.get("/calls").get_data(as_text=True)
+    assert "No calls yet." in page and "Only your calls are listed" in page
+
+
+def test_an_anonymous_visitor_sees_the_calls_their_browser_made(tmp_path, hms):
+    # HMS stubbed at its real address: this test creates calls through the extension.
+    app = offline_app(
+        tmp_path, HMS_API_BASE_URL="https://assistant-api.hmsovereign.com", HMS_MAX_CALLS_PER_USER=5
+    )
+    visitor, other = app.test_client(), app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    mine = visitor.post("/hms/web-calls", json={}).json["call_id"]
+    theirs = other.post("/hms/web-calls", json={}).json["call_id"]
+    for call_id in (mine, theirs):
+        report = _report(call_id)
+        report["message"]["assistant"]["metadata"] = {}  # anonymous: no user_id
+        assert _deliver(visitor, report).status_code == 200
+    page = visitor.get("/calls").get_data(as_text=True)
+    assert f'data-call-id="{mine}"' in page and theirs not in page
+    assert "those this browser made without signing in" in page
+    page = other.get("/calls").get_data(as_text=True)
+    assert f'data-call-id="{theirs}"' in page and mine not in page
+    # Signed in, the visitor sees the calls made under their name: the anonymous ones are not those.
+    _sign_in(visitor, "ada")
+    assert mine not in visitor.get("/calls").get_data(as_text=True)
 
 
 def _tool_call(call_id: str, arguments: dict) -> dict:
@@ -242,7 +320,8 @@ def _tool_call(call_id: str, arguments: dict) -> dict:
     }
 
 
-def test_lookup_order_answers_mid_call_and_the_calls_page_lists_it(client):
+def test_lookup_order_answers_mid_call_and_the_calls_page_lists_it(ada):
+    client = ada
     call_id = str(uuid.uuid4())
     assert _deliver(client, _status(call_id, "in-progress")).status_code == 200
 
@@ -268,7 +347,8 @@ def test_the_home_page_says_what_to_ask(client):
     assert "123, 456, 789" in hint and "Goodbye" in hint
 
 
-def test_a_late_status_update_does_not_undo_the_report(client):
+def test_a_late_status_update_does_not_undo_the_report(ada):
+    client = ada
     call_id = str(uuid.uuid4())
     assert _deliver(client, _report(call_id)).status_code == 200
     assert _deliver(client, _status(call_id, "in-progress")).status_code == 200
@@ -293,6 +373,8 @@ def test_calls_page_escapes_hostile_strings(client):
         messages=[{"role": "<b>user</b>", "content": "<iframe src=javascript:alert(3)>"}],
     )
     assert _deliver(client, payload).status_code == 200
+    page = _sign_in(client, '<img src=x onerror="alert(1)">').get_data(as_text=True)
+    assert "<img src=x" not in page
     page = client.get("/calls").get_data(as_text=True)
     assert call_id in page
     for raw in ("<img src=x", "<script>alert(", "<svg onload", "<iframe", "<b>user</b>"):
@@ -301,7 +383,8 @@ def test_calls_page_escapes_hostile_strings(client):
     assert "&lt;iframe src=javascript:alert(3)&gt;" in page
 
 
-def test_webhooks_that_fail_verification_change_nothing(client):
+def test_webhooks_that_fail_verification_change_nothing(ada):
+    client = ada
     before = client.get("/calls").get_data(as_text=True)
     call_id = str(uuid.uuid4())
     payload = _report(call_id, summary="forged summary")
@@ -367,10 +450,13 @@ def _calls_page_entry(page: str, call_id: str) -> str | None:
     return page[start : min(ends)]
 
 
-def _wait_for_calls_page(app, call_id: str, needle: str, timeout: float = 20.0) -> str:
+def _wait_for_calls_page(
+    app, session: requests.Session, call_id: str, needle: str, timeout: float = 20.0
+) -> str:
+    """The call's card on the Calls page as ``session`` (its caller) sees it, once it shows ``needle``."""
     deadline = time.monotonic() + timeout
     while True:
-        page = requests.get(f"{app.url}/calls", timeout=10).text
+        page = session.get(f"{app.url}/calls", timeout=10).text
         entry = _calls_page_entry(page, call_id)
         if entry is not None and needle in entry:
             return entry
@@ -441,7 +527,7 @@ def test_a_call_ends_up_on_the_calls_page_with_its_report(example_app_factory):
     call_id = created.json()["call_id"]
 
     _talk_and_hang_up(app, call_id)
-    entry = _wait_for_calls_page(app, call_id, "Transcript (")
+    entry = _wait_for_calls_page(app, session, call_id, "Transcript (")
     sandbox_call = _sandbox_call(app, call_id)
     assert {m["role"] for m in sandbox_call["transcript"]} == {"user", "assistant"}
 
@@ -463,7 +549,7 @@ def test_the_sandbox_reports_to_the_apps_own_url_prefix(example_app_factory):
     assert created.status_code == 201, created.text
     call_id = created.json()["call_id"]
     _talk_and_hang_up(app, call_id)
-    assert "user hangup" in _wait_for_calls_page(app, call_id, "Transcript (")
+    assert "user hangup" in _wait_for_calls_page(app, session, call_id, "Transcript (")
 
 
 @pytest.mark.browser
@@ -475,9 +561,14 @@ def test_the_calls_page_updates_itself_while_open(example_app_factory, chromium)
         assert "No calls yet." in page.content()
         page.evaluate("window.stillTheSamePage = true")
 
-        created = _create_call(app, requests.Session())
-        assert created.status_code == 201, created.text
-        call_id = created.json()["call_id"]
+        # Made by the page's own browser, as the widget does: an anonymous visitor sees this browser's calls.
+        created = page.evaluate(
+            """fetch('/hms/web-calls', {
+                method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}',
+            }).then(async (r) => ({status: r.status, body: await r.json()}))"""
+        )
+        assert created["status"] == 201, created
+        call_id = created["body"]["call_id"]
         _talk_and_hang_up(app, call_id)
 
         # The report (its transcript) shows up while the page stays open: swapped in, not reloaded.
@@ -508,12 +599,13 @@ def test_with_an_api_key_it_talks_to_that_hms_and_starts_no_sandbox(example_app_
     assert "Sandbox mode" not in requests.get(f"{app.url}/", timeout=10).text
     assert "offline sandbox" not in app.output()
 
-    created = _create_call(app, _session_signed_in(app, "Lin"))
+    lin = _session_signed_in(app, "Lin")
+    created = _create_call(app, lin)
     assert created.status_code == 201, created.text
     call_id = created.json()["call_id"]
     assert hms.call(call_id)["metadata"]["user_id"] == "Lin"
 
     hms.join(call_id)
     hms.end(call_id)
-    entry = _wait_for_calls_page(app, call_id, "Transcript (")
+    entry = _wait_for_calls_page(app, lin, call_id, "Transcript (")
     assert "Lin" in entry and "user hangup" in entry
