@@ -18,12 +18,12 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ._callers import Caller
 from ._config import CALL_TTL, MAX_DURATION
-from ._feedback import creator_token, is_creator
+from ._creators import creator_token, is_creator
+from ._hooks import PageActionCall
 from ._state import WebCallState
 from .errors import BrowserError
 from .store import StoreError
@@ -50,18 +50,6 @@ STREAM_LIFETIME = MAX_DURATION + 60
 RETRY_MS = 1000  # how soon the browser reconnects a dropped stream
 # nginx would otherwise buffer the stream, holding every action until its buffer fills.
 STREAM_HEADERS = {"X-Accel-Buffering": "no"}
-
-
-@dataclass(frozen=True)
-class PageActionCall:
-    """One tool call of a page action, as its handler receives it."""
-
-    name: str
-    tool_call_id: str
-    call_id: str | None
-    arguments: dict[str, Any]
-    metadata: dict[str, Any]
-    event: Any  # the whole ToolCalls event
 
 
 class PageActionError(ValueError):
