@@ -13,7 +13,6 @@ from ._actions import actions_path
 from ._budgets import BudgetDay, budget_day
 from ._callers import Caller
 from ._challenge import verify_challenge
-from ._config import TOKEN_TTL
 from ._feedback import FEEDBACK_WINDOW, feedback_token
 from ._hooks import CallRequest
 from ._state import WebCallState, current_app_object
@@ -27,6 +26,7 @@ from .errors import (
     HMSInvalidRequestError,
     HMSTimeoutError,
 )
+from .hms import TOKEN_TTL
 from .schemas import create_body_error
 from .store import Admission, StoreError
 

@@ -557,7 +557,7 @@ def test_a_call_without_any_webhook_frees_its_slot_when_it_must_be_over(hms):
     assert_error(start(client_for(app, "bob")), 503, "busy")
     assert_error(start(client_for(app, "alice")), 429, "too_many_calls")
 
-    now[0] += state.settings.call_ttl - 600 + 1
+    now[0] += state.settings.slot_ttl(anonymous=False) - 600 + 1
     assert start(client_for(app, "bob")).status_code == 201
 
 
