@@ -1,4 +1,4 @@
-"""The blueprint under ``HMS_URL_PREFIX``: the only module touching ``flask.request``.
+"""The blueprint under ``HMS_URL_PREFIX``: routes that read ``flask.request`` and shape the answer.
 
 Every answer under the prefix is JSON in the documented error shape when something goes wrong (a 404, a
 405, a body too large, a bug in a hook): never an HTML page, never a stack trace.
