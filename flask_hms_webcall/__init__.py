@@ -1,8 +1,7 @@
 """flask-hms-webcall: let visitors of a Flask site talk to an HMS Sovereign voice assistant."""
 
-from ._actions import PageActionCall
-from ._calls import CallRequest
 from ._extension import HMSWebCall
+from ._hooks import CallRequest, PageActionCall
 from ._version import __version__ as __version__  # the one place the version is written
 from .client import HMSClient, WebCall
 from .errors import (

@@ -18,14 +18,15 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ._callers import Caller
-from ._config import CALL_TTL, MAX_DURATION
-from ._feedback import creator_token, is_creator
+from ._config import CALL_TTL
+from ._creators import creator_token, is_creator
+from ._hooks import PageActionCall
 from ._state import WebCallState
 from .errors import BrowserError
+from .hms import MAX_CALL_DURATION
 from .store import StoreError
 
 __all__ = [
@@ -46,22 +47,10 @@ EVENT_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 MAX_DEPTH = 16
 HEARTBEAT = 15.0  # seconds between keep-alive comments, well inside proxies' idle timeouts
 # A stream ends after the longest call; a call still going (it cannot be) would reconnect with Last-Event-ID.
-STREAM_LIFETIME = MAX_DURATION + 60
+STREAM_LIFETIME = MAX_CALL_DURATION + 60
 RETRY_MS = 1000  # how soon the browser reconnects a dropped stream
 # nginx would otherwise buffer the stream, holding every action until its buffer fills.
 STREAM_HEADERS = {"X-Accel-Buffering": "no"}
-
-
-@dataclass(frozen=True)
-class PageActionCall:
-    """One tool call of a page action, as its handler receives it."""
-
-    name: str
-    tool_call_id: str
-    call_id: str | None
-    arguments: dict[str, Any]
-    metadata: dict[str, Any]
-    event: Any  # the whole ToolCalls event
 
 
 class PageActionError(ValueError):

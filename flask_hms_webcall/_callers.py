@@ -1,4 +1,5 @@
-"""Who is calling: a signed-in user by their id, an anonymous visitor by their network.
+"""Who is calling: a signed-in user by their id, an anonymous visitor by their network. Every route a browser
+calls learns its caller from :func:`identify`.
 
 An anonymous visitor is keyed by the network their address belongs to (``HMS_IPV4_PREFIX``,
 ``HMS_IPV6_PREFIX``): one IPv6 /64 is usually one household or one phone, and a stranger who rotates through
@@ -11,8 +12,10 @@ import ipaddress
 from dataclasses import dataclass
 
 from ._config import Settings
+from ._state import WebCallState
+from .errors import BrowserError
 
-__all__ = ["Caller", "network_key"]
+__all__ = ["Caller", "identify", "network_key"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ class Caller:
         if identity is not None:
             return cls(identity, f"user:{identity}")
         return cls(None, "ip:" + network_key(remote_addr, settings.ipv4_prefix, settings.ipv6_prefix))
+
+
+def identify(state: WebCallState, remote_addr: str | None) -> Caller:
+    """The caller of this request; ``401 unauthenticated`` when the site requires a signed-in user
+    (``HMS_REQUIRE_IDENTITY``) and nobody is."""
+    identity = state.identity()
+    if identity is None and state.settings.require_identity:
+        raise BrowserError("unauthenticated")
+    return Caller.of(identity, remote_addr, state.settings)
 
 
 def network_key(remote_addr: str | None, ipv4_prefix: int, ipv6_prefix: int) -> str:

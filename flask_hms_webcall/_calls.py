@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,8 +13,8 @@ from ._actions import actions_path
 from ._budgets import BudgetDay, budget_day
 from ._callers import Caller
 from ._challenge import verify_challenge
-from ._config import TOKEN_TTL
 from ._feedback import FEEDBACK_WINDOW, feedback_token
+from ._hooks import CallRequest
 from ._state import WebCallState, current_app_object
 from .errors import (
     BrowserError,
@@ -28,69 +26,17 @@ from .errors import (
     HMSInvalidRequestError,
     HMSTimeoutError,
 )
+from .hms import TOKEN_TTL
 from .schemas import create_body_error
 from .store import Admission, StoreError
 
-__all__ = ["BUSY_RETRY_AFTER", "CallRequest", "browser_error", "create_call", "identify"]
+__all__ = ["BUSY_RETRY_AFTER", "CallRequest", "browser_error", "create_call"]
 
 log = logging.getLogger("flask_hms_webcall")
 
 # When the org is full, the soonest slot may be minutes from expiring, but most calls end much sooner: a
 # visitor is better served by "try again in 30 s" than by the worst case.
 BUSY_RETRY_AFTER = 30
-
-
-@dataclass
-class CallRequest:
-    """One visitor's request for a call, as the ``before_create`` hooks see it.
-
-    Hooks may set ``override`` (fields of ``assistant_override``: ``first_message``, ``llm_config``...),
-    ``metadata`` (echoed in every webhook of the call) and ``assistant_id``. ``metadata["user_id"]`` is
-    always replaced by the identity loader's value after the hooks ran, so it cannot be spoofed; so are the
-    extension's own entries (``consent_version``, ``consent_at``).
-    """
-
-    identity: str | None
-    assistant: str | None
-    assistant_id: str | None
-    context: dict[str, str]
-    override: dict[str, Any] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def upstream_body(self, fixed_metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Reference mode, or hybrid mode as soon as there is anything to override or attach."""
-        body: dict[str, Any] = {} if self.assistant_id is None else {"assistant_id": self.assistant_id}
-        extra = self.override.get("metadata") if isinstance(self.override, dict) else None
-        if extra is None:
-            # A hook writing ``override["metadata"] = None`` means "no metadata of mine": user_id still goes.
-            extra = {}
-        for value in (self.override, extra, self.metadata, self.context):
-            if not isinstance(value, dict):
-                # A hook left something that is not an object: the schema check that follows refuses it,
-                # so nothing is sent (and user_id cannot go missing unnoticed).
-                body["assistant_override"] = {"metadata": value}
-                return body
-        override = {key: value for key, value in self.override.items() if key != "metadata"}
-        metadata = {**extra, **self.metadata}
-        if self.context:
-            metadata["context"] = dict(self.context)
-        metadata.update(fixed_metadata or {})
-        metadata.pop("user_id", None)
-        if self.identity is not None:
-            metadata["user_id"] = self.identity
-        if metadata:
-            override["metadata"] = metadata
-        if override:
-            body["assistant_override"] = override
-        return body
-
-
-def identify(state: WebCallState, remote_addr: str | None) -> Caller:
-    """The caller of this request; ``401 unauthenticated`` when the site requires a signed-in user."""
-    identity = state.identity()
-    if identity is None and state.settings.require_identity:
-        raise BrowserError("unauthenticated")
-    return Caller.of(identity, remote_addr, state.settings)
 
 
 def create_call(state: WebCallState, caller: Caller, request_data: dict[str, Any]) -> dict[str, Any]:

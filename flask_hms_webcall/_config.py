@@ -24,17 +24,20 @@ __all__ = [
     "DEFAULTS",
     "OPTIONS",
     "Option",
-    "MAX_DURATION",
-    "TOKEN_TTL",
     "Settings",
     "resolve_settings",
+    "slot_ttl",
 ]
 
 
-MAX_DURATION = MAX_CALL_DURATION
-# How long a call holds its concurrency slot when no webhook ever says it ended: it cannot outlive a token
-# used at the last moment plus the full duration; the margin covers HMS's own clean-up and clock skew.
-CALL_TTL = TOKEN_TTL + MAX_DURATION + 60
+def slot_ttl(max_duration: int) -> int:
+    """How long a call that may last ``max_duration`` seconds holds its concurrency slot when no webhook
+    ever says it ended: it cannot outlive a token used at the last moment plus its full duration; the margin
+    covers HMS's own clean-up and clock skew."""
+    return TOKEN_TTL + max_duration + 60
+
+
+CALL_TTL = slot_ttl(MAX_CALL_DURATION)  # the longest any call can be going
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ OPTION_KEYS = {key[len("HMS_") :].lower(): key for key in DEFAULTS}
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved configuration of one app. Secrets are left out of ``repr``."""
+    """The resolved configuration of one app (made by :func:`resolve_settings` only: the defaults are the
+    ``OPTIONS``'). Secrets are left out of ``repr``."""
 
     api_key: str = field(repr=False)
     api_base_url: str
@@ -183,34 +187,33 @@ class Settings:
     webhook_tolerance: int
     webhook_max_bytes: int
     request_timeout: float
-    call_ttl: float = CALL_TTL
-    max_anonymous_calls: int | None = None  # None: decided by whether an identity loader is registered
-    anonymous_max_duration: int | None = None
-    ipv4_prefix: int = 32
-    ipv6_prefix: int = 64
-    daily_minutes: int | None = None
-    anonymous_daily_minutes: int | None = None
-    user_daily_minutes: int | None = None
-    budget_timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    challenge: str | None = None
-    challenge_for: str = "anonymous"
-    challenge_complexity: int = 50_000
-    challenge_key: bytes = field(default=b"", repr=False)
-    challenge_ttl: int = 300
-    require_consent: str | None = None
-    redis_timeout: float = 2.0
-    webhook_claim_ttl: int = 15
-    page_action_max_bytes: int = 4096
+    max_anonymous_calls: int | None  # None: decided by whether an identity loader is registered
+    anonymous_max_duration: int | None
+    ipv4_prefix: int
+    ipv6_prefix: int
+    daily_minutes: int | None
+    anonymous_daily_minutes: int | None
+    user_daily_minutes: int | None
+    budget_timezone: ZoneInfo
+    challenge: str | None
+    challenge_for: str
+    challenge_complexity: int
+    challenge_key: bytes = field(repr=False)
+    challenge_ttl: int
+    require_consent: str | None
+    redis_timeout: float
+    webhook_claim_ttl: int
+    page_action_max_bytes: int
 
     def max_duration(self, anonymous: bool) -> int:
         """Seconds a call of this caller may last once joined."""
         if anonymous and self.anonymous_max_duration is not None:
             return self.anonymous_max_duration
-        return MAX_DURATION
+        return MAX_CALL_DURATION
 
-    def slot_ttl(self, anonymous: bool) -> float:
-        """How long a call holds its slot when no webhook ever says it ended."""
-        return TOKEN_TTL + self.max_duration(anonymous) + 60
+    def slot_ttl(self, anonymous: bool) -> int:
+        """How long a call of this caller holds its slot when no webhook ever says it ended."""
+        return slot_ttl(self.max_duration(anonymous))
 
 
 CHALLENGES = ("altcha",)
@@ -271,7 +274,7 @@ def resolve_settings(
         request_timeout=checks.seconds(get("HMS_REQUEST_TIMEOUT"), "HMS_REQUEST_TIMEOUT", maximum=120),
         max_anonymous_calls=max_anonymous,
         anonymous_max_duration=optional_integer(
-            "HMS_ANONYMOUS_MAX_DURATION", minimum=1, maximum=MAX_DURATION
+            "HMS_ANONYMOUS_MAX_DURATION", minimum=1, maximum=MAX_CALL_DURATION
         ),
         ipv4_prefix=integer("HMS_IPV4_PREFIX", minimum=0, maximum=32),
         ipv6_prefix=integer("HMS_IPV6_PREFIX", minimum=0, maximum=128),

@@ -1,5 +1,5 @@
 """``HMSWebCall``: the Flask extension. Registration only: the site owner's hooks (who is calling, per-call
-config, webhook handlers, tools, challenge verifier, feedback) are collected in one :class:`~._state.Hooks`
+config, webhook handlers, tools, challenge verifier, feedback) are collected in one :class:`~._hooks.Hooks`
 object, and ``init_app`` puts each app's state in ``app.extensions["hms_webcall"]``."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from flask import Flask
 from . import _ratelimit
 from ._actions import ACTION_NAME
 from ._config import resolve_settings
-from ._state import EXTENSION_KEY, Hooks, WebCallState
+from ._hooks import Hooks
+from ._state import EXTENSION_KEY, WebCallState
 from ._views import create_blueprint, webhooks
 from .client import HMSClient
 from .errors import ConfigurationError

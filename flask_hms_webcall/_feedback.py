@@ -1,50 +1,34 @@
 """The visitor's rating of a call: accepted once per call, within a day, only from whoever created it; a
 comment may follow the rating once.
 
-A signed-in caller is recognised by their identity. An anonymous visitor proves it was them with the
-``feedback_token`` of the create response: an HMAC of the call id under a key derived from the API key, so
-every worker can check it without storing anything, and nobody without the key can make one.
+A signed-in caller is recognised by their identity; an anonymous visitor proves it was them with the
+``feedback_token`` of the create response (sent back in the ``X-HMS-Feedback-Token`` header), a creator token
+(:mod:`._creators`) for the purpose "feedback".
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from typing import Any
 
 from . import signals
 from ._callers import Caller
+from ._creators import creator_token, is_creator
 from ._state import WebCallState, current_app_object
 from .errors import BrowserError
 from .store import StoreError
 
 __all__ = [
     "FEEDBACK_WINDOW",
-    "MAX_COMMENT_LENGTH",
-    "RATINGS",
-    "creator_token",
+    "TOKEN_HEADER",
     "feedback_token",
-    "is_creator",
     "submit_feedback",
 ]
 
 log = logging.getLogger("flask_hms_webcall")
 
 FEEDBACK_WINDOW = 24 * 3600  # seconds after creating a call during which it can be rated
-MAX_COMMENT_LENGTH = 500
-RATINGS = ("up", "down")
 TOKEN_HEADER = "X-HMS-Feedback-Token"  # noqa: S105 - a header name, not a secret
-
-
-def creator_token(state: WebCallState, call_id: str, purpose: str) -> str:
-    """A token proving that an anonymous visitor created ``call_id``, good for ``purpose`` only: an HMAC of
-    the call id under a key derived from the API key and the purpose."""
-    label = f"flask-hms-webcall {purpose}".encode()
-    key = hmac.new(state.settings.api_key.encode(), label, hashlib.sha256).digest()
-    digest = hmac.new(key, call_id.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def feedback_token(state: WebCallState, call_id: str) -> str:
@@ -99,14 +83,3 @@ def _record(state: WebCallState, call_id: str, rating: str, comment: str | None)
     if comment and kept == rating and store.spend_once(f"feedback-comment:{call_id}", ttl=FEEDBACK_WINDOW):
         return True
     raise BrowserError("already_rated")
-
-
-def is_creator(caller: Caller, owner: str, token: str | None, expected: str) -> bool:
-    """Whether ``caller`` made the call ``owner`` (its store record) made: the same signed-in user, or an
-    anonymous visitor holding ``expected``, the call's token for this purpose. A user's call never yields
-    to a token."""
-    if not caller.anonymous:
-        return owner == caller.key
-    if not token or owner.startswith("user:"):
-        return False
-    return hmac.compare_digest(token.encode(), expected.encode())

@@ -1,48 +1,28 @@
-"""Per-app state, ``app.extensions["hms_webcall"]``, and the site owner's hooks as one object.
-
-:class:`HMSWebCall <flask_hms_webcall.HMSWebCall>` fills a :class:`Hooks` through its decorators and hands the
-same object to every app it is initialised on; the modules that create calls and handle webhooks read the
-hooks from here, never from the extension's own fields.
+"""Per-app state, ``app.extensions["hms_webcall"]``: settings, store, client, rate limiter and the site
+owner's hooks (:class:`~._hooks.Hooks`). The modules that create calls and handle webhooks read the hooks from
+here, never from the extension's own fields.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
 from ._config import Settings
+from ._hooks import Hooks
 from ._streams import OpenStreams
 from .client import HMSClient
 from .store import CallStore
 
 if TYPE_CHECKING:
-    from ._actions import PageActionCall
-    from ._calls import CallRequest
     from ._ratelimit import RateLimiter
-    from .events import Event, ToolCalls
 
-__all__ = ["EXTENSION_KEY", "Hooks", "WebCallState", "current_app_object", "current_state"]
+__all__ = ["EXTENSION_KEY", "WebCallState", "current_app_object", "current_state"]
 
 EXTENSION_KEY = "hms_webcall"
-
-FeedbackHandler = Callable[[str, str, "str | None", "str | None"], Any]
-
-
-@dataclass
-class Hooks:
-    """Everything the site owner registered with the extension's decorators."""
-
-    identity_loader: Callable[[], Any] | None = None
-    before_create: list[Callable[[CallRequest], Any]] = field(default_factory=list)
-    handlers: list[tuple[str | None, Callable[[Event], Any]]] = field(default_factory=list)
-    tools: dict[str, Callable[[dict[str, Any], ToolCalls], Any]] = field(default_factory=dict)
-    challenge_verifier: Callable[[str], bool] | None = None
-    feedback_handlers: list[FeedbackHandler] = field(default_factory=list)
-    page_actions: dict[str, Callable[[PageActionCall], Any]] = field(default_factory=dict)
 
 
 class WebCallState:

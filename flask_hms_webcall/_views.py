@@ -1,4 +1,4 @@
-"""The blueprint under ``HMS_URL_PREFIX``: the only module touching ``flask.request``.
+"""The blueprint under ``HMS_URL_PREFIX``: routes that read ``flask.request`` and shape the answer.
 
 Every answer under the prefix is JSON in the documented error shape when something goes wrong (a 404, a
 405, a body too large, a bug in a hook): never an HTML page, never a stack trace.
@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
 
 from . import _actions, _calls, _challenge, _feedback, _webhooks, signals
-from ._callers import Caller
+from ._callers import Caller, identify
 from ._origins import allowed_origin, warn_open_origin
 from ._popout import popout_page
 from ._state import EXTENSION_KEY, WebCallState, current_app_object, current_state
@@ -156,7 +156,7 @@ def web_calls() -> Response:
     preflight = _browser_origin(state, "POST")
     if preflight is not None:
         return preflight
-    caller = _calls.identify(state, request.remote_addr)
+    caller = identify(state, request.remote_addr)
     data, problem = _parsed_body(
         WebCallRequestSchema, allowed="'assistant', 'context', 'challenge', 'consent'"
     )
@@ -176,7 +176,7 @@ def challenge() -> Response:
     preflight = _browser_origin(state, "GET")
     if preflight is not None:
         return preflight
-    caller = Caller.of(state.identity(), request.remote_addr, state.settings)
+    caller = identify(state, request.remote_addr)
     needed = _challenge.challenge_needed(state, caller)
     return _json({"challenge": _challenge.new_challenge(state) if needed else None, "required": needed}, 200)
 
@@ -186,7 +186,7 @@ def feedback(call_id: str) -> Response:
     preflight = _browser_origin(state, "POST")
     if preflight is not None:
         return preflight
-    caller = Caller.of(state.identity(), request.remote_addr, state.settings)
+    caller = identify(state, request.remote_addr)
     data, problem = _parsed_body(FeedbackSchema, allowed="'rating' and 'comment'", empty_ok=False)
     if problem is not None or data is None:
         raise problem or BrowserError("invalid_request")
@@ -197,7 +197,7 @@ def feedback(call_id: str) -> Response:
 def actions(call_id: str) -> Response:  # the call's page actions, as Server-Sent Events
     state = current_state()
     _browser_origin(state, "GET")
-    caller = Caller.of(state.identity(), request.remote_addr, state.settings)
+    caller = identify(state, request.remote_addr)
     token, last_id = request.args.get("token"), request.headers.get("Last-Event-ID")
     events = _actions.open_stream(state, caller, call_id, token, last_id)
     return Response(events, mimetype="text/event-stream", headers=_actions.STREAM_HEADERS)

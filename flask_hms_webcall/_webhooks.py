@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _actions, signals
-from ._actions import PageActionCall, PageActionError
-from ._state import Hooks, WebCallState, current_app_object
+from ._actions import PageActionError
+from ._hooks import Hooks, PageActionCall
+from ._state import WebCallState, current_app_object
 from .errors import WebhookPayloadError, error_body
 from .events import EndOfCallReport, Event, ToolCall, ToolCalls, parse_event
 from .signature import verify

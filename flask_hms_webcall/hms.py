@@ -1,7 +1,7 @@
 """HMS's fixed names and limits, in one place: the extension, the CLI and the sandbox all import them from
 here, so the sandbox cannot drift from what the extension expects.
 
-Everything below is quoted from the HMS Web Calls page or the webhook docs (``shared/hms-api-facts.md``).
+Everything below is quoted from HMS's own documentation: the Web Calls page and the webhook docs.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ __all__ = [
     "CONTEXT_KEY_PATTERN",
     "MAX_CONTEXT_ENTRIES",
     "MAX_CONTEXT_VALUE_LENGTH",
+    "RATINGS",
     "RULE_NEEDS_CONFIG",
     "RULE_OVERRIDE_NEEDS_ID",
     "RULE_OVERRIDE_XOR_ASSISTANT",
@@ -37,10 +38,11 @@ __all__ = [
 MAX_CONTEXT_ENTRIES = 10
 MAX_CONTEXT_KEY_LENGTH = 40
 MAX_CONTEXT_VALUE_LENGTH = 200
-# \Z, not $: "$" also matches before a trailing newline, which would let "page\n" through as a key.
 MAX_CHALLENGE_LENGTH = 4096
 MAX_CONSENT_LENGTH = 40
 MAX_COMMENT_LENGTH = 500
+RATINGS = ("up", "down")  # a visitor's rating of their call
+# \Z, not $: "$" also matches before a trailing newline, which would let "page\n" through as a key.
 CONTEXT_KEY_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CONTEXT_KEY_LENGTH}}}\Z"
 
 
@@ -68,7 +70,7 @@ class FeedbackSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    rating = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+    rating = fields.String(required=True, validate=validate.OneOf(RATINGS))
     comment = fields.String(allow_none=True, validate=validate.Length(max=MAX_COMMENT_LENGTH))
 
 

@@ -26,6 +26,7 @@ from flask_hms_webcall import HMSWebCall
 from flask_hms_webcall.cli import signed_headers
 from flask_hms_webcall.hms import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from flask_hms_webcall.signature import signature_header
+from flask_hms_webcall.store import Budget, CallStore
 
 API_KEY = "fl_live_webcalls_SECRET_9a8b7c6d"
 SECRET = "whsec_webcalls"
@@ -178,6 +179,43 @@ def assert_error(response, status: int, code: str) -> None:
     text = response.get_data(as_text=True)
     assert "Traceback" not in text
     assert API_KEY not in text
+
+
+PROBE_SLOT = "probe-slot"
+
+
+def slots_held(store: CallStore, user_key: str | None = None) -> int:
+    """Slots held by ``user_key`` (by everyone for ``None``), counted the way production counts them: one
+    less than the lowest limit under which ``admit`` lets one more slot in. The probe's slot is released
+    again."""
+    for limit in range(1, 100):
+        admission = store.admit(
+            PROBE_SLOT,
+            user_key or "probe-user",
+            max_per_user=limit if user_key else 100,
+            max_org=100 if user_key else limit,
+            ttl=60,
+        )
+        if admission.admitted:
+            store.release_slot(PROBE_SLOT)
+            return limit - 1
+    raise AssertionError("more than 98 slots held")
+
+
+def seconds_charged(store: CallStore, budget: str) -> int:
+    """Seconds charged to the daily budget named ``budget``, as ``admit`` sees them: the lowest limit under
+    which a slot reserving nothing more is admitted. The probe's slot is released again."""
+    low, high = 0, 10**7
+    while low < high:
+        limit = (low + high) // 2
+        budgets = (Budget(budget, limit, 60),)
+        admission = store.admit(PROBE_SLOT, "probe", max_per_user=100, max_org=100, ttl=60, budgets=budgets)
+        if admission.admitted:
+            store.release_slot(PROBE_SLOT)
+            high = limit
+        else:
+            low = limit + 1
+    return low
 
 
 def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.02) -> T:

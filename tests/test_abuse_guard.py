@@ -16,7 +16,7 @@ import pytest
 
 from flask_hms_webcall import signals
 from flask_hms_webcall._callers import network_key
-from tests.support import assert_error, client_for, make_app, start, webhook
+from tests.support import assert_error, client_for, make_app, seconds_charged, start, webhook
 
 # One IPv6 /64, six addresses: one visitor.
 SAME_64 = [f"2001:db8:1:2::{n:x}" for n in range(1, 7)] + ["2001:db8:1:2:ffff:ffff:ffff:ffff"]
@@ -203,7 +203,7 @@ def test_a_retried_report_settles_once(hms, storage):
     webhook(app, report(call_id, 0))
     state = app.extensions["hms_webcall"]
     day = datetime.now(ZoneInfo("UTC")).date().isoformat()
-    assert state.store.budget_used(f"site:{day}") == 60
+    assert seconds_charged(state.store, f"site:{day}") == 60
 
 
 def test_a_call_that_never_reports_keeps_its_reservation(hms, storage):

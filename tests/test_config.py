@@ -34,7 +34,7 @@ def test_defaults():
     assert s.webhook_max_bytes == 1024 * 1024
     assert s.request_timeout == 10
     # A call holds its slot for at most token TTL + max duration + a margin when no webhook comes.
-    assert 600 < s.call_ttl <= 900
+    assert 600 < s.slot_ttl(anonymous=False) <= 900
 
 
 def test_precedence_init_app_over_constructor_over_config_over_default():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flask_hms_webcall import signals
+from flask_hms_webcall._feedback import feedback_token
 from tests.support import assert_error, client_for, make_app, start
 
 # --------------------------------------------------------------------------------------------- consent
@@ -86,6 +87,15 @@ def test_someone_else_cannot_rate_a_members_call(feedback_app):
     call_id = start(client_for(app, "alice")).json["call_id"]
     assert_error(rate(client_for(app, "bob"), call_id, {"rating": "down"}), 403, "forbidden")
     assert_error(rate(client_for(app), call_id, {"rating": "down"}), 403, "forbidden")
+    assert received == []
+
+
+def test_a_members_call_never_yields_to_a_creator_token(feedback_app):
+    app, received = feedback_app
+    call_id = start(client_for(app, "alice")).json["call_id"]
+    # The very token an anonymous creator of this call would hold: still not Alice.
+    token = feedback_token(app.extensions["hms_webcall"], call_id)
+    assert_error(rate(client_for(app), call_id, {"rating": "down"}, token=token), 403, "forbidden")
     assert received == []
 
 

@@ -143,6 +143,15 @@ def test_another_members_call_and_an_unknown_call_are_refused_alike(shop):
     assert_error(bob.get("/hms/web-calls/no-such-call/actions"), 403, "forbidden")
 
 
+def test_a_members_call_never_yields_to_a_creator_token(shop):
+    app, _, _ = shop
+    call = start(client_for(app, "alice")).json
+    webhook(app, ended(call["call_id"]))  # so that a wrongly opened stream would end, not hang the test
+    # The very token an anonymous creator of this call would hold: still not Alice (she would get 410).
+    token = _actions.actions_token(app.extensions["hms_webcall"], call["call_id"])
+    assert_error(client_for(app).get(f"{call['actions_url']}?token={token}"), 403, "forbidden")
+
+
 def test_a_stream_opened_after_the_call_ended_is_gone_with_json(shop):
     app, _, _ = shop
     alice = client_for(app, "alice")

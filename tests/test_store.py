@@ -23,7 +23,7 @@ from flask_hms_webcall.store import (
     create_store,
 )
 from tests.conftest import free_port
-from tests.support import wait_until
+from tests.support import slots_held, wait_until
 
 TTL = 60.0
 
@@ -62,22 +62,22 @@ def test_per_user_limit(store):
     assert refused.admitted is False
     assert refused.reason == "user"
     assert admit(store, "bob").admitted
-    assert store.active_calls("alice") == 1
-    assert store.active_calls("bob") == 1
-    assert store.active_calls() == 2
+    assert slots_held(store, "alice") == 1
+    assert slots_held(store, "bob") == 1
+    assert slots_held(store) == 2
 
 
 def test_per_user_limit_above_one(store):
     assert [admit(store, "alice", per_user=2).admitted for _ in range(3)] == [True, True, False]
-    assert store.active_calls("alice") == 2
+    assert slots_held(store, "alice") == 2
 
 
 def test_org_limit(store):
     assert all(admit(store, f"user-{i}").admitted for i in range(3))
     refused = admit(store, "user-3")
     assert (refused.admitted, refused.reason) == (False, "org")
-    assert store.active_calls() == 3
-    assert store.active_calls("user-3") == 0
+    assert slots_held(store) == 3
+    assert slots_held(store, "user-3") == 0
 
 
 def test_user_limit_is_reported_before_the_org_limit(store):
@@ -106,7 +106,7 @@ def test_retry_after_is_at_least_one_second(store):
 def test_a_zero_limit_admits_nobody_and_gives_no_retry_time(store):
     assert admit(store, "alice", per_user=0) == Admission(False, "user", None)
     assert admit(store, "alice", org=0) == Admission(False, "org", None)
-    assert store.active_calls() == 0
+    assert slots_held(store) == 0
 
 
 def test_a_refused_admission_changes_nothing(store):
@@ -114,18 +114,10 @@ def test_a_refused_admission_changes_nothing(store):
     admit(store, "alice", slot)
     admit(store, "alice")
     admit(store, "bob", org=1)
-    assert store.active_calls() == 1
+    assert slots_held(store) == 1
     store.bind(slot, "call-1", ttl=TTL)
     assert store.release_call("call-1") == "alice"
-    assert store.active_calls() == 0
-
-
-def test_admitting_a_held_slot_again_renews_it_without_counting_twice(store):
-    slot = new_id()
-    assert admit(store, "alice", slot, per_user=1).admitted
-    assert admit(store, "alice", slot, per_user=1).admitted
-    assert store.active_calls("alice") == 1
-    assert store.active_calls() == 1
+    assert slots_held(store) == 0
 
 
 # ----------------------------------------------------------------------------------- binding and release
@@ -135,10 +127,10 @@ def test_bind_maps_the_call_to_its_user_and_release_call_frees_the_slot(store):
     slot = new_id()
     admit(store, "alice", slot)
     store.bind(slot, "call-1", ttl=TTL)
-    assert store.user_for_call("call-1") == "alice"
+    assert store.call_owner("call-1") == "alice"
     assert store.release_call("call-1") == "alice"
-    assert store.user_for_call("call-1") is None
-    assert store.active_calls() == 0
+    assert store.release_call("call-1") is None
+    assert slots_held(store) == 0
     assert admit(store, "alice").admitted
 
 
@@ -149,7 +141,7 @@ def test_release_call_twice_or_for_an_unknown_call_returns_none(store):
     assert store.release_call("call-1") == "alice"
     assert store.release_call("call-1") is None
     assert store.release_call("never-created") is None
-    assert store.user_for_call("never-created") is None
+    assert store.call_owner("never-created") is None
 
 
 def test_release_call_frees_only_that_call(store):
@@ -158,27 +150,17 @@ def test_release_call_frees_only_that_call(store):
         admit(store, "alice", slot, per_user=2)
         store.bind(slot, call_id, ttl=TTL)
     assert store.release_call("call-a") == "alice"
-    assert store.active_calls("alice") == 1
-    assert store.user_for_call("call-b") == "alice"
+    assert slots_held(store, "alice") == 1
+    assert store.release_call("call-b") == "alice"
 
 
 def test_release_slot_frees_a_slot_whose_call_was_never_created(store):
     slot = new_id()
     admit(store, "alice", slot)
     store.release_slot(slot)
-    assert store.active_calls() == 0
+    assert slots_held(store) == 0
     assert admit(store, "alice").admitted
     store.release_slot("unknown-slot")
-
-
-def test_release_slot_after_bind_forgets_the_call(store):
-    slot = new_id()
-    admit(store, "alice", slot)
-    store.bind(slot, "call-1", ttl=TTL)
-    store.release_slot(slot)
-    assert store.user_for_call("call-1") is None
-    assert store.release_call("call-1") is None
-    assert store.active_calls() == 0
 
 
 def test_bind_of_a_released_slot_does_nothing(store):
@@ -186,8 +168,9 @@ def test_bind_of_a_released_slot_does_nothing(store):
     admit(store, "alice", slot)
     store.release_slot(slot)
     store.bind(slot, "call-1", ttl=TTL)
-    assert store.user_for_call("call-1") is None
-    assert store.active_calls() == 0
+    assert store.call_owner("call-1") is None
+    assert store.release_call("call-1") is None
+    assert slots_held(store) == 0
 
 
 def test_stores_sharing_a_backend_see_each_others_calls(make_store):
@@ -196,9 +179,9 @@ def test_stores_sharing_a_backend_see_each_others_calls(make_store):
     admit(worker_a, "alice", slot)
     worker_a.bind(slot, "call-1", ttl=TTL)
     assert admit(worker_b, "alice").reason == "user"
-    assert worker_b.user_for_call("call-1") == "alice"
+    assert worker_b.call_owner("call-1") == "alice"
     assert worker_b.release_call("call-1") == "alice"
-    assert worker_a.active_calls() == 0
+    assert slots_held(worker_a) == 0
 
 
 # ------------------------------------------------------------------------------------------------ expiry
@@ -206,15 +189,15 @@ def test_stores_sharing_a_backend_see_each_others_calls(make_store):
 
 def test_a_slot_is_released_when_it_expires(store):
     admit(store, "alice", ttl=0.2)
-    assert store.active_calls("alice") == 1
-    wait_until(lambda: store.active_calls() == 0)
+    assert slots_held(store, "alice") == 1
+    wait_until(lambda: slots_held(store) == 0)
     assert admit(store, "alice").admitted
 
 
 def test_expired_slots_do_not_count_against_the_org(store):
     admit(store, "alice", org=1, ttl=0.2)
     wait_until(lambda: admit(store, "bob", org=1).admitted)
-    assert store.active_calls() == 1
+    assert slots_held(store) == 1
 
 
 def test_bind_renews_the_slot_for_the_call_lifetime(store):
@@ -222,16 +205,15 @@ def test_bind_renews_the_slot_for_the_call_lifetime(store):
     admit(store, "alice", slot, ttl=0.5)
     store.bind(slot, "call-1", ttl=TTL)
     time.sleep(0.7)
-    assert store.active_calls("alice") == 1
-    assert store.user_for_call("call-1") == "alice"
+    assert slots_held(store, "alice") == 1
+    assert store.release_call("call-1") == "alice"
 
 
 def test_a_bound_call_that_never_reports_back_expires(store):
     slot = new_id()
     admit(store, "alice", slot)
     store.bind(slot, "call-1", ttl=0.2)
-    wait_until(lambda: store.active_calls() == 0)
-    assert store.user_for_call("call-1") is None
+    wait_until(lambda: slots_held(store) == 0)
     assert store.release_call("call-1") is None
 
 
@@ -337,7 +319,7 @@ def test_simultaneous_admissions_admit_exactly_the_allowed_number(
     run_threads(attempt, 50)
     assert len(results) == 50
     assert sum(r.admitted for r in results) == expected
-    assert stores[0].active_calls() == expected
+    assert slots_held(stores[0]) == expected
     for r in results:
         if not r.admitted:
             assert r.reason in ("user", "org")
@@ -357,7 +339,7 @@ def test_create_store_picks_the_backend_from_the_uri(redis_url):
 def test_each_memory_store_is_separate():
     a, b = create_store("memory://"), create_store("memory://")
     admit(a, "alice")
-    assert b.active_calls() == 0
+    assert slots_held(b) == 0
 
 
 @pytest.mark.parametrize("uri", ["", "memory", "postgres://db/1", "http://127.0.0.1:6379", "file:///tmp/x"])
@@ -399,11 +381,3 @@ def test_redis_keys_are_namespaced_and_all_expire(redis_url):
         assert key.startswith("{hms_webcall}:"), key
         ttl_ms = client.pttl(key)
         assert 0 < ttl_ms <= TTL * 1000 + 1000, (key, ttl_ms)
-
-
-def test_redis_prefix_separates_apps_on_one_redis(redis_url):
-    shop = create_store(redis_url, prefix="shop:")
-    blog = create_store(redis_url, prefix="blog:")
-    admit(shop, "alice", org=1)
-    assert admit(blog, "alice", org=1).admitted
-    assert shop.active_calls() == blog.active_calls() == 1

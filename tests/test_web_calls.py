@@ -430,6 +430,15 @@ def test_required_identity_without_a_loader_refuses_everyone(hms):
     assert hms.count == 0
 
 
+def test_required_identity_refuses_anonymous_visitors_on_every_browser_route(hms):
+    app, _ = make_app(HMS_REQUIRE_IDENTITY=True, HMS_CHALLENGE="altcha", HMS_CHALLENGE_FOR="everyone")
+    visitor = client_for(app)
+    assert_error(visitor.get("/hms/challenge"), 401, "unauthenticated")
+    assert_error(visitor.post("/hms/web-calls/c1/feedback", json={"rating": "up"}), 401, "unauthenticated")
+    assert_error(visitor.get("/hms/web-calls/c1/actions"), 401, "unauthenticated")
+    assert client_for(app, "alice").get("/hms/challenge").json["required"] is True
+
+
 def test_anonymous_callers_are_keyed_by_ip(hms):
     app, _ = make_app()
     assert start(client_for(app, ip="198.51.100.1")).status_code == 201
@@ -548,7 +557,7 @@ def test_a_call_without_any_webhook_frees_its_slot_when_it_must_be_over(hms):
     assert_error(start(client_for(app, "bob")), 503, "busy")
     assert_error(start(client_for(app, "alice")), 429, "too_many_calls")
 
-    now[0] += state.settings.call_ttl - 600 + 1
+    now[0] += state.settings.slot_ttl(anonymous=False) - 600 + 1
     assert start(client_for(app, "bob")).status_code == 201
 
 

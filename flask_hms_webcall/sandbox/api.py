@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..hms import WEB_CALLS_PATH
 from .assistants import RequestRejected, resolve
 from .calls import CallRegistry, ConcurrencyLimitReached
 from .config import SandboxConfig
@@ -127,4 +128,4 @@ def server_url(request: web.Request, config: SandboxConfig) -> str:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/web-calls", create_web_call)
+    app.router.add_post(WEB_CALLS_PATH, create_web_call)

@@ -16,7 +16,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..hms import ERROR, MAX_DURATION
+from ..hms import (
+    END_OF_CALL_REPORT,
+    ERROR,
+    MAX_DURATION,
+    STATUS_ENDED,
+    STATUS_IN_PROGRESS,
+    STATUS_QUEUED,
+    STATUS_UPDATE,
+)
 from .config import SandboxConfig
 
 log = logging.getLogger("flask_hms_webcall.sandbox")
@@ -33,7 +41,7 @@ class Call:
     identity: str  # the browser participant's identity, as put in its token
     assistant: dict[str, Any]  # the resolved assistant config (saved + override, or transient)
     created_at: float = field(default_factory=time.time)
-    status: str = "queued"  # queued -> in-progress -> ended
+    status: str = STATUS_QUEUED  # queued -> in-progress -> ended
     joined_at: float | None = None
     ended_at: float | None = None
     ended_reason: str | None = None
@@ -48,7 +56,7 @@ class Call:
 
     @property
     def active(self) -> bool:
-        return self.status != "ended"
+        return self.status != STATUS_ENDED
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -130,19 +138,19 @@ class CallRegistry:
 
     async def joined(self, call: Call) -> None:
         """The browser is in the room: the call is in progress and its max-duration clock runs."""
-        if call.status != "queued":
+        if call.status != STATUS_QUEUED:
             return
-        call.status = "in-progress"
+        call.status = STATUS_IN_PROGRESS
         call.joined_at = time.time()
         call._timers.append(asyncio.ensure_future(self._end_at_max_duration(call)))
-        await self._notify(call, "status-update")
+        await self._notify(call, STATUS_UPDATE)
 
     async def end(self, call: Call, reason: str, *, error: str | None = None) -> None:
         """End the call once (later calls are no-ops): disconnect the browser, free the slot, report."""
         if not call.active:
             return
         was_joined = call.joined_at is not None
-        call.status = "ended"
+        call.status = STATUS_ENDED
         call.ended_at = time.time()
         call.ended_reason = reason
         call.error = error
@@ -159,13 +167,13 @@ class CallRegistry:
         if was_joined and self.credits_seconds is not None:
             self.credits_seconds -= call.duration_seconds
         log.info("call %s ended: %s after %ss", call.call_id, reason, call.duration_seconds)
-        await self._notify(call, "status-update")
+        await self._notify(call, STATUS_UPDATE)
         if was_joined:
-            await self._notify(call, "end-of-call-report")
+            await self._notify(call, END_OF_CALL_REPORT)
 
     async def _delete_if_unjoined(self, call: Call) -> None:
         await asyncio.sleep(self.config.unjoined_room_ttl)
-        if call.status == "queued":
+        if call.status == STATUS_QUEUED:
             log.info(
                 "room %s deleted: nobody joined within %ss", call.room_name, self.config.unjoined_room_ttl
             )

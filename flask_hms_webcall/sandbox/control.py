@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ..hms import END_REASONS, USER_HANGUP
+from ..hms import END_REASONS, STATUS_QUEUED, USER_HANGUP
 from .api import INVALID_API_KEY, authorized, error
 from .calls import Call, CallRegistry
 from .faults import Faults, FaultsRejected
@@ -84,7 +84,7 @@ async def get_call(request: web.Request) -> web.Response:
 async def join_call(request: web.Request) -> web.Response:
     """Act as if the browser joined and the assistant greeted it: for tests without a browser."""
     call = _call(request)
-    if call.status != "queued":
+    if call.status != STATUS_QUEUED:
         return error(409, f"Call is {call.status}, not waiting for a participant")
     first_message = call.assistant.get("first_message")
     if isinstance(first_message, str) and first_message:

@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
+from ..hms import WEB_CALLS_PATH
 from . import api, control
 from .assistants import saved_assistants
 from .calls import CallRegistry
@@ -59,7 +60,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return response
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
-        if request.path == "/v1/web-calls":
+        if request.path == WEB_CALLS_PATH:
             return api.error(500, api.CREATE_FAILED + "internal sandbox error")
         return api.error(500, "Internal sandbox error")
 

@@ -18,7 +18,6 @@ from .memory import MemoryCallStore
 from .redis import DEFAULT_TIMEOUT, REDIS_SCHEMES, RedisCallStore
 
 __all__ = [
-    "DEFAULT_PREFIX",
     "Admission",
     "Budget",
     "CallStore",
@@ -28,15 +27,13 @@ __all__ = [
     "create_store",
 ]
 
-DEFAULT_PREFIX = "hms_webcall:"
 
-
-def create_store(uri: str, *, prefix: str = DEFAULT_PREFIX, timeout: float = DEFAULT_TIMEOUT) -> CallStore:
+def create_store(uri: str, *, timeout: float = DEFAULT_TIMEOUT) -> CallStore:
     """A store for ``HMS_STORAGE_URI``: ``memory://`` or a Redis URL. ``ValueError`` for anything else."""
     if not isinstance(uri, str):
         raise ValueError("storage URI must be a string")
     if uri.strip().lower() == "memory://":
         return MemoryCallStore()
     if uri.lower().startswith(REDIS_SCHEMES):
-        return RedisCallStore.from_url(uri, prefix=prefix, timeout=timeout)
+        return RedisCallStore.from_url(uri, timeout=timeout)
     raise ValueError("unsupported storage URI: use memory:// or redis://host:port/db")

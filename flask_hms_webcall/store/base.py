@@ -90,7 +90,7 @@ class CallStore(Protocol):
         """Atomically drop expired slots, then reserve ``slot_id`` for ``user_key`` until now + ``ttl`` and
         charge ``reserve`` seconds to every budget, if the user holds fewer than ``max_per_user`` slots, no
         budget would go over its limit, anonymous callers hold fewer than ``max_anonymous`` slots (when
-        ``anonymous``) and the org fewer than ``max_org``. Admitting a slot id already held renews it."""
+        ``anonymous``) and the org fewer than ``max_org``. ``slot_id`` is new: one per attempt."""
 
     def bind(self, slot_id: str, call_id: str, *, ttl: float, record_ttl: float = RECORD_TTL) -> None:
         """Record that ``slot_id`` became the upstream call ``call_id``; slot and mapping now expire after
@@ -98,7 +98,8 @@ class CallStore(Protocol):
         feedback. Does nothing when the slot is no longer held."""
 
     def release_slot(self, slot_id: str) -> None:
-        """Free a slot whose upstream call could not be created, and give its reservation back."""
+        """Free a slot whose upstream call could not be created (it was never bound), and give its
+        reservation back."""
 
     def release_call(self, call_id: str) -> str | None:
         """Free the slot of a call that ended; the user key it belonged to, or ``None`` if unknown/already
@@ -110,18 +111,6 @@ class CallStore(Protocol):
 
     def call_owner(self, call_id: str) -> str | None:
         """The user key that created ``call_id``, while its record is kept (``record_ttl``, see ``bind``)."""
-
-    def user_for_call(self, call_id: str) -> str | None:
-        """The user key holding the slot of ``call_id``, while the call is active."""
-
-    def active_calls(self, user_key: str | None = None) -> int:
-        """Slots held by ``user_key``, or by the whole org when ``None``."""
-
-    def anonymous_calls(self) -> int:
-        """Slots held by anonymous callers."""
-
-    def budget_used(self, name: str) -> int:
-        """Seconds charged to the budget ``name`` (reserved and not given back)."""
 
     def spend_once(self, key: str, *, ttl: float) -> bool:
         """``True`` the first time ``key`` is spent in ``ttl`` seconds, ``False`` after: one-time proofs

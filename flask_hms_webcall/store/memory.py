@@ -20,7 +20,6 @@ class _Slot:
     anonymous: bool = False
     reserved: int = 0
     budgets: tuple[str, ...] = ()
-    call_id: str | None = None
 
 
 @dataclass
@@ -97,10 +96,6 @@ class MemoryCallStore:
         with self._lock:
             now = self._clock()
             self._drop_expired_slots(now)
-            held = self._slots.get(slot_id)
-            if held is not None and held.user_key == user_key:
-                held.expires = max(held.expires, now + ttl)
-                return Admission(True)
             mine = [s.expires for s in self._slots.values() if s.user_key == user_key]
             if len(mine) >= max_per_user:
                 return Admission(False, "user", retry_after(min(mine, default=None), now))
@@ -132,7 +127,6 @@ class MemoryCallStore:
             if slot is None:
                 return
             slot.expires = now + ttl
-            slot.call_id = call_id
             self._calls[call_id] = _Call(slot_id, slot.user_key, now + ttl)
             self._records[call_id] = _Record(slot.user_key, slot.reserved, slot.budgets, now + record_ttl)
             self._maybe_sweep(now)
@@ -140,11 +134,7 @@ class MemoryCallStore:
     def release_slot(self, slot_id: str) -> None:
         with self._lock:
             slot = self._slots.pop(slot_id, None)
-            if slot is None:
-                return
-            if slot.call_id is not None:
-                self._calls.pop(slot.call_id, None)
-            else:
+            if slot is not None:
                 self._refund(slot.budgets, slot.reserved, self._clock())
 
     def release_call(self, call_id: str) -> str | None:
@@ -170,27 +160,6 @@ class MemoryCallStore:
         with self._lock:
             record = self._live(self._records, call_id)
             return record.user_key if record is not None else None
-
-    def user_for_call(self, call_id: str) -> str | None:
-        with self._lock:
-            call = self._live(self._calls, call_id)
-            return call.user_key if call is not None else None
-
-    def active_calls(self, user_key: str | None = None) -> int:
-        with self._lock:
-            self._drop_expired_slots(self._clock())
-            if user_key is None:
-                return len(self._slots)
-            return sum(1 for s in self._slots.values() if s.user_key == user_key)
-
-    def anonymous_calls(self) -> int:
-        with self._lock:
-            self._drop_expired_slots(self._clock())
-            return sum(1 for s in self._slots.values() if s.anonymous)
-
-    def budget_used(self, name: str) -> int:
-        with self._lock:
-            return self._budget(name, self._clock()).value
 
     def spend_once(self, key: str, *, ttl: float) -> bool:
         return self.remember_once(key, "1", ttl=ttl) is None

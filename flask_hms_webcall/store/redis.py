@@ -3,7 +3,7 @@ store of several workers or hosts.
 
 Every admission, binding, release and settlement is one Lua script (the ``lua/`` files beside this module), so
 it is atomic across workers and hosts, and reads Redis's own clock, so hosts with skewed clocks still agree.
-All keys of one store share a hash tag (``{prefix}``), so each script's keys live in one hash slot.
+All keys share one hash tag (``{hms_webcall}``), so each script's keys live in one Redis Cluster hash slot.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ SENTINEL_SCHEME = "redis+sentinel://"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", CLUSTER_SCHEME, SENTINEL_SCHEME)
 DEFAULT_TIMEOUT = 2.0
 # Scripts that read Redis's clock or give budget seconds back start with the shared helpers.
-_NEEDS_COMMON = frozenset({"admit", "bind", "count", "release_slot", "settle_call"})
+_NEEDS_COMMON = frozenset({"admit", "bind", "release_slot", "settle_call"})
+# One hash tag for every key: each script's keys live in one Redis Cluster hash slot.
+KEY_PREFIX = "{hms_webcall}:"
 
 _T = TypeVar("_T")
 
@@ -139,14 +141,8 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def hash_tagged(prefix: str) -> str:
-    """``shop:`` → ``{shop}:``: every key of the store in one Redis Cluster hash slot."""
-    name = prefix.rstrip(":") or "hms_webcall"
-    return "{" + name.replace("{", "").replace("}", "") + "}:"
-
-
 class RedisCallStore:
-    """The store for several workers or hosts, kept in Redis under ``{prefix}:``.
+    """The store for several workers or hosts, kept in Redis under ``{hms_webcall}:``.
 
     Keys: ``org``, ``anonymous`` and ``user:<user key>`` (sorted sets: slot id → expiry in ms),
     ``slot:<slot id>``, ``call:<call id>`` and ``record:<call id>`` (hashes), ``budget:<name>`` (counters),
@@ -154,14 +150,13 @@ class RedisCallStore:
     ``end`` closes it). Errors talking to Redis are raised as :class:`StoreError`.
     """
 
-    def __init__(self, client: Any, *, prefix: str = "hms_webcall:") -> None:
+    def __init__(self, client: Any) -> None:
         import redis
 
         # A cluster's own errors (no reachable node, slots not covered) are not RedisErrors.
         self._redis_error = (redis.RedisError, redis.exceptions.RedisClusterException)
         self._client = client
-        base = hash_tagged(prefix)
-        self.prefix = base
+        base = KEY_PREFIX
         self._org_key = f"{base}org"
         self._anon_key = f"{base}anonymous"
         self._user_prefix = f"{base}user:"
@@ -178,15 +173,12 @@ class RedisCallStore:
         self._release_slot = register(script_source("release_slot"))
         self._release_call = register(script_source("release_call"))
         self._settle_call = register(script_source("settle_call"))
-        self._count = register(script_source("count"))
         self._abandon = register(script_source("abandon"))
         self._remember_once = register(script_source("remember_once"))
 
     @classmethod
-    def from_url(
-        cls, url: str, *, prefix: str = "hms_webcall:", timeout: float = DEFAULT_TIMEOUT
-    ) -> RedisCallStore:
-        return cls(connect(url, timeout=timeout), prefix=prefix)
+    def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> RedisCallStore:
+        return cls(connect(url, timeout=timeout))
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -263,7 +255,7 @@ class RedisCallStore:
     def release_slot(self, slot_id: str) -> None:
         self._release_slot(
             keys=[self._org_key, self._slot_prefix + slot_id, self._anon_key],
-            args=[slot_id, self._user_prefix, self._call_prefix, self._budget_prefix],
+            args=[slot_id, self._user_prefix, self._budget_prefix],
         )
 
     @_redis_errors
@@ -287,23 +279,6 @@ class RedisCallStore:
     @_redis_errors
     def call_owner(self, call_id: str) -> str | None:
         return _text(self._client.hget(self._record_prefix + call_id, "user"))
-
-    @_redis_errors
-    def user_for_call(self, call_id: str) -> str | None:
-        return _text(self._client.hget(self._call_prefix + call_id, "user"))
-
-    @_redis_errors
-    def active_calls(self, user_key: str | None = None) -> int:
-        key = self._org_key if user_key is None else self._user_prefix + user_key
-        return int(self._count(keys=[key]))
-
-    @_redis_errors
-    def anonymous_calls(self) -> int:
-        return int(self._count(keys=[self._anon_key]))
-
-    @_redis_errors
-    def budget_used(self, name: str) -> int:
-        return int(self._client.get(self._budget_prefix + name) or 0)
 
     @_redis_errors
     def spend_once(self, key: str, *, ttl: float) -> bool:

@@ -11,7 +11,7 @@ from flask import Flask, Response
 
 from flask_hms_webcall import HMSWebCall
 from tests import support
-from tests.support import API_KEY, SALES_ID, SECRET
+from tests.support import API_KEY, SALES_ID, SECRET, slots_held
 
 OLD_SECRET = "whsec_HARDEN_previous_u2H7aK9mP3"  # the previous webhook secret of a rotation
 SECRETS = (API_KEY, SECRET, OLD_SECRET)
@@ -69,7 +69,7 @@ def hostile_app(**config: Any) -> tuple[Flask, HMSWebCall, list]:
 
 def slots(app: Flask) -> int:
     """Calls holding a concurrency slot: a refused request must leave this at what it was."""
-    return app.extensions["hms_webcall"].store.active_calls()
+    return slots_held(app.extensions["hms_webcall"].store)
 
 
 def secrets_in(text: str) -> list[str]:

@@ -20,20 +20,6 @@ local function soonest(key)
   return -1
 end
 local expires = now + ttl
-local held = redis.call('ZSCORE', user, slot_id)
-if held then
-  local renewed = math.max(expires, tonumber(held))
-  redis.call('ZADD', org, renewed, slot_id)
-  redis.call('ZADD', user, renewed, slot_id)
-  if redis.call('ZSCORE', anon, slot_id) then
-    redis.call('ZADD', anon, renewed, slot_id)
-    keep_until_last(anon, now)
-  end
-  redis.call('PEXPIRE', slot, math.max(1, renewed - now))
-  keep_until_last(org, now)
-  keep_until_last(user, now)
-  return {1, '', -1, 0}
-end
 if redis.call('ZCARD', user) >= max_user then return {0, 'user', soonest(user), 0} end
 for i = 1, budgets do
   local limit = tonumber(ARGV[8 + 2 * i])

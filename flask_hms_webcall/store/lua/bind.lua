@@ -17,7 +17,6 @@ if redis.call('ZSCORE', anon, slot_id) then
   redis.call('ZADD', anon, expires, slot_id)
   keep_until_last(anon, now)
 end
-redis.call('HSET', slot, 'call', call_id)
 redis.call('PEXPIRE', slot, ttl)
 redis.call('DEL', call)
 redis.call('HSET', call, 'slot', slot_id, 'user', user_key)
