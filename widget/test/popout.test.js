@@ -78,7 +78,8 @@ function popoutWindow({ opener = fakeOpener(), listed = '' } = {}) {
   };
   const doc = {
     title: 'Call',
-    querySelector: (sel) => (sel === 'meta[name="hms-webcall-openers"]' && listed !== null ? { content: listed } : null),
+    querySelector: (sel) =>
+      sel === 'meta[name="hms-webcall-openers"]' && listed !== null ? { content: listed } : null,
     getElementById: (id) => (id === 'hms-webcall-popout-notice' && !notice.removed ? notice : null),
   };
   const win = {
@@ -100,7 +101,10 @@ function fakeOpener() {
   return { posted: [], postMessage(data, target) { this.posted.push([data, target]); } };
 }
 
-const call = (attributes = { lang: 'nl', 'assistant-name': 'Ava', consent: 'Recorded.' }) => ({ type: HANDOVER, attributes });
+const call = (attributes = { lang: 'nl', 'assistant-name': 'Ava', consent: 'Recorded.' }) => ({
+  type: HANDOVER,
+  attributes,
+});
 
 describe('the pop-out window takes its call', () => {
   it('by asking the window that opened it', () => {
@@ -226,7 +230,8 @@ function tab() {
 }
 
 describe('the page hands its call over', () => {
-  const expected = [[{ type: HANDOVER, attributes: { 'assistant-name': 'Ava', consent: 'Recorded.' } }, 'https://api.example']];
+  const attributes = { 'assistant-name': 'Ava', consent: 'Recorded.' };
+  const expected = [[{ type: HANDOVER, attributes }, 'https://api.example']];
 
   it('to the window it opened, on the backend’s origin, once per click', () => {
     const t = tab();
