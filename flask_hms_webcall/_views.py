@@ -20,7 +20,7 @@ from werkzeug.routing import PathConverter, Rule
 from . import _actions, _calls, _challenge, _feedback, _webhooks, signals
 from ._callers import Caller, identify
 from ._origins import allowed_origin, warn_open_origin
-from ._popout import popout_page
+from ._popout import popout_response
 from ._state import EXTENSION_KEY, WebCallState, current_app_object, current_state
 from ._static import WIDGET_FILE, static_file, widget
 from .errors import BrowserError, WebhookPayloadError, WebhookSignatureError, error_body
@@ -326,12 +326,8 @@ def webhooks() -> Response:
 
 
 def popout() -> Response:  # the small window a call continues in (the widget's ``popout`` attribute)
-    response = Response(popout_page(current_state().settings.url_prefix, request.args), mimetype="text/html")
-    # Only the site's own pages may open it as a window; nobody may frame it (clickjacking the mic button).
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
+    settings = current_state().settings
+    return popout_response(settings.url_prefix, settings.allowed_origins, request.accept_languages)
 
 
 # ---------------------------------------------------------------------------------------------- errors

@@ -239,16 +239,3 @@ def test_wrong_method_on_feedback_is_a_json_405(feedback_app):
     app, _ = feedback_app
     response = client_for(app).get("/hms/web-calls/abc/feedback")
     assert_error(response, 405, "method_not_allowed")
-
-
-# ---------------------------------------------------------------------------------------- pop-out page
-
-
-def test_the_popout_page_hosts_the_widget_and_cannot_be_framed(hms):
-    app, _ = make_app()
-    response = client_for(app).get("/hms/call?theme=dark&lang=nl&endpoint=https://evil.example")
-    assert response.status_code == 200 and response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
-    assert '<script src="/hms/widget.js"' in page and 'theme="dark"' in page
-    assert "evil.example" not in page
-    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

@@ -191,8 +191,6 @@ export interface HMSWebCallAttributes {
   'confirm-leave'?: 'true' | 'false' | (string & {});
   popout?: 'true' | 'false' | '' | (string & {});
   /** set by the extension's pop-out page on its own element, not by sites */
-  autostart?: string;
-  /** set by the extension's pop-out page on its own element, not by sites */
   'popout-window'?: string;
   /** boolean: a floating launcher (the script-tag build adds one unless data-launcher="false") */
   floating?: boolean | '';

@@ -94,6 +94,11 @@ class Widget:
         )
         return self.state
 
+    def poll_state(self, *states: str, timeout: float = 30) -> str:
+        """wait_state on a page whose CSP forbids eval (the pop-out window's): Playwright's wait_for_function
+        builds its predicate with eval there, so the test asks for the state itself."""
+        return wait_for(lambda: (s := self.state) in states and s, timeout=timeout, what=f"state in {states}")
+
     def events(self, kind: str | None = None) -> list[dict]:
         events = self.page.evaluate("window.__hms")
         return [e["detail"] for e in events if kind is None or e["type"] == f"hms:{kind}"]

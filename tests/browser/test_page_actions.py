@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from flask_hms_webcall.signature import delivery_headers
-from tests.browser.conftest import open_widget, wait_for
+from tests.browser.conftest import Widget, open_widget, wait_for
 from tests.conftest import ROOT, ServerProcess, free_port, require
 
 pytestmark = pytest.mark.browser
@@ -156,7 +156,7 @@ def test_in_the_popout_window_the_action_reaches_the_page_the_visitor_browses(
     with context.expect_page() as opened:
         widget.part("popout").click()
     popup = opened.value
-    popup.wait_for_function("document.querySelector('hms-webcall')?.state === 'live'", timeout=30_000)
+    Widget(popup, "hms-webcall").poll_state("live")
     call_id = popup.evaluate("document.querySelector('hms-webcall').callId")
 
     # The window's page has no orders and no handler: the order is shown in the tab, the call goes on.

@@ -28,7 +28,6 @@
  * @property {string} consentVersion
  * @property {boolean} confirmLeave
  * @property {boolean} popout
- * @property {boolean} autostart
  * @property {boolean} popoutWindow
  * @property {import('./i18n.js').Strings} [overrides]
  * @property {import('./i18n.js').Translate} [t]
@@ -58,7 +57,6 @@ export const ATTRIBUTES = [
   'confirm-leave',
   'popout',
   // Set by the pop-out page ({prefix}/call) on its own element, not by sites.
-  'autostart',
   'popout-window',
 ];
 
@@ -212,7 +210,6 @@ export function parseConfig(get, { base, pageUrl }) {
     consentVersion: version(get('consent-version')),
     confirmLeave: bool(get('confirm-leave'), true),
     popout: bool(get('popout'), false),
-    autostart: bool(get('autostart'), false),
     popoutWindow: bool(get('popout-window'), false),
   };
 }

@@ -1,8 +1,9 @@
 // "Continue in a small window": the tab's call ends and the window ({prefix}/call) starts its own, because a
-// WebRTC call cannot move between pages. The window's widget reports its state on a BroadcastChannel; the
-// tab's widget shows "the call continues in the other window" until it is over.
+// WebRTC call cannot move between pages, with the attributes this page hands over when the window asks
+// (popout.js). The window's widget reports its state on a BroadcastChannel; the tab's widget shows "the
+// call continues in the other window" until it is over.
 
-import { CHANNEL, WINDOW_FEATURES, WINDOW_NAME, popoutBusy, popoutUrl } from './popout.js';
+import { CHANNEL, READY, WINDOW_FEATURES, WINDOW_NAME, handover, popoutBusy, popoutUrl } from './popout.js';
 
 /** @typedef {import('./panel.js').Refs} Refs */
 
@@ -17,6 +18,16 @@ export function popoutView({ $, c, opts, emit, render, opened }) {
   let away = null; // the state of the call in a pop-out window, while it has one
   /** @type {Window | null} */
   let popup = null; // that window, when this page opened it
+  /** @type {ReturnType<typeof handover> | null} */
+  let call = null; // what this page hands to that window when it asks: once per click
+
+  // Only the window this page opened gets the call, and only while it shows a page of the backend's origin.
+  const backend = new URL(opts.base).origin;
+  addEventListener('message', ({ source, origin, data }) => {
+    if (!call || source !== popup || origin !== backend || data?.type !== READY) return;
+    /** @type {Window} */ (popup).postMessage(call, backend);
+    call = null;
+  });
 
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
   if (channel) channel.onmessage = ({ data }) => onChannel(data || {});
@@ -47,9 +58,10 @@ export function popoutView({ $, c, opts, emit, render, opened }) {
   }
 
   function open() {
-    const win = window.open(popoutUrl(opts.base, opts.attribute, opts.context()), WINDOW_NAME, WINDOW_FEATURES);
+    const win = window.open(popoutUrl(opts.base), WINDOW_NAME, WINDOW_FEATURES);
     if (!win) return; // a popup blocker: the call stays here
     popup = win;
+    call = handover(opts.attribute, opts.context());
     c.end();
     c.reset();
     opened();

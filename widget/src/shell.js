@@ -6,6 +6,7 @@
 import { actionRegistry } from './actions.js';
 import { ATTRIBUTES, consentNeeded, micConstraints, parseConfig, remembered } from './attributes.js';
 import { SHELL, resolveLang, translator } from './i18n.js';
+import { receiveCall } from './popout.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
 
 const TEMPLATE =
@@ -155,10 +156,10 @@ export function defineElement(env) {
     connectedCallback() {
       if (!this._$) this._build();
       this._render();
-      // The pop-out page's element starts its call on its own (the visitor asked for it in the other tab).
-      if (this._config().autostart && !this._auto) {
-        this._auto = true;
-        this.start();
+      // The pop-out page's element starts the call the page that opened it hands over, and no other.
+      if (this._config().popoutWindow && !this._askedOpener) {
+        this._askedOpener = true;
+        receiveCall(this);
       }
     }
 
