@@ -44,6 +44,9 @@ log = logging.getLogger("flask_hms_webcall")
 # Tool names as the LLM function-calling APIs take them; also what the page sees as the action's name.
 ACTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_DEPTH = 16
+# A lone surrogate ("\ud800", which a handler may echo from the arguments) is a Python str but not Unicode
+# text: no UTF-8 carries it to a browser.
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 HEARTBEAT = 15.0  # seconds between keep-alive comments, well inside proxies' idle timeouts
 # A stream ends after the longest call; a call still going (it cannot be) would reconnect with Last-Event-ID.
 STREAM_LIFETIME = MAX_DURATION + 60
@@ -97,7 +100,11 @@ def _check_data(value: Any, where: str, depth: int) -> None:
     # Data only: no objects with their own JSON encoding, no NaN, nothing a page could mistake for code.
     if depth > MAX_DEPTH:
         raise PageActionError(f"{where} is nested more than {MAX_DEPTH} levels deep")
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        if LONE_SURROGATE.search(value):
+            raise PageActionError(f"{where} is not Unicode text (it holds a lone surrogate)")
+        return
+    if value is None or isinstance(value, (bool, int)):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -109,8 +116,8 @@ def _check_data(value: Any, where: str, depth: int) -> None:
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise PageActionError(f"{where} has a key that is not text: {key!r}")
+            if not isinstance(key, str) or LONE_SURROGATE.search(key):
+                raise PageActionError(f"{where} has a key that is not Unicode text: {key!r}")
             _check_data(item, f"{where}[{key!r}]", depth + 1)
         return
     raise PageActionError(f"{where} is a {type(value).__name__}, not plain data")

@@ -1,5 +1,6 @@
 """Page actions under attack, on the memory store and on a real Redis: who may make the stream route touch the
-store, and what a ``Last-Event-ID`` can read (before and after the end of the call)."""
+store, what a ``Last-Event-ID`` can read (before and after the end of the call), and an action a handler
+cannot send (a lone surrogate echoed from the arguments) failing alone."""
 
 from __future__ import annotations
 
@@ -165,3 +166,34 @@ def test_a_browser_that_lost_its_stream_before_the_end_gets_what_it_missed_then_
     assert received(again) == ["2", "3", "end"]
     # The id of the last action it got: nothing more than the end.
     assert received(sse(alice.get(call["actions_url"], headers={"Last-Event-ID": again[1][0]}))) == ["end"]
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [{"order_id": "\ud800"}, {"\udfff": "1"}, {"order_id": ["ok", {"note": "a\udc80b"}]}],
+    ids=["value", "key", "nested"],
+)
+def test_an_action_with_a_lone_surrogate_fails_alone_and_the_delivery_is_answered(shop, caplog, echoed):
+    alice = client_for(shop, "alice")
+    call = start(alice).json
+    delivery = tool_call(call["call_id"], "show_order", echoed, tool_call_id="tc_bad")
+    for tool_call_id, name, arguments in (
+        ("tc_ok", "show_order", {"order_id": "9"}),
+        ("tc_tool", "lookup", {}),
+    ):
+        function = {"name": name, "arguments": arguments}
+        delivery["message"]["tool_call_list"].append(
+            {"id": tool_call_id, "type": "function", "function": function}
+        )
+    with caplog.at_level(logging.ERROR, logger="flask_hms_webcall"):
+        reply = webhook(shop, delivery)
+    assert reply.status_code == 200
+    assert reply.json["results"] == [
+        {"tool_call_id": "tc_bad", "result": "Error: the page action 'show_order' failed."},
+        {"tool_call_id": "tc_ok", "result": "Shown."},
+        {"tool_call_id": "tc_tool", "result": "Order 1 ships tomorrow."},
+    ]
+    assert "not Unicode text" in caplog.text and "Traceback" not in caplog.text
+    opened = alice.get(call["actions_url"], buffered=False)
+    webhook(shop, ended(call["call_id"]))
+    assert received(sse(opened)) == ["9", "end"]
