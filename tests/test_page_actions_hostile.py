@@ -110,6 +110,29 @@ def test_a_stranger_is_refused_before_the_store_is_read(shop, monkeypatch, caplo
     assert_error(visitor.get(f"{path}?token={token}", headers={"Last-Event-ID": "0"}), 400, "invalid_request")
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?token=%ED%A0%80",
+        "?token=%FF%FE",
+        "?token=%00",
+        "?token=%C3%A9",
+        "?token=" + "A" * 100_000,
+        "?token=",
+    ],
+)
+@pytest.mark.parametrize("call_id", ["%ED%A0%80", "%FF", "%00", "..", "%C3%A9", "x" * 20_000, "{call}"])
+def test_hostile_tokens_and_call_ids_are_refused_alike_without_a_store_read(
+    shop, monkeypatch, query, call_id
+):
+    visitor = client_for(shop, ip="198.51.100.1")
+    call = start(visitor).json
+    reads = StoreReads(monkeypatch, shop.extensions["hms_webcall"].store)
+    path = f"/hms/web-calls/{call_id.format(call=call['call_id'])}/actions{query}"
+    assert_error(visitor.get(path, headers={"Last-Event-ID": "0"}), 403, "forbidden")
+    assert reads.calls == []
+
+
 @pytest.mark.parametrize("last_event_id", HOSTILE_IDS)
 def test_an_id_the_stream_never_sent_is_a_400_whatever_it_holds(shop, caplog, last_event_id):
     alice = client_for(shop, "alice")
