@@ -8,6 +8,10 @@ land on one worker and the stream on another. Only the call's creator may read i
 for an anonymous caller the ``actions_token`` of the create response (in the query string, because an
 EventSource cannot send headers; it differs from the feedback token, so an address that leaks into an access
 log cannot rate the call, and it is worthless once the call has ended).
+
+Each event's id is signed for its call, so a reconnect's ``Last-Event-ID`` is an id this stream really sent
+or a 400: the store never sees an id it cannot take, and after the end of the call only a browser that was
+following it (it holds a real id) is given what it missed.
 """
 
 from __future__ import annotations
