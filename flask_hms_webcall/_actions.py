@@ -8,10 +8,15 @@ land on one worker and the stream on another. Only the call's creator may read i
 for an anonymous caller the ``actions_token`` of the create response (in the query string, because an
 EventSource cannot send headers; it differs from the feedback token, so an address that leaks into an access
 log cannot rate the call, and it is worthless once the call has ended).
+
+Each event's id is signed for its call, so a reconnect's ``Last-Event-ID`` is an id this stream really sent
+or a 400: the store never sees an id it cannot take, and after the end of the call only a browser that was
+following it (it holds a real id) is given what it missed.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import math
@@ -43,8 +48,10 @@ log = logging.getLogger("flask_hms_webcall")
 
 # Tool names as the LLM function-calling APIs take them; also what the page sees as the action's name.
 ACTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-EVENT_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 MAX_DEPTH = 16
+# A lone surrogate ("\ud800", which a handler may echo from the arguments) is a Python str but not Unicode
+# text: no UTF-8 carries it to a browser.
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 HEARTBEAT = 15.0  # seconds between keep-alive comments, well inside proxies' idle timeouts
 # A stream ends after the longest call; a call still going (it cannot be) would reconnect with Last-Event-ID.
 STREAM_LIFETIME = MAX_CALL_DURATION + 60
@@ -86,7 +93,11 @@ def _check_data(value: Any, where: str, depth: int) -> None:
     # Data only: no objects with their own JSON encoding, no NaN, nothing a page could mistake for code.
     if depth > MAX_DEPTH:
         raise PageActionError(f"{where} is nested more than {MAX_DEPTH} levels deep")
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        if LONE_SURROGATE.search(value):
+            raise PageActionError(f"{where} is not Unicode text (it holds a lone surrogate)")
+        return
+    if value is None or isinstance(value, (bool, int)):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -98,8 +109,8 @@ def _check_data(value: Any, where: str, depth: int) -> None:
         return
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise PageActionError(f"{where} has a key that is not text: {key!r}")
+            if not isinstance(key, str) or LONE_SURROGATE.search(key):
+                raise PageActionError(f"{where} has a key that is not Unicode text: {key!r}")
             _check_data(item, f"{where}[{key!r}]", depth + 1)
         return
     raise PageActionError(f"{where} is a {type(value).__name__}, not plain data")
@@ -126,22 +137,54 @@ def open_stream(
     """Check that ``caller`` may read the actions of ``call_id``, then its Server-Sent Events as text.
 
     Raises :class:`BrowserError` before the stream starts: ``forbidden`` (unknown call, not the creator, no
-    or a wrong token: one answer, so nobody learns which call ids exist), ``call_ended`` (the creator, after
-    the end) or ``unavailable`` (the store)."""
-    after = last_event_id.strip() if last_event_id else None
-    if after is not None and not EVENT_ID.match(after):
-        raise BrowserError("invalid_request", "Last-Event-ID is not an id this stream sent.")
+    or a wrong token: one answer, so nobody learns which call ids exist), ``invalid_request`` (a
+    ``Last-Event-ID`` this stream did not send), ``call_ended`` (the creator, after the end, with no
+    ``Last-Event-ID``) or ``unavailable`` (the store)."""
+    _check_caller(state, caller, call_id, token)
+    after = _sent_id(state, call_id, last_event_id) if last_event_id else None
     try:
-        owner = state.store.call_owner(call_id)
         first = state.store.read_actions(call_id, after, timeout=0)
     except StoreError:
         log.exception("the call store failed while opening an action stream")
         raise BrowserError("unavailable") from None
-    if owner is None or not is_creator(caller, owner, token, actions_token(state, call_id)):
-        raise BrowserError("forbidden", "Only whoever made this call can follow it.")
+    # After the end, only a browser that was following the call (it holds an id the stream sent) is given
+    # what followed that id; anyone else, the creator included, gets nothing of the log.
     if first.ended and after is None:
         raise BrowserError("call_ended")
     return _events(state, call_id, after, first.events, first.ended, time.monotonic)
+
+
+def _check_caller(state: WebCallState, caller: Caller, call_id: str, token: str | None) -> None:
+    forbidden = BrowserError("forbidden", "Only whoever made this call can follow it.")
+    expected = actions_token(state, call_id)
+    # An anonymous visitor without the call's token is refused before the store is asked anything, so a
+    # stranger cannot make this route touch the store for call ids of their choosing.
+    if caller.anonymous and not (token and hmac.compare_digest(token.encode(), expected.encode())):
+        raise forbidden
+    try:
+        owner = state.store.call_owner(call_id)
+    except StoreError:
+        log.exception("the call store failed while opening an action stream")
+        raise BrowserError("unavailable") from None
+    if owner is None or not is_creator(caller, owner, token, expected):
+        raise forbidden
+
+
+def _signed_id(state: WebCallState, call_id: str, store_id: str) -> str:
+    """The SSE id of the store's action ``store_id``: the id and an HMAC of it for this call."""
+    return f"{store_id}.{creator_token(state, f'{call_id}/{store_id}', 'action id')}"
+
+
+def _sent_id(state: WebCallState, call_id: str, last_event_id: str) -> str:
+    """The store's id inside ``last_event_id`` if this stream sent it for ``call_id``, else
+    ``invalid_request``: whatever else the header holds (2^64, ``-1``, ``0``, digits that are not ASCII), the
+    store never sees it."""
+    store_id = last_event_id.rpartition(".")[0]
+    if not last_event_id.isascii() or not hmac.compare_digest(
+        last_event_id.encode(), _signed_id(state, call_id, store_id).encode()
+    ):
+        raise BrowserError("invalid_request", "Last-Event-ID is not an id this stream sent.")
+    return store_id
 
 
 def _events(
@@ -163,7 +206,7 @@ def _events(
         while not stop.is_set():
             for event_id, data in events:
                 after = event_id
-                yield f"id: {event_id}\nevent: action\ndata: {data}\n\n"
+                yield f"id: {_signed_id(state, call_id, event_id)}\nevent: action\ndata: {data}\n\n"
             if ended:
                 yield "event: end\ndata: {}\n\n"
                 return

@@ -216,10 +216,7 @@ class MemoryCallStore:
             self._actions_changed.notify_all()
 
     def read_actions(self, call_id: str, after: str | None, *, timeout: float) -> ActionBatch:
-        try:
-            seen = int(after) if after else 0
-        except ValueError:
-            seen = 0  # another store's id: everything kept is newer
+        seen = int(after) if after else 0  # an id this store issued (the stream sends no other)
         deadline = self._clock() + timeout
         with self._lock:
             while True:
