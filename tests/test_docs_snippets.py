@@ -333,7 +333,9 @@ def run_turnstile(block: Block, **_: Any) -> None:
 
 def run_signals(block: Block, caplog: pytest.LogCaptureFixture, **_: Any) -> None:
     app, _webcall = base_app()
-    run_python(block, {"app": app})
+    # Blinker holds receivers weakly: the snippet's namespace (its function's globals) must outlive the
+    # deliveries, or a garbage collection in between drops the receiver and the test depends on GC timing.
+    namespace = run_python(block, {"app": app})  # noqa: F841 - kept alive on purpose
     caplog.set_level(logging.INFO, logger=app.logger.name)
     with responses.RequestsMock() as hms:
         hms.post(HMS_URL, json=CREATED)
