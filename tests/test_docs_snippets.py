@@ -431,6 +431,8 @@ def run_flask_run(block: Block, tmp_path: Path, **_: Any) -> None:
         # The report reached the shop's save_report handler, verified.
         served = log.read_text()
         assert "call 3f2a1b4c-5d6e-7f8a-9b0c-1d2e3f4a5b6c by usr_8f3a2b1c - " in served, served
+        # Started and reached on this machine: no DNS-rebinding warning (that is for a public host name).
+        assert "DNS-rebinding" not in served, served
 
 
 def run_send_test_event(block: Block, **_: Any) -> None:
