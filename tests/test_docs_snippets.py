@@ -360,7 +360,10 @@ def shell_env(tmp_path: Path) -> dict[str, str]:
 
 
 def port_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now. SO_REUSEADDR as the servers set it: the connections of
+    the snippet served there just before linger in TIME_WAIT, which a listener may ignore."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
