@@ -4,6 +4,9 @@ Run after ``make widget``: ``python benchmarks/widget_size.py``. It reads the fi
 (flask_hms_webcall/static/) and, for comparison, measures livekit-client's own ESM build from
 widget/node_modules in the same run: as published, and minified by the same esbuild (the fair comparison,
 since the widget's chunk is minified). Figures only; nothing here passes or fails a test.
+
+Its last line is the README's row for these figures ("Measured"), the one place the docs quote them: paste
+it there after a change to the widget.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ def gz(data: bytes) -> int:
 
 def kb(size: int) -> str:
     return f"{size / 1024:6.1f} KB"
+
+
+def readme_row(loader: int, total: int) -> str:
+    """The README's "Measured" row: the figures with their budgets."""
+    return (
+        f"| widget loader / loader + call chunk | {kb(loader).strip()} / {kb(total).strip()} gzip "
+        f"| ≤ {LOADER_BUDGET // 1024} KB / ≤ {TOTAL_BUDGET // 1024} KB |"
+    )
 
 
 def livekit_minified() -> bytes | None:
@@ -75,6 +86,7 @@ def main() -> int:
             )
     else:
         print("livekit-client is not installed in widget/node_modules: no comparison (cd widget && npm ci)")
+    print(f"README.md: {readme_row(loader, total)}")
     return 0
 
 

@@ -50,7 +50,10 @@ def main() -> int:
         HOST, port, lambda environ, start: apps[0](environ, start), threaded=True, fd=listening.fileno()
     )
     app_url = f"http://{HOST}:{listening.getsockname()[1]}"
-    config: dict[str, Any] = {}
+    # The names this app is reached by, as a deployment sets them (FLASK_TRUSTED_HOSTS): Flask refuses any
+    # other Host, and the same-origin check trusts these names rather than the Host header, which a
+    # DNS-rebinding page chooses. It listens on the loopback only, so these are all its names.
+    config: dict[str, Any] = {"TRUSTED_HOSTS": [HOST, "localhost"]}
     sandbox = None
     try:
         if not os.environ.get("HMS_API_KEY"):

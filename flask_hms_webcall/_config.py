@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from . import _checks as checks
 from ._urls import DEFAULT_API_BASE_URL, check_base_url
-from .errors import ConfigurationError
+from .errors import ConfigurationError, setting_name
 from .hms import MAX_CALL_DURATION, MAX_CONCURRENT_CALLS, TOKEN_TTL
 
 __all__ = [
@@ -249,12 +249,15 @@ def resolve_settings(
     assistants = checks.assistants(get("HMS_ASSISTANTS"))
     if assistant_id is None and not assistants:
         raise ConfigurationError(
-            "no assistant: set HMS_ASSISTANT_ID (the saved assistant to use) or HMS_ASSISTANTS"
+            f"no assistant: set {setting_name('HMS_ASSISTANT_ID')} (the saved assistant to use) or "
+            "HMS_ASSISTANTS"
         )
     max_concurrent = integer("HMS_MAX_CONCURRENT_CALLS", minimum=1)
     max_anonymous = optional_integer("HMS_MAX_ANONYMOUS_CALLS", minimum=0)
     if max_anonymous is not None and max_anonymous > max_concurrent:
-        raise ConfigurationError("HMS_MAX_ANONYMOUS_CALLS cannot be more than HMS_MAX_CONCURRENT_CALLS")
+        raise ConfigurationError(
+            f"{setting_name('HMS_MAX_ANONYMOUS_CALLS')} cannot be more than HMS_MAX_CONCURRENT_CALLS"
+        )
     challenge = checks.choice(get("HMS_CHALLENGE"), "HMS_CHALLENGE", CHALLENGES, optional=True)
     return Settings(
         api_key=checks.api_key(get("HMS_API_KEY")),

@@ -18,7 +18,7 @@ from ._hooks import Hooks
 from ._state import EXTENSION_KEY, WebCallState
 from ._views import create_blueprint, webhooks
 from .client import HMSClient
-from .errors import ConfigurationError
+from .errors import ConfigurationError, setting_name
 from .events import EVENT_TYPES
 from .store import create_store
 
@@ -50,7 +50,7 @@ class HMSWebCall:
         try:
             store = create_store(settings.storage_uri, timeout=settings.redis_timeout)
         except ValueError as exc:
-            raise ConfigurationError(f"HMS_STORAGE_URI: {exc}") from None
+            raise ConfigurationError(f"{setting_name('HMS_STORAGE_URI')}: {exc}") from None
         client = HMSClient(settings.api_key, base_url=settings.api_base_url, timeout=settings.request_timeout)
         blueprint = create_blueprint(settings.url_prefix)
         rate_limiter = _ratelimit.attach(
@@ -60,7 +60,8 @@ class HMSWebCall:
         app.register_blueprint(blueprint)
         if not settings.webhook_secrets:
             message = (
-                "HMS_WEBHOOK_SECRET is not set: every webhook delivery will be refused (401). "
+                f"{setting_name('HMS_WEBHOOK_SECRET')} is not set: every webhook delivery will be refused "
+                "(401). "
                 "Set it to the webhook secret of your HMS assistant."
             )
             log.warning(message)

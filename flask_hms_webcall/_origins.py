@@ -3,9 +3,12 @@ its own names (``SERVER_NAME``, ``TRUSTED_HOSTS``) rather than by the Host heade
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import weakref
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask.sansio.app import App
 from werkzeug.sansio.utils import host_is_trusted
@@ -13,9 +16,11 @@ from werkzeug.sansio.utils import host_is_trusted
 from ._state import EXTENSION_KEY
 from ._urls import normalize_origin
 
-__all__ = ["allowed_origin", "warn_open_origin"]
+__all__ = ["allowed_origin", "is_loopback_host", "warn_open_origin"]
 
 log = logging.getLogger("flask_hms_webcall")
+# The apps already warned about (weak: a test suite makes and drops many apps).
+_warned: weakref.WeakSet[App] = weakref.WeakSet()
 
 
 def allowed_origin(
@@ -47,16 +52,42 @@ def allowed_origin(
     return normalized if normalized == normalize_origin(host_url) else None
 
 
-def warn_open_origin(app: App) -> None:
-    """One warning at ``init_app`` when nothing but the Host header says which origin is the app's own."""
+def warn_open_origin(app: App, host: str) -> None:
+    """One warning per app, at the first browser request whose origin only the Host header can vouch for.
+
+    A DNS-rebinding page has a host name of its own, so a loopback Host (``localhost``, ``*.localhost``,
+    ``127.0.0.1``, ``[::1]``: the names an outside page cannot take) is the page's true one: a local run,
+    ``make demo`` or ``flask run`` opened at its printed URL, needs nothing more and is not warned about.
+    Any other Host, with nothing naming the app's own, is where the rebinding gap is real: in production."""
     config = app.config
     settings = app.extensions[EXTENSION_KEY].settings
-    if settings.allowed_origins is None and not (
-        config.get("SERVER_NAME") or config.get("TRUSTED_HOSTS") or app.debug
+    if (
+        settings.allowed_origins is not None
+        or config.get("SERVER_NAME")
+        or config.get("TRUSTED_HOSTS")
+        or is_loopback_host(host)
+        or app in _warned
     ):
-        log.warning(
-            "HMS_ALLOWED_ORIGINS, SERVER_NAME and TRUSTED_HOSTS are all unset: the web-calls route can only "
-            "compare the Origin with the Host header, which a DNS-rebinding page chooses. Set TRUSTED_HOSTS "
-            "(e.g. ['example.com']) or SERVER_NAME, list your origins in HMS_ALLOWED_ORIGINS, or have the "
-            "reverse proxy refuse unknown host names (deploy/nginx.conf does)."
-        )
+        return
+    _warned.add(app)
+    log.warning(
+        "HMS_ALLOWED_ORIGINS, SERVER_NAME and TRUSTED_HOSTS are all unset, and a page came from %r: the "
+        "web-calls route can only compare the Origin with the Host header, which a DNS-rebinding page "
+        "chooses. Set TRUSTED_HOSTS (e.g. ['example.com']) or SERVER_NAME, list your origins in "
+        "HMS_ALLOWED_ORIGINS, or have the reverse proxy refuse unknown host names (deploy/nginx.conf does).",
+        host,
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a Host header: name or address, maybe a port) names this machine's loopback."""
+    try:
+        name = urlsplit("//" + host).hostname or ""
+    except ValueError:
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True  # RFC 6761: browsers map it to loopback themselves, so no DNS answer can rebind it
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from limits.util import WindowStats
 
 from ._config import Settings
-from .errors import BrowserError, ConfigurationError
+from .errors import BrowserError, ConfigurationError, setting_name
 
 __all__ = ["RATE_LIMIT_NAMESPACE", "RateLimiter", "own_limiter"]
 
@@ -117,7 +117,9 @@ def own_limiter(app: Flask, settings: Settings) -> Any:
     try:
         storage = storage_from_string(uri, **options)
     except LimitsConfigurationError as exc:
-        raise ConfigurationError(f"HMS_STORAGE_URI cannot be used for rate limiting: {exc}") from None
+        raise ConfigurationError(
+            f"{setting_name('HMS_STORAGE_URI')} cannot be used for rate limiting: {exc}"
+        ) from None
     return _OwnLimiter(FixedWindowRateLimiter(storage), enabled)
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, setting_name
 
 __all__ = ["DEFAULT_API_BASE_URL", "check_base_url", "normalize_origin"]
+
+BASE_URL = setting_name("HMS_API_BASE_URL")
 
 DEFAULT_API_BASE_URL = "https://assistant-api.hmsovereign.com"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -19,22 +21,22 @@ def check_base_url(value: Any) -> str:
     """The HMS API base URL without a trailing slash. Plain ``http`` only towards this machine (the sandbox):
     anything else would send the API key in clear text."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError("HMS_API_BASE_URL must be a URL such as " + DEFAULT_API_BASE_URL)
+        raise ConfigurationError(f"{BASE_URL} must be a URL such as {DEFAULT_API_BASE_URL}")
     url = value.strip().rstrip("/")
     try:
         parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise ConfigurationError("HMS_API_BASE_URL is not a valid URL") from None
+        raise ConfigurationError(f"{BASE_URL} is not a valid URL") from None
     if not host or parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError("HMS_API_BASE_URL must be scheme://host[:port][/path], without credentials")
+        raise ConfigurationError(f"{BASE_URL} must be scheme://host[:port][/path], without credentials")
     if parts.scheme == "https":
         return url
     if parts.scheme == "http" and host in LOCAL_HOSTS:
         return url
     raise ConfigurationError(
-        "HMS_API_BASE_URL must use https (plain http is allowed only for 127.0.0.1 or localhost)"
+        f"{BASE_URL} must use https (plain http is allowed only for 127.0.0.1 or localhost)"
     )
 
 

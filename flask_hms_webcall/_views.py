@@ -99,7 +99,6 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/" + WIDGET_FILE, "widget", widget, methods=["GET"])
     bp.add_url_rule("/static/<path:filename>", "static_file", static_file, methods=["GET"])
     bp.record(_add_catch_all)
-    bp.record_once(lambda setup: warn_open_origin(setup.app))
     bp.record(_json_for_untrusted_hosts)
     bp.register_error_handler(BrowserError, _browser_error)
     bp.register_error_handler(HTTPException, _http_error)
@@ -256,6 +255,7 @@ def _requested_headers() -> str:
 
 
 def _allowed_origin(state: WebCallState, origin: str) -> str | None:
+    warn_open_origin(current_app_object(), request.host)
     return allowed_origin(
         origin,
         state.settings.allowed_origins,

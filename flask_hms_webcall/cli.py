@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ._state import EXTENSION_KEY
+from .errors import setting_name
 from .hms import (
     CALL_STATUSES,
     END_OF_CALL_REPORT,
@@ -177,7 +178,7 @@ def send_test_event(
     secrets = settings.webhook_secrets  # empty strings are already dropped by the config check
     if not secrets:
         raise click.ClickException(
-            "no webhook secret is configured: set HMS_WEBHOOK_SECRET in the app's config."
+            f"no webhook secret is configured: set {setting_name('HMS_WEBHOOK_SECRET')}."
         )
     target = url or f"{DEFAULT_HOST}{settings.url_prefix}/webhooks"
     payload = sample_event(

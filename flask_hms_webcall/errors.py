@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
+
 __all__ = [
     "BROWSER_ERRORS",
     "BrowserError",
@@ -27,6 +29,7 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookSignatureError",
     "error_body",
+    "setting_name",
 ]
 
 
@@ -34,8 +37,21 @@ class HMSWebCallError(Exception):
     """Base class of every exception this package raises."""
 
 
-class ConfigurationError(HMSWebCallError):
-    """The app's configuration is unusable; raised at ``init_app`` time, never per request."""
+class ConfigurationError(HMSWebCallError, click.ClickException):
+    """The app's configuration is unusable; raised at ``init_app`` time, never per request.
+
+    Also a :class:`click.ClickException`, as Flask's own ``NoAppException`` is: raised while ``flask run``
+    or ``flask hms ...`` imports the app, it ends the command with one ``Error: ...`` line and status 1
+    instead of a traceback (``click`` comes with Flask).
+    """
+
+
+def setting_name(key: str) -> str:
+    """``key`` (``HMS_API_KEY``, ``HMS_ASSISTANTS['sales']``) as a message names it: the ``app.config`` key,
+    and the environment variable that sets it through ``app.config.from_prefixed_env()`` (the README's way),
+    which strips the ``FLASK_`` prefix, so a user who exported ``FLASK_HMS_API_KEY`` recognises it."""
+    variable = "FLASK_" + key.partition("[")[0]
+    return f"{key} (or {variable} in the environment with app.config.from_prefixed_env())"
 
 
 class WebhookError(HMSWebCallError):

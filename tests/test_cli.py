@@ -234,7 +234,7 @@ def test_a_signature_the_app_refuses_is_reported_with_a_failing_status(served):
     assert received == []
 
 
-@pytest.mark.filterwarnings("ignore:HMS_WEBHOOK_SECRET is not set")
+@pytest.mark.filterwarnings("ignore:HMS_WEBHOOK_SECRET .* is not set")
 def test_no_secret_configured_is_a_clear_error(served):
     app, _ = make_app(secret=None)
     server = served(app)
@@ -311,3 +311,36 @@ def test_sample_events_get_fresh_call_ids():
 def test_sample_event_refuses_unknown_types():
     with pytest.raises(ValueError):
         sample_event("assistant-request")
+
+
+@pytest.mark.parametrize("command", [["run"], ["hms", "send-test-event", "status-update"]])
+def test_a_configuration_error_ends_the_flask_command_in_one_line(command, tmp_path):
+    # The README's app, its API key forgotten: HMSWebCall(app) fails while `flask` imports the module.
+    (tmp_path / "shop.py").write_text(
+        textwrap.dedent(
+            """
+            from flask import Flask
+            from flask_hms_webcall import HMSWebCall
+
+            app = Flask(__name__)
+            app.config.from_prefixed_env()
+            HMSWebCall(app)
+            """
+        )
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "HMS_"))}
+    env.update(PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]), FLASK_HMS_ASSISTANT_ID=ASSISTANT_ID)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "shop", *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "Error: HMS_API_KEY (or FLASK_HMS_API_KEY in the environment with app.config.from_prefixed_env()) "
+        "is not set (Settings > API Keys in the HMS dashboard)"
+    ]

@@ -94,6 +94,8 @@ def test_unusable_configuration_fails_at_init_app(config, message):
     with pytest.raises(ConfigurationError, match=message) as info:
         HMSWebCall(app)
     assert API_KEY not in str(info.value)
+    # Named as the README's app sets it too: from_prefixed_env() reads FLASK_HMS_* into HMS_*.
+    assert "FLASK_HMS_" in str(info.value)
     # Nothing was registered: the app is not left half set up.
     assert "hms_webcall" not in app.extensions
     assert "hms_webcall" not in app.blueprints

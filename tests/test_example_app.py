@@ -475,6 +475,16 @@ def test_the_signed_in_name_is_the_calls_user_and_its_limit(example_app_factory)
     refused = _create_call(app, ada, origin="http://evil.example")
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "forbidden_origin"
+    # A DNS-rebinding page (its own name for this server, in Host and Origin): the demo names its hosts
+    # (TRUSTED_HOSTS), so it is refused, and nothing warns that only the Host header decides.
+    rebinding = requests.post(
+        f"{app.url}/hms/web-calls",
+        json={},
+        headers={"Host": f"evil.example:{app.port}", "Origin": f"http://evil.example:{app.port}"},
+        timeout=30,
+    )
+    assert rebinding.status_code == 400
+    assert rebinding.json()["error"]["code"] == "invalid_request"
 
     first = _create_call(app, ada)
     assert first.status_code == 201, first.text
@@ -494,6 +504,7 @@ def test_the_signed_in_name_is_the_calls_user_and_its_limit(example_app_factory)
     anonymous = _create_call(app, requests.Session())
     assert anonymous.status_code == 201, anonymous.text
     assert "user_id" not in _sandbox_call(app, anonymous.json()["call_id"])["metadata"]
+    assert "DNS-rebinding" not in app.output()
 
 
 def test_a_busy_port_is_told_plainly_and_nothing_claims_to_be_ready(tmp_path):

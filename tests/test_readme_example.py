@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import re
 import sys
 from pathlib import Path
@@ -46,7 +47,8 @@ HMS_URL = "https://assistant-api.hmsovereign.com/v1/web-calls"
 
 
 @pytest.fixture
-def example_app(tmp_path, monkeypatch):
+def example_app(tmp_path, monkeypatch, caplog):
+    caplog.set_level(logging.WARNING, logger="flask_hms_webcall")
     monkeypatch.setenv("FLASK_SECRET_KEY", "readme-session-key")
     monkeypatch.setenv("FLASK_HMS_API_KEY", API_KEY)
     monkeypatch.setenv("FLASK_HMS_ASSISTANT_ID", ASSISTANT_ID)
@@ -60,7 +62,7 @@ def example_app(tmp_path, monkeypatch):
     return module.app
 
 
-def test_the_readme_example_creates_a_call_and_receives_its_report(example_app, capsys):
+def test_the_readme_example_creates_a_call_and_receives_its_report(example_app, capsys, caplog):
     client = example_app.test_client()
     page = client.get("/")
     assert '<script src="/hms/widget.js" defer></script>' in page.get_data(as_text=True)
@@ -92,6 +94,8 @@ def test_the_readme_example_creates_a_call_and_receives_its_report(example_app, 
     assert created.json["server_url"] == "wss://rtc.hmsovereign.com"
     assert API_KEY not in created.get_data(as_text=True)
     assert sent == {"assistant_id": ASSISTANT_ID, "assistant_override": {"metadata": {"user_id": "alice"}}}
+    # Started (the fixture) and called on this machine, as the README says: nothing to warn about.
+    assert [r.getMessage() for when in ("setup", "call") for r in caplog.get_records(when)] == []
 
     # HMS reports the end of the call, echoing the metadata the call was created with.
     report = {

@@ -2,7 +2,8 @@
 
 Without HMS_ALLOWED_ORIGINS only the site's own pages may start calls. Which origin is "own" comes from the
 app's SERVER_NAME or TRUSTED_HOSTS when it has them, never from the Host header alone: a DNS-rebinding page
-chooses both its Host and its Origin. When the app has neither, ``init_app`` warns once.
+chooses both its Host and its Origin. When the app has neither, the first page from a Host that is not this
+machine's loopback (where a rebinding page could be) is warned about, once.
 """
 
 from __future__ import annotations
@@ -46,12 +47,35 @@ def assert_json_error(response, status: int, code: str) -> None:
     assert response.is_json and response.json["error"]["code"] == code
 
 
-def test_without_server_name_the_host_header_decides_and_init_app_warns(hms, caplog):
+def test_without_server_name_the_host_header_decides_and_the_first_outside_host_warns(hms, caplog):
     with caplog.at_level(logging.WARNING, logger="flask_hms_webcall"):
         app, _ = make_app()
+        assert WARNING not in caplog.text  # nothing is known yet about where the app is reached
+        assert create(app, "shop.example", "http://shop.example").status_code == 201
+        assert_json_error(create(app, "shop.example", "http://evil.example"), 403, "forbidden_origin")
     assert caplog.text.count(WARNING) == 1
-    assert create(app, "shop.example", "http://shop.example").status_code == 201
-    assert_json_error(create(app, "shop.example", "http://evil.example"), 403, "forbidden_origin")
+    assert "'shop.example'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:8000", "shop.localhost:5000"],
+)
+def test_no_warning_for_pages_on_this_machines_loopback(host, hms, caplog):
+    # `make demo`, and the README's `flask run` opened at the URL it prints: no outside page has these names.
+    with caplog.at_level(logging.WARNING, logger="flask_hms_webcall"):
+        app, _ = make_app()
+        assert create(app, host, f"http://{host}").status_code == 201
+        assert_json_error(create(app, host, "http://evil.example"), 403, "forbidden_origin")
+    assert WARNING not in caplog.text
+
+
+@pytest.mark.parametrize("host", ["localhost.evil.example", "127.0.0.1.evil.example", "10.0.0.5", "[::2]"])
+def test_names_that_only_look_local_are_warned_about(host, hms, caplog):
+    with caplog.at_level(logging.WARNING, logger="flask_hms_webcall"):
+        app, _ = make_app()
+        create(app, host, f"http://{host}")
+    assert caplog.text.count(WARNING) == 1
 
 
 @pytest.mark.parametrize(
@@ -62,15 +86,10 @@ def test_without_server_name_the_host_header_decides_and_init_app_warns(hms, cap
         {"HMS_ALLOWED_ORIGINS": "http://x.y"},
     ],
 )
-def test_no_warning_when_the_app_names_its_hosts(config, caplog):
+def test_no_warning_when_the_app_names_its_hosts(config, hms, caplog):
     with caplog.at_level(logging.WARNING, logger="flask_hms_webcall"):
-        make_app(**config)
-    assert WARNING not in caplog.text
-
-
-def test_no_warning_in_debug_mode(caplog):
-    with caplog.at_level(logging.WARNING, logger="flask_hms_webcall"):
-        make_app(DEBUG=True)
+        app, _ = make_app(**config)
+        create(app, "shop.example", "http://shop.example")
     assert WARNING not in caplog.text
 
 

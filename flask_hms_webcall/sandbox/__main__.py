@@ -6,12 +6,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .config import PROG, config_from_args
-
-# Top-level modules of the [sandbox] extra's requirements (setup.cfg): without one of them, the fix is to
-# install the extra, which one line says; any other ImportError is a bug and keeps its traceback.
-EXTRA_MODULES = frozenset({"aiohttp", "aiortc", "livekit", "jwt", "numpy"})
-INSTALL_EXTRA = "pip install 'flask-hms-webcall[sandbox]'"
+from .config import EXTRA_MODULES, INSTALL_EXTRA, PROG, config_from_args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as exc:
         missing = (exc.name or "").partition(".")[0]
         if missing not in EXTRA_MODULES:
-            raise
+            raise  # not the extra's: a bug, which keeps its traceback
         print(
             f"{PROG}: error: the sandbox needs the [sandbox] extra ({missing} is missing): {INSTALL_EXTRA}",
             file=sys.stderr,

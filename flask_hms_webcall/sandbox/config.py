@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -95,6 +96,16 @@ class SandboxConfig:
 
 
 PROG = "python -m flask_hms_webcall.sandbox"
+# Top-level modules of the [sandbox] extra's requirements (setup.cfg): without one of them, the fix is to
+# install the extra, which --help and a start say in one line.
+EXTRA_MODULES = ("aiohttp", "aiortc", "livekit", "jwt", "numpy")
+INSTALL_EXTRA = "pip install 'flask-hms-webcall[sandbox]'"
+
+
+def missing_extra_module() -> str | None:
+    """The first requirement of the [sandbox] extra that cannot be imported here, found without importing
+    any (``--help`` stays fast), or ``None``."""
+    return next((name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None), None)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -152,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Offline stand-in for HMS Sovereign web calls: the HMS API (POST /v1/web-calls, signed webhooks) "
             "and a LiveKit-compatible media server with a scripted assistant, on one port."
         ),
+        epilog=_extra_note(),
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
@@ -195,13 +207,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="credit balance in call seconds (default: unlimited)",
     )
-    add("--max-duration", type=_seconds(0, inclusive=False), default=MAX_DURATION_SECONDS, metavar="S")
+    add(
+        "--max-duration",
+        type=_seconds(0, inclusive=False),
+        default=MAX_DURATION_SECONDS,
+        metavar="S",
+        help="longest a call lasts once joined, then it ends as max_duration (default: %(default)g)",
+    )
     add("--token-ttl", type=_seconds(1), default=TOKEN_TTL_SECONDS, metavar="S", help="join token lifetime")
     add(
         "--unjoined-room-ttl",
         type=_seconds(0, inclusive=False),
         default=UNJOINED_ROOM_TTL_SECONDS,
         metavar="S",
+        help="how long a new call's room waits for the browser to join before it is deleted and the call "
+        "ends in an error (default: %(default)g)",
     )
     add(
         "--script",
@@ -224,6 +244,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--loopback-only", action="store_true", help="offer only 127.0.0.1 ICE candidates (tests)")
     return parser
+
+
+def _extra_note() -> str:
+    note = (
+        f"Needs the [sandbox] extra: {INSTALL_EXTRA}. The [sandbox-speech] extra adds an assistant that "
+        "speaks words and understands a few phrases (without it, tones and a script)."
+    )
+    missing = missing_extra_module()
+    if missing is not None:
+        note += f" It is not installed here ({missing} is missing): the sandbox will not start."
+    return note
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:

@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, setting_name
 from .base import MAX_ACTIONS_KEPT, RECORD_TTL, ActionBatch, Admission, Budget, StoreError
 
 __all__ = ["DEFAULT_TIMEOUT", "REDIS_SCHEMES", "RedisCallStore", "connect"]
@@ -55,7 +55,7 @@ def connect(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
         import redis
     except ImportError:
         raise ConfigurationError(
-            "HMS_STORAGE_URI is a Redis URL but the redis package is not installed: "
+            f"{setting_name('HMS_STORAGE_URI')} is a Redis URL but the redis package is not installed: "
             "pip install 'flask-hms-webcall[redis]'"
         ) from None
     options = connection_options(timeout)
@@ -66,10 +66,14 @@ def connect(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
             return _sentinel(url, options)
         return redis.Redis.from_url(url, **options)
     except ValueError as exc:
-        raise ConfigurationError(f"HMS_STORAGE_URI is not a usable Redis URL: {exc}") from None
+        raise ConfigurationError(
+            f"{setting_name('HMS_STORAGE_URI')} is not a usable Redis URL: {exc}"
+        ) from None
     except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
         # A cluster client learns the slot map when it is made, so an unreachable cluster shows here.
-        raise ConfigurationError(f"HMS_STORAGE_URI: the Redis Cluster cannot be reached ({exc})") from None
+        raise ConfigurationError(
+            f"{setting_name('HMS_STORAGE_URI')}: the Redis Cluster cannot be reached ({exc})"
+        ) from None
 
 
 def connection_options(timeout: float) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from flask_hms_webcall.sandbox import SandboxConfig, config_from_args, start_in_thread
-from flask_hms_webcall.sandbox.config import DEFAULT_API_KEY, DEFAULT_ASSISTANT_ID
+from flask_hms_webcall.sandbox.config import DEFAULT_API_KEY, DEFAULT_ASSISTANT_ID, build_parser
 from tests.conftest import ServerProcess, free_port
 
 MODULE = [sys.executable, "-m", "flask_hms_webcall.sandbox"]
@@ -88,6 +88,31 @@ def test_help_lists_every_flag():
         "--webhook-timeout",
     ):
         assert flag in result.stdout
+    # What it needs, said where a newcomer looks first.
+    assert "Needs the [sandbox] extra: pip install 'flask-hms-webcall[sandbox]'" in " ".join(
+        result.stdout.split()
+    )
+    assert "not installed here" not in result.stdout
+
+
+def test_every_flag_says_what_it_does():
+    silent = [action.option_strings for action in build_parser()._actions if not action.help]
+    assert silent == []
+
+
+@pytest.mark.parametrize("module", ["aiohttp", "numpy"])
+def test_help_without_the_extra_says_it_is_missing(module):
+    # As if the [sandbox] extra were not installed: --help still works, and says what to install.
+    code = (
+        f"import runpy, sys; sys.modules[{module!r}] = None; sys.argv = ['x', '--help']; "
+        "runpy.run_module('flask_hms_webcall.sandbox', run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    help_text = " ".join(result.stdout.split())
+    assert "pip install 'flask-hms-webcall[sandbox]'" in help_text
+    assert f"It is not installed here ({module} is missing): the sandbox will not start." in help_text
 
 
 @pytest.mark.parametrize(
