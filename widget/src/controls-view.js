@@ -2,6 +2,7 @@
 // rate limit's wait runs, counting down) and copy the transcript.
 
 import { duration } from './i18n.js';
+import { show } from './panel.js';
 import { toText } from './transcript.js';
 
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -57,7 +58,6 @@ export function controlsView({ refs, root, controller, start, names, render }) {
      */
     update(t, { quiet, error, showTranscript }) {
       const { state, active, muted } = controller;
-      const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
       show(refs.mute, active);
       show(refs.hangup, active);
       refs.mute.textContent = t(muted ? 'unmute' : 'mute');

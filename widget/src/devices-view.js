@@ -3,6 +3,7 @@
 
 import { remember, remembered } from './attributes.js';
 import { deviceLists, offer, selectedDevice } from './devices.js';
+import { show } from './panel.js';
 
 /** @typedef {import('./devices.js').Device} Device */
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -71,7 +72,6 @@ export function devicesView({ refs, controller, emit, render, media }) {
      * @param {boolean} hidden another view (the pop-out notice) has the panel
      */
     update(t, hidden) {
-      const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
       const micChoice = offer(devices.mics);
       const spkChoice = canSink && offer(devices.speakers);
       show(refs.devices, !hidden && (micChoice || spkChoice));

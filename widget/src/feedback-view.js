@@ -3,6 +3,7 @@
 // to the same rating. Then a thank-you, or why it was not taken.
 
 import { FEEDBACK_MAX } from './feedback.js';
+import { show } from './panel.js';
 
 /** @typedef {import('./panel.js').Refs} Refs */
 /** @typedef {import('./i18n.js').Translate} Translate */
@@ -88,7 +89,6 @@ export function feedbackView({ refs, controller, emit, render }) {
      * @param {boolean} asked the call ended and can be rated
      */
     update(t, asked) {
-      const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
       show(refs.fb, asked && !fb.done);
       refs.fbAsk.textContent = t(fb.rated ? 'feedbackRated' : 'feedbackAsk');
       /** @type {Array<[HTMLButtonElement, string]>} */

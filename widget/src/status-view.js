@@ -4,6 +4,7 @@
 
 import { describeError } from './errors.js';
 import { clock, duration } from './i18n.js';
+import { show } from './panel.js';
 
 /** @typedef {import('./panel.js').Refs} Refs */
 /** @typedef {import('./i18n.js').Translate} Translate */
@@ -36,7 +37,6 @@ export function statusView({ refs, controller }) {
      */
     update(t, quiet) {
       const { state, connected, active } = controller;
-      const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
 
       const elapsed = controller.elapsed();
       const left = controller.maxDuration - elapsed;

@@ -16,7 +16,7 @@ import { feedbackView } from './feedback-view.js';
 import { translator } from './i18n.js';
 import { inCall, leaveHandlers } from './leave.js';
 import { pageDeps } from './page-deps.js';
-import { TEMPLATE } from './panel.js';
+import { TEMPLATE, show } from './panel.js';
 import { popoutView } from './popout-view.js';
 import { statusView } from './status-view.js';
 import { STRINGS } from './strings.js';
@@ -256,7 +256,6 @@ class CallPanel {
     const { state, active } = controller;
     const name = this.#names().assistant;
     const focused = /** @type {ShadowRoot} */ (root.getRootNode()).activeElement;
-    const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
 
     // The consent text or the pop-out notice replaces the rest of the panel while shown.
     const asking = this.#consent.asking;
