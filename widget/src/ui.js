@@ -121,7 +121,7 @@ class CallPanel {
     refs.close.addEventListener('click', close);
     refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
-    this.#followActions = actionsFollower({ c: controller, config, handlers: options.handlers, emit });
+    this.#followActions = actionsFollower({ controller, config, handlers: options.handlers, emit });
     // The pop-out: its button and notice, and the window's side (it reports its state to the page).
     const opened = () => this.#consent.dismiss();
     this.#popout = popoutView({ $: refs, c: controller, opts: options, emit, render, opened });
