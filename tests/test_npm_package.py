@@ -30,19 +30,30 @@ WIDGET = ROOT / "widget"
 BIN = WIDGET / "node_modules" / ".bin"
 
 PAGE_JS = """
-import { define } from 'hms-webcall/define';
+import { define, HMSWebCallElement } from 'hms-webcall/define';
 
 const HMSWebCall = define({ defaults: { theme: 'dark' } });
 // The main entry shares the registration: importing it after define() finds the class already there.
 const main = await import('hms-webcall');
 const registered = customElements.get('hms-webcall');
-window.__sameClass = main.HMSWebCallElement === HMSWebCall && registered === HMSWebCall;
+window.__sameClass =
+  main.HMSWebCallElement === HMSWebCall && registered === HMSWebCall && HMSWebCallElement === HMSWebCall;
+// The class extended and registered under a tag of the page's own, with define()'s defaults.
+class SupportCall extends HMSWebCallElement {}
+SupportCall.define('support-call');
+const other = document.body.appendChild(document.createElement('support-call'));
+window.__otherTag = other.shadowRoot.querySelector('.r').className;
 """
 
 # Strict TypeScript as an SPA would write it; each @ts-expect-error must be an error, or tsc fails.
 APP_TS = """
-import { define, type HMSEndedDetail, type HMSWebCallState } from 'hms-webcall/define';
+import { define, HMSWebCallElement as Unregistered } from 'hms-webcall/define';
+import type { HMSEndedDetail, HMSWebCallState } from 'hms-webcall/define';
 import { HMSWebCallElement } from 'hms-webcall';
+
+class SupportCall extends Unregistered {}
+const Support: typeof SupportCall = SupportCall.define('support-call', customElements);
+const support: HMSWebCallElement = new Support();
 
 const Element = define({ base: '/voice/', defaults: { theme: 'dark', 'assistant-name': 'Ava' } });
 const same: typeof HMSWebCallElement = Element;
@@ -70,6 +81,7 @@ unregister();
 found?.start();
 el.end();
 console.log(same, muted, state, el.transcript.length, el.callId, el.error?.message, el.endReason);
+console.log(support.state);
 
 // @ts-expect-error: hms:ended has no such detail field
 el.addEventListener('hms:ended', (event) => event.detail.duration);
@@ -79,6 +91,8 @@ el.state = 'live';
 el.actions.register('show_order', 'highlight');
 // @ts-expect-error: not an attribute of the element
 define({ defaults: { colour: 'red' } });
+// @ts-expect-error: a tag is a string
+Unregistered.define(42);
 """
 
 APP_TSX = """
@@ -255,6 +269,7 @@ def test_a_bundled_page_makes_a_call_against_the_sandbox(
         requests_seen: list[str] = []
         widget.page.on("request", lambda r: requests_seen.append(r.url))
         assert widget.page.evaluate("window.__sameClass") is True
+        assert widget.page.evaluate("window.__otherTag") == "r dark"
         assert widget.host.evaluate("(el) => el.shadowRoot.querySelector('.r').className") == "r dark"
 
         widget.part("launcher").click()

@@ -1,4 +1,4 @@
-// Types of 'hms-webcall/define': define() and every type, without the registered class that only the main
-// entry ('hms-webcall') exports.
-export { define } from './index.js';
+// Types of 'hms-webcall/define': define(), the element's class (not registered until define() or
+// HMSWebCallElement.define(tag, registry) is called) and every type.
+export { define, HMSWebCallElement } from './index.js';
 export type * from './index.js';

@@ -1,5 +1,5 @@
 // Types for <hms-webcall>: its attributes, properties, methods and hms:* events, for both entries of the
-// package ('hms-webcall' registers the element when imported; 'hms-webcall/define' only exports define()).
+// package ('hms-webcall' registers the element when imported; 'hms-webcall/define' registers nothing).
 // Kept by hand next to the sources; tests/test_npm_package.py type-checks a strict TypeScript file against
 // it and checks every attribute of src/attributes.js is listed here and in custom-elements.json.
 
@@ -257,6 +257,12 @@ export interface HMSWebCallElementConstructor {
   readonly prototype: HMSWebCallElement;
   /** Page-wide string overrides and extra languages: {lang: {key: text}}. */
   strings: Record<string, HMSStrings>;
+  /**
+   * Registers the class (or a subclass of it) under `tag` ('hms-webcall' by default) in `registry`
+   * (`customElements` by default) and returns it. A class is registered under one tag per registry: for a
+   * second tag, register a subclass.
+   */
+  define<T extends HMSWebCallElementConstructor>(this: T, tag?: string, registry?: CustomElementRegistry): T;
 }
 
 export interface DefineOptions {
@@ -269,7 +275,10 @@ export interface DefineOptions {
 /** Registers <hms-webcall> (once: a second call returns the class already registered). */
 export function define(options?: DefineOptions): HMSWebCallElementConstructor;
 
-/** The registered class ('hms-webcall' only: importing that entry registers the element). */
+/**
+ * The element's class. From 'hms-webcall' it is registered as <hms-webcall> on import; from
+ * 'hms-webcall/define' it is not registered until define() or HMSWebCallElement.define(tag, registry).
+ */
 export const HMSWebCallElement: HMSWebCallElementConstructor;
 
 declare global {

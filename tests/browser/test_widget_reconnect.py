@@ -79,6 +79,12 @@ def test_a_short_blink_resumes_the_same_call(chromium, example_app_factory, widg
         call_id
     }
     assert widget.states()[-2:] == ["reconnecting", "live"]
+    # hms:state's reconnecting flag says exactly whether the state is reconnecting.
+    assert [(d["state"], d["reconnecting"]) for d in widget.events("state")][-2:] == [
+        ("reconnecting", True),
+        ("live", False),
+    ]
+    assert all(d["reconnecting"] is (d["state"] == "reconnecting") for d in widget.events("state"))
     # The same call, its transcript kept.
     assert widget.host.evaluate("(el) => el.callId") == call_id
     assert widget.transcript()[: len(before)] == before

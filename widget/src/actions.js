@@ -131,7 +131,7 @@ export function followActions(o) {
  * handler for goes to the site's page that opened it (over the pop-out's BroadcastChannel), which runs it
  * as its own: the visitor browses there.
  * @param {object} o
- * @param {{readonly actionsUrl: string | null}} o.c the controller
+ * @param {{readonly actionsUrl: string | null}} o.controller
  * @param {() => import('./attributes.js').Config} o.config
  * @param {Handlers} o.handlers
  * @param {(type: string, detail: object) => void} o.emit
@@ -139,7 +139,7 @@ export function followActions(o) {
  * @param {BroadcastChannel | null} [o.channel] the pop-out's channel (popout.js)
  */
 export function actionsFollower({
-  c,
+  controller,
   config,
   handlers,
   emit,
@@ -162,10 +162,10 @@ export function actionsFollower({
     });
   }
   return (/** @type {string} */ state) => {
-    if (state === 'live' && !stop && c.actionsUrl) {
+    if (state === 'live' && !stop && controller.actionsUrl) {
       const { cfg, go } = here();
       stop = followActions({
-        url: new URL(c.actionsUrl, new URL(cfg.endpoint, win.location.href)).href,
+        url: new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href,
         credentials: cfg.credentials === 'include',
         handlers,
         emit,

@@ -26,14 +26,14 @@ const METERS = ['assistant', 'user']
   .join('');
 
 /**
- * @param {{root: HTMLElement, $: import('./panel.js').Refs, emit: (type: string, detail: object) => void}} opts
+ * @param {{root: HTMLElement, refs: import('./panel.js').Refs, emit: (type: string, detail: object) => void}} opts
  */
-export function agentView({ root, $, emit }) {
+export function agentView({ root, refs, emit }) {
   adoptStyles(/** @type {ShadowRoot} */ (root.getRootNode()), CSS);
-  $.line.insertAdjacentHTML('afterend', `<div class="meters" part="meters">${METERS}</div>`);
-  const meters = /** @type {HTMLElement} */ ($.line.nextElementSibling);
+  refs.line.insertAdjacentHTML('afterend', `<div class="meters" part="meters">${METERS}</div>`);
+  const meters = /** @type {HTMLElement} */ (refs.line.nextElementSibling);
   const bars = /** @type {HTMLElement[]} */ ([...meters.querySelectorAll('b')]);
-  $.speaking.setAttribute('aria-live', 'polite');
+  refs.speaking.setAttribute('aria-live', 'polite');
   let agent = new AgentState();
 
   return {
@@ -84,7 +84,7 @@ export function agentView({ root, $, emit }) {
         bar.setAttribute('aria-label', t(i ? 'levelYou' : 'levelAgent', { name }));
       });
       const words = !live ? '' : muted ? t('muted') : agent.state ? t(agent.state, { name }) : '';
-      if ($.speaking.textContent !== words) $.speaking.textContent = words;
+      if (refs.speaking.textContent !== words) refs.speaking.textContent = words;
     },
   };
 }

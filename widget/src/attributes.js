@@ -97,6 +97,9 @@ export function remember(name, value) {
   }
 }
 
+/** Seconds a call may last when neither max-duration nor the server's create answer says: HMS's own limit. */
+export const DEFAULT_MAX_DURATION = 300;
+
 const POSITIONS = ['bottom-right', 'bottom-left', 'top-right', 'top-left'];
 const THEMES = ['auto', 'light', 'dark'];
 const CREDENTIALS = ['include', 'same-origin', 'omit'];

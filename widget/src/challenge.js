@@ -173,19 +173,19 @@ export async function solveChallenge(challenge, { useWorker = typeof Worker === 
  * The create body's `challenge`: the page's own verifier token (element.challenge), or the solution of
  * the backend's proof-of-work challenge (`fresh`, or fetched from {prefix}/challenge); null when there
  * is none. Never rejects: without a proof the backend answers challenge_required, which is handled.
- * @param {import('./deps.js').Deps} d the controller's dependencies
+ * @param {import('./deps.js').Deps} deps the controller's dependencies
  * @param {import('./attributes.js').Config} cfg
  * @param {unknown} [fresh]
  * @returns {Promise<string | null>}
  */
-export async function proofForCreate(d, cfg, fresh = null) {
+export async function proofForCreate(deps, cfg, fresh = null) {
   try {
-    const token = d.challengeToken ? await d.challengeToken() : null;
+    const token = deps.challengeToken ? await deps.challengeToken() : null;
     if (token) return String(token);
     let challenge = fresh;
-    if (!challenge && d.solveChallenge) {
+    if (!challenge && deps.solveChallenge) {
       // A sibling of the create endpoint: {prefix}/web-calls -> {prefix}/challenge.
-      const res = await d.fetch(new URL('challenge', cfg.endpoint).href, {
+      const res = await deps.fetch(new URL('challenge', cfg.endpoint).href, {
         credentials: cfg.credentials,
         mode: 'cors',
         cache: 'no-store',
@@ -193,7 +193,7 @@ export async function proofForCreate(d, cfg, fresh = null) {
       });
       challenge = res.ok ? (await res.json())?.challenge : null;
     }
-    return challenge && d.solveChallenge ? await d.solveChallenge(challenge) : null;
+    return challenge && deps.solveChallenge ? await deps.solveChallenge(challenge) : null;
   } catch {
     return null;
   }

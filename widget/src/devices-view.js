@@ -3,29 +3,30 @@
 
 import { remember, remembered } from './attributes.js';
 import { deviceLists, offer, selectedDevice } from './devices.js';
+import { show } from './panel.js';
 
 /** @typedef {import('./devices.js').Device} Device */
 /** @typedef {import('./panel.js').Refs} Refs */
 /** @typedef {import('./i18n.js').Translate} Translate */
 
 /**
- * The device menus in the panel `$`, for the calls of controller `c`.
- * @param {{$: Refs, c: import('./controller.js').Controller, emit: (type: string, detail: object) => void,
- *   render: () => void, md: MediaDevices | undefined}} parts
+ * The device menus in the panel `refs`, for the calls of `controller`.
+ * @param {{refs: Refs, controller: import('./controller.js').Controller, emit: (type: string, detail: object) => void,
+ *   render: () => void, media: MediaDevices | undefined}} parts
  */
-export function devicesView({ $, c, emit, render, md }) {
+export function devicesView({ refs, controller, emit, render, media }) {
   /** @type {{mics: Device[], speakers: Device[]}} */
   let devices = { mics: [], speakers: [] };
   const canSink = typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
 
   async function list() {
     try {
-      devices = deviceLists(await /** @type {MediaDevices} */ (md).enumerateDevices());
+      devices = deviceLists(await /** @type {MediaDevices} */ (media).enumerateDevices());
     } catch {
       devices = { mics: [], speakers: [] };
     }
-    fill($.mic, devices.mics, remembered('mic'));
-    fill($.spk, devices.speakers, c.speaker);
+    fill(refs.mic, devices.mics, remembered('mic'));
+    fill(refs.spk, devices.speakers, controller.speaker);
     render();
   }
 
@@ -51,17 +52,17 @@ export function devicesView({ $, c, emit, render, md }) {
     const label = select.selectedOptions[0]?.text || '';
     if (kind === 'audioinput') {
       remember('mic', deviceId);
-      if (!(await c.switchMic(deviceId))) console.warn('hms-webcall: could not switch to', label);
+      if (!(await controller.switchMic(deviceId))) console.warn('hms-webcall: could not switch to', label);
     } else {
       remember('speaker', deviceId);
-      await c.setSpeaker(deviceId).catch(() => {});
+      await controller.setSpeaker(deviceId).catch(() => {});
     }
     emit('device-change', { kind, deviceId, label });
   }
 
-  $.mic.addEventListener('change', () => choose('audioinput', $.mic));
-  $.spk.addEventListener('change', () => choose('audiooutput', $.spk));
-  md?.addEventListener?.('devicechange', list);
+  refs.mic.addEventListener('change', () => choose('audioinput', refs.mic));
+  refs.spk.addEventListener('change', () => choose('audiooutput', refs.spk));
+  media?.addEventListener?.('devicechange', list);
 
   return {
     /** Asks the browser which devices there are (their names once the microphone is allowed). */
@@ -71,14 +72,13 @@ export function devicesView({ $, c, emit, render, md }) {
      * @param {boolean} hidden another view (the pop-out notice) has the panel
      */
     update(t, hidden) {
-      const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
       const micChoice = offer(devices.mics);
       const spkChoice = canSink && offer(devices.speakers);
-      show($.devices, !hidden && (micChoice || spkChoice));
-      show($.micRow, micChoice);
-      show($.spkRow, spkChoice);
-      $.micLabel.textContent = t('microphone');
-      $.spkLabel.textContent = t('speaker');
+      show(refs.devices, !hidden && (micChoice || spkChoice));
+      show(refs.micRow, micChoice);
+      show(refs.spkRow, spkChoice);
+      refs.micLabel.textContent = t('microphone');
+      refs.spkLabel.textContent = t('speaker');
     },
   };
 }

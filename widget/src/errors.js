@@ -135,13 +135,13 @@ export function describeError(err, t, ua) {
  * A cross-origin request that failed outright: the network, or CORS refusing this page's origin (the
  * browser hides which). A CORS-free probe of the same URL tells them apart: if the server answers it,
  * the network is fine and the origin is what was refused.
- * @param {import('./deps.js').Deps} d the controller's dependencies (crossOrigin, fetch)
+ * @param {import('./deps.js').Deps} deps the controller's dependencies (crossOrigin, fetch)
  * @param {string} endpoint
  */
-export async function refusedOrigin(d, endpoint) {
-  if (!d.crossOrigin(endpoint)) return false;
+export async function refusedOrigin(deps, endpoint) {
+  if (!deps.crossOrigin(endpoint)) return false;
   try {
-    await d.fetch(endpoint, { mode: 'no-cors', credentials: 'omit', cache: 'no-store' });
+    await deps.fetch(endpoint, { mode: 'no-cors', credentials: 'omit', cache: 'no-store' });
   } catch {
     return false;
   }

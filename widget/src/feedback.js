@@ -8,7 +8,7 @@ export const FEEDBACK_MAX = 500; // characters of comment the feedback route tak
 /**
  * Sends a rating. Resolves to 'sent', 'forbidden' (not this visitor's call), 'already_rated' or 'failed'
  * (the network, or any other answer: the visitor may try again).
- * @param {import('./deps.js').Deps} d the controller's dependencies (fetch, cookies, meta)
+ * @param {import('./deps.js').Deps} deps the controller's dependencies (fetch, cookies, meta)
  * @param {import('./attributes.js').Config} cfg
  * @param {string} callId
  * @param {string | null} token the create response's feedback_token
@@ -16,7 +16,7 @@ export const FEEDBACK_MAX = 500; // characters of comment the feedback route tak
  * @param {string} [comment]
  * @returns {Promise<'sent' | 'forbidden' | 'already_rated' | 'failed'>}
  */
-export async function postFeedback(d, cfg, callId, token, rating, comment = '') {
+export async function postFeedback(deps, cfg, callId, token, rating, comment = '') {
   /** @type {{rating: string, comment?: string}} */
   const body = { rating };
   const text = String(comment).trim().slice(0, FEEDBACK_MAX);
@@ -26,8 +26,8 @@ export async function postFeedback(d, cfg, callId, token, rating, comment = '') 
   const url = `${cfg.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(callId)}/feedback`;
   try {
     // keepalive: a rating sent just before the visitor leaves the page still arrives.
-    const init = { ...postRequest(cfg, body, { cookies: d.cookies(), meta: d.meta, headers }), keepalive: true };
-    const res = await d.fetch(url, init);
+    const init = { ...postRequest(cfg, body, { cookies: deps.cookies(), meta: deps.meta, headers }), keepalive: true };
+    const res = await deps.fetch(url, init);
     if (res.ok) return 'sent';
     const code = (await res.json().catch(() => null))?.error?.code;
     if (res.status === 409 || code === 'already_rated') return 'already_rated';

@@ -3,14 +3,14 @@
 // lives. That file (the call panel, the call flow and livekit-client) is fetched on the first hover, focus
 // or click, as a classic script too: no CORS needed when the widget is served from another origin.
 
-import { defineElement } from './shell.js';
+import { HMSWebCallElement, TAG } from './shell.js';
 
 // Replaced at build time with the hashed file name of the call chunk, e.g. "call-AB12CD34.js".
 const CHUNK = __HMS_CALL_CHUNK__;
 const GLOBAL = '__hmsWebcallCall';
 
 (() => {
-  if (customElements.get('hms-webcall')) return; // the tag is on the page twice: the first one wins
+  if (customElements.get(TAG)) return; // the tag is on the page twice: the first one wins
   const script = /** @type {HTMLScriptElement | null} */ (
     document.currentScript || document.querySelector('script[src*="widget.js"]')
   );
@@ -23,31 +23,32 @@ const GLOBAL = '__hmsWebcallCall';
   const loadCall = () =>
     loading ||
     (loading = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
+      const chunk = document.createElement('script');
       const fail = () => {
         loading = null; // a later intent tries again (the network may be back)
-        s.remove();
-        reject(new Error(`hms-webcall: could not load ${s.src}`));
+        chunk.remove();
+        reject(new Error(`hms-webcall: could not load ${chunk.src}`));
       };
-      s.src = new URL(`static/${CHUNK}`, base).href;
-      s.async = true;
-      if (script && script.nonce) s.nonce = script.nonce;
-      s.onload = () => (window[GLOBAL] ? resolve((loaded = window[GLOBAL])) : fail());
-      s.onerror = fail;
-      document.head.append(s);
+      chunk.src = new URL(`static/${CHUNK}`, base).href;
+      chunk.async = true;
+      if (script && script.nonce) chunk.nonce = script.nonce;
+      chunk.onload = () => (window[GLOBAL] ? resolve((loaded = window[GLOBAL])) : fail());
+      chunk.onerror = fail;
+      document.head.append(chunk);
     }));
 
-  defineElement({
+  HMSWebCallElement.env = {
     base,
     pageUrl: location.href,
     scriptDefault: (name) => (script ? script.getAttribute(`data-${name}`) : null),
     loadCall,
     loadedCall: () => loaded,
-  });
+  };
+  HMSWebCallElement.define();
 
   if (script && /^(false|0|no|off)$/i.test(script.getAttribute('data-launcher') || '')) return;
   const mount = () => {
-    const el = document.createElement('hms-webcall');
+    const el = document.createElement(TAG);
     el.setAttribute('floating', '');
     document.body.append(el);
   };

@@ -12,6 +12,13 @@
  *   Refs
  */
 
+/**
+ * Shows `el` when `on` is truthy, hides it otherwise.
+ * @param {HTMLElement} el
+ * @param {unknown} on
+ */
+export const show = (el, on) => (el.hidden = !on);
+
 export const TEMPLATE = `<section class="panel" part="panel" hidden>
 <header part="header"><span class="orb" part="level"></span><span class="title" part="title" data-r="title"></span>
 <span class="timer" part="timer" role="timer" data-r="timer"></span><button class="close" part="close" data-r="close">\u00d7</button></header>

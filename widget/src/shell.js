@@ -2,12 +2,23 @@
 // its launcher button. The call panel, the call flow and livekit-client arrive together in the call chunk
 // (ui.js), fetched on the first hover, focus or touch, and mounted into this element's shadow root.
 // The public API (start/end/mute, state, transcript, ...) lives here and forwards to that UI once loaded.
+//
+// The class is defined at module level, as GitHub's @github/*-element packages do: import it, extend it,
+// and register it with HMSWebCallElement.define(tag, registry). Where its call code and server are (Env)
+// is a static field the entry that loads it sets: loader.js for widget.js, define.js for the npm package.
 
 import { actionRegistry } from './actions.js';
 import { ATTRIBUTES, consentNeeded, micConstraints, parseConfig, remembered } from './attributes.js';
 import { SHELL, resolveLang, translator } from './i18n.js';
-import { receiveCall } from './popout.js';
+import { CHANNEL, popoutBusy, receiveCall } from './popout.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
+
+/** The element's tag name, unless a page defines it under another one. */
+export const TAG = 'hms-webcall';
+
+// Importing the module where there is no DOM (a server render, Node tests) defines the class without a
+// base; only making an element needs one.
+const HTMLElement = globalThis.HTMLElement || /** @type {typeof window.HTMLElement} */ (/** @type {unknown} */ (null));
 
 const TEMPLATE =
   '<div class="r" part="root"><button type="button" class="launch" part="launcher">' +
@@ -18,292 +29,329 @@ const TEMPLATE =
 /** @typedef {typeof import('./ui.js')} CallModule the call chunk */
 /** @typedef {ReturnType<CallModule['mountUI']>} CallUI */
 /** @typedef {import('./i18n.js').Tables} Tables */
+/** @typedef {import('./attributes.js').Config} Config */
 /** @typedef {{root: HTMLElement, launch: HTMLButtonElement, label: HTMLElement, fail: HTMLElement}} Refs */
 /**
+ * Where the widget was served from, the <script> tag's data- attributes and the call chunk.
  * @typedef {object} Env
- * @property {string} base
- * @property {string} pageUrl
- * @property {(name: string) => string | null} scriptDefault
- * @property {() => Promise<CallModule>} loadCall
- * @property {() => CallModule | null} loadedCall
+ * @property {string} base the URL of the extension's prefix ("…/hms/")
+ * @property {string} pageUrl the page's address, against which a relative endpoint resolves
+ * @property {(name: string) => string | null} scriptDefault an attribute's default (data- attribute)
+ * @property {() => Promise<CallModule>} loadCall fetches the call chunk (once)
+ * @property {() => CallModule | null} loadedCall the call chunk, once it is here
  */
 
-/**
- * env: {base, pageUrl, scriptDefault(name), loadCall(): Promise<chunk module>, loadedCall(): module|null}
- * from the loader: where the widget was served from, the <script> tag's data- attributes, the call chunk.
- * @param {Env} env
- */
-export function defineElement(env) {
-  class HMSWebCallElement extends HTMLElement {
-    static get observedAttributes() {
-      return ATTRIBUTES;
-    }
+export class HMSWebCallElement extends HTMLElement {
+  /**
+   * Registers the class (or a subclass) under `tag` in `registry`; returns the class.
+   * @param {string} [tag]
+   * @param {CustomElementRegistry} [registry]
+   */
+  static define(tag = TAG, registry = customElements) {
+    registry.define(tag, this);
+    return this;
+  }
 
-    /** Starts a call. Call it from a click handler: browsers only let audio play after a user gesture. */
-    start() {
-      // The chunk is here (the usual case: hover or focus fetched it): start synchronously, still inside
-      // the click, so the call's audio unlock counts as part of the gesture.
-      if (!this._$) this._build(); // started from script before it was put on the page
-      const mod = env.loadedCall();
-      if (this._ui || mod) return this._mount(mod).start();
-      if (!this._loading) {
-        // First call before the chunk is here: ask for the microphone and unlock audio now, inside the
-        // gesture, while the call code loads; the UI picks both up. Not before the visitor has agreed to
-        // the consent text, which the UI shows first.
-        const md = navigator.mediaDevices;
-        if (!this._needsConsent()) this._mic = md?.getUserMedia?.(micConstraints(remembered('mic')));
-        this._mic?.catch(() => {});
-        this._audioContext();
-        this._busy(true);
-        const loading = (this._loading = env.loadCall().then(
-          (mod) => {
-            if (this._loading !== loading) return; // end() cancelled it while the code loaded
-            this._loading = null;
-            this._busy(false);
-            return this._mount(mod).start(); // takes over the microphone request (takeMic)
-          },
-          () => {
-            if (this._loading !== loading) return;
-            this._cancelLoading();
-            this._failed = true;
-            this._render();
-            const detail = { code: 'network', message: /** @type {Refs} */ (this._$).fail.textContent };
-            this.dispatchEvent(new CustomEvent('hms:error', { detail, bubbles: true, composed: true }));
-          },
-        ));
-      }
-      return this._loading;
-    }
+  static get observedAttributes() {
+    return ATTRIBUTES;
+  }
 
-    /** Hangs up, or cancels a call that is still starting. */
-    end() {
-      if (this._ui) this._ui.end();
-      else if (this._loading) this._cancelLoading();
-    }
+  /**
+   * Page-wide string overrides and extra languages: {lang: {key: text}}.
+   * @type {Tables}
+   */
+  static strings = {};
 
-    /** mute() or mute(true) mutes the microphone, mute(false) unmutes; returns the muted state. */
-    mute(on = true) {
-      return this._ui ? this._ui.mute(on) : false;
-    }
+  /**
+   * Where the call code and the server are: set by the entry that loads the class (loader.js, define.js)
+   * before it is defined; subclasses inherit it.
+   * @type {Env | null}
+   */
+  static env = null;
 
-    /** idle | preflight | requesting | connecting | live | ended | error */
-    get state() {
-      return this._ui ? this._ui.state : 'idle';
-    }
+  /** @type {Refs | null} the shadow root's parts, once built */
+  #refs = null;
+  /** @type {CallUI | null} the call panel, once the call chunk is mounted */
+  #ui = null;
+  /** @type {Promise<unknown> | null} the first start(), while the call chunk loads */
+  #loading = null;
+  /** @type {Promise<MediaStream> | null | undefined} the microphone the first click asked for */
+  #mic = null;
+  /** @type {AudioContext | null} unlocked inside the first click, handed to the call */
+  #audio = null;
+  /** @type {Config | null} the parsed attributes, until one changes */
+  #config = null;
+  /** @type {import('./actions.js').Handlers} the page's action handlers (element.actions) */
+  #handlers = new Map();
+  /** @type {object | null} */
+  #context = null;
+  /** @type {import('./i18n.js').Strings} */
+  #strings = {};
+  #loadFailed = false;
+  #askedOpener = false;
+  #askedPopout = false;
 
-    /** [{id, role: "user"|"assistant", text, final}] in order (a copy). */
-    get transcript() {
-      return this._ui ? this._ui.transcript : [];
-    }
+  /** The class this element was made from: a subclass may carry its own env and strings. */
+  get #elementClass() {
+    return /** @type {typeof HMSWebCallElement} */ (this.constructor);
+  }
 
-    get callId() {
-      return this._ui ? this._ui.callId : null;
-    }
+  get #env() {
+    return /** @type {Env} */ (this.#elementClass.env);
+  }
 
-    get muted() {
-      return this._ui ? this._ui.muted : false;
+  /** Starts a call. Call it from a click handler: browsers only let audio play after a user gesture. */
+  start() {
+    // The chunk is here (the usual case: hover or focus fetched it): start synchronously, still inside
+    // the click, so the call's audio unlock counts as part of the gesture.
+    if (!this.#refs) this.#build(); // started from script before it was put on the page
+    const loaded = this.#env.loadedCall();
+    if (this.#ui || loaded) return this.#mount(loaded).start();
+    if (!this.#loading) {
+      // First call before the chunk is here: ask for the microphone and unlock audio now, inside the
+      // gesture, while the call code loads; the UI picks both up. Not before the visitor has agreed to
+      // the consent text, which the UI shows first.
+      const media = navigator.mediaDevices;
+      if (!this.#needsConsent()) this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic')));
+      this.#mic?.catch(() => {});
+      this.#audioContext();
+      this.#busy(true);
+      const loading = (this.#loading = this.#env.loadCall().then(
+        (chunk) => {
+          if (this.#loading !== loading) return; // end() cancelled it while the code loaded
+          this.#loading = null;
+          this.#busy(false);
+          return this.#mount(chunk).start(); // takes over the microphone request (takeMic)
+        },
+        () => {
+          if (this.#loading !== loading) return;
+          this.#cancelLoading();
+          this.#loadFailed = true;
+          this.#render();
+          const detail = { code: 'network', message: /** @type {Refs} */ (this.#refs).fail.textContent };
+          this.dispatchEvent(new CustomEvent('hms:error', { detail, bubbles: true, composed: true }));
+        },
+      ));
     }
+    return this.#loading;
+  }
 
-    /** Page actions: actions.register(name, fn) handles the action `name`; it returns the unregister. */
-    get actions() {
-      return actionRegistry(this._handlers());
-    }
+  /** Hangs up, or cancels a call that is still starting. */
+  end() {
+    if (this.#ui) this.#ui.end();
+    else if (this.#loading) this.#cancelLoading();
+  }
 
-    /** @returns {import('./actions.js').Handlers} */
-    _handlers() {
-      return (this._acts = this._acts || new Map());
-    }
+  /** mute() or mute(true) mutes the microphone, mute(false) unmutes; returns the muted state. */
+  mute(on = true) {
+    return this.#ui ? this.#ui.mute(on) : false;
+  }
 
-    /** The last error {code, message, retryAfter, status}, or null. */
-    get error() {
-      return this._ui ? this._ui.error : null;
-    }
+  /** idle | preflight | requesting | connecting | live | reconnecting | ended | error (state.js) */
+  get state() {
+    return this.#ui ? this.#ui.state : 'idle';
+  }
 
-    /** Why the last call ended (see hms:ended), or null. */
-    get endReason() {
-      return this._ui ? this._ui.endReason : null;
-    }
+  /** [{id, role: "user"|"assistant", text, final}] in order (a copy). */
+  get transcript() {
+    return this.#ui ? this.#ui.transcript : [];
+  }
 
-    /**
-     * Context sent with the create request (an object); overrides the context attribute.
-     * @returns {object | null}
-     */
-    get context() {
-      return this._context || null;
-    }
+  get callId() {
+    return this.#ui ? this.#ui.callId : null;
+  }
 
-    /** @param {unknown} value */
-    set context(value) {
-      /** @type {object | null} */
-      this._context = value && typeof value === 'object' ? value : null;
-    }
+  get muted() {
+    return this.#ui ? this.#ui.muted : false;
+  }
 
-    /**
-     * String overrides for this element ({key: text}); the keys are in the README.
-     * @returns {import('./i18n.js').Strings}
-     */
-    get strings() {
-      return this._strings || {};
-    }
+  /** Page actions: actions.register(name, fn) handles the action `name`; it returns the unregister. */
+  get actions() {
+    return actionRegistry(this.#handlers);
+  }
 
-    /** @param {unknown} value */
-    set strings(value) {
-      /** @type {import('./i18n.js').Strings} */
-      this._strings = value && typeof value === 'object' ? /** @type {import('./i18n.js').Strings} */ (value) : {};
-      this.attributeChangedCallback();
-    }
+  /** The last error {code, message, retryAfter, status}, or null. */
+  get error() {
+    return this.#ui ? this.#ui.error : null;
+  }
 
-    connectedCallback() {
-      if (!this._$) this._build();
-      this._render();
-      // The pop-out page's element starts the call the page that opened it hands over, and no other.
-      if (this._config().popoutWindow && !this._askedOpener) {
-        this._askedOpener = true;
-        receiveCall(this);
-      }
-    }
+  /** Why the last call ended (see hms:ended), or null. */
+  get endReason() {
+    return this.#ui ? this.#ui.endReason : null;
+  }
 
-    /** A consent text is configured and this site's visitor has not accepted its version yet. */
-    _needsConsent() {
-      const cfg = this._config();
-      return consentNeeded(cfg.consent || this.querySelector(':scope>template[slot=consent]'), cfg.consentVersion);
-    }
+  /**
+   * Context sent with the create request (an object); overrides the context attribute.
+   * @returns {object | null}
+   */
+  get context() {
+    return this.#context;
+  }
 
-    /**
-     * With `popout`: asks whether a pop-out window of this site has a call going (the visitor came here
-     * by navigating from the page that opened it); if so, the panel says so. See popout.js.
-     */
-    _askPopout() {
-      if (this._asked || !this._config().popout || !window.BroadcastChannel) return;
-      this._asked = true;
-      const ch = new BroadcastChannel('hms-webcall');
-      ch.onmessage = ({ data }) => {
-        if (data?.type !== 'popout-state' || /^(idle|ended|error|closed)$/.test(data.state)) return;
-        ch.close();
-        env.loadCall().then((mod) => this._mount(mod).popoutState(data), () => {});
-      };
-      ch.postMessage({ type: 'popout-query' });
-      setTimeout(() => ch.close(), 5000);
-    }
+  /** @param {unknown} value */
+  set context(value) {
+    this.#context = value && typeof value === 'object' ? value : null;
+  }
 
-    disconnectedCallback() {
-      // Taken off the page mid-call (a SPA route change): hang up rather than leave a call running.
-      queueMicrotask(() => this.isConnected || this.end());
-    }
+  /**
+   * String overrides for this element ({key: text}); the keys are in the README.
+   * @returns {import('./i18n.js').Strings}
+   */
+  get strings() {
+    return this.#strings;
+  }
 
-    attributeChangedCallback() {
-      this._cfg = null;
-      if (this._$) this._render();
-    }
+  /** @param {unknown} value */
+  set strings(value) {
+    this.#strings = value && typeof value === 'object' ? /** @type {import('./i18n.js').Strings} */ (value) : {};
+    this.attributeChangedCallback();
+  }
 
-    _config() {
-      if (!this._cfg) {
-        const cfg = parseConfig((n) => this.getAttribute(n) ?? env.scriptDefault(n), env);
-        const page = /** @type {HTMLElement | null} */ (this.closest('[lang]'));
-        const langs = [cfg.lang, page?.lang, ...(navigator.languages || [])];
-        cfg.lang = resolveLang(langs, SHELL, HMSWebCallElement.strings);
-        cfg.overrides = { ...cfg.strings, ...this._strings };
-        this._cfg = cfg;
-      }
-      return this._cfg;
-    }
-
-    _audioContext() {
-      const AC = window.AudioContext || window.webkitAudioContext;
-      if (AC && (!this._ac || this._ac.state === 'closed')) this._ac = new AC();
-      if (this._ac?.state === 'suspended') this._ac.resume().catch(() => {});
-      return this._ac || null;
-    }
-
-    _build() {
-      const root = this.attachShadow({ mode: 'open' });
-      adoptStyles(root, BASE_CSS);
-      root.innerHTML += TEMPLATE;
-      const r = /** @type {HTMLElement} */ (root.lastElementChild);
-      /** @type {Refs} */
-      this._$ = /** @type {Refs} */ ({
-        root: r,
-        launch: r.firstChild,
-        label: /** @type {ChildNode} */ (r.firstChild).lastChild,
-        fail: r.lastChild,
-      });
-      const intent = () => env.loadCall().catch(() => {});
-      for (const type of ['pointerenter', 'focusin', 'touchstart']) {
-        this.addEventListener(type, intent, { passive: true, once: true });
-      }
-      this._$.launch.addEventListener('click', () => this.start());
-    }
-
-    /** @param {boolean} on */
-    _busy(on) {
-      this._$?.launch.classList.toggle('busy', on);
-      this._$?.launch.setAttribute('aria-busy', String(on));
-    }
-
-    /**
-     * The first start() gives up waiting for the call code (it failed to load, or end() cancelled, also
-     * when the element left the page) and lets go of the microphone its click asked for.
-     */
-    _cancelLoading() {
-      this._loading = null;
-      this._busy(false);
-      this._mic?.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
-      this._mic = null;
-    }
-
-    /**
-     * Hands the shadow root to the call chunk's UI (once per element).
-     * @param {CallModule | null} mod the call chunk; only null once the UI is mounted
-     * @returns {CallUI}
-     */
-    _mount(mod) {
-      this._failed = false;
-      const $ = /** @type {Refs} */ (this._$);
-      this._ui =
-        this._ui ||
-        /** @type {CallModule} */ (mod).mountUI({
-          host: this,
-          root: $.root,
-          launcher: $.launch,
-          config: () => this._config(),
-          pageStrings: () => HMSWebCallElement.strings,
-          context: () => this._context,
-          needsConsent: () => this._needsConsent(),
-          // The raw attribute (or the script tag's default), for the pop-out window's address.
-          attribute: (name) => this.getAttribute(name) ?? env.scriptDefault(name),
-          base: env.base,
-          handlers: this._handlers(),
-          audioContext: () => this._audioContext(),
-          // The microphone request the first click already made, handed over once.
-          takeMic: () => {
-            const mic = this._mic;
-            this._mic = null;
-            return mic;
-          },
-        });
-      this._render();
-      return this._ui;
-    }
-
-    _render() {
-      const $ = this._$;
-      if (!$) return;
-      const cfg = this._config();
-      const text = translator(SHELL, cfg.lang, cfg.overrides, HMSWebCallElement.strings);
-      if (this.hasAttribute('floating')) this.setAttribute('data-hms-position', cfg.position);
-      $.root.className = `r ${cfg.theme}`;
-      $.root.lang = cfg.lang;
-      $.label.textContent = cfg.label || text('start');
-      $.fail.hidden = !this._failed;
-      $.fail.textContent = this._failed ? text('network') : '';
-      this._ui?.render();
-      this._askPopout();
+  connectedCallback() {
+    if (!this.#refs) this.#build();
+    this.#render();
+    // The pop-out page's element starts the call the page that opened it hands over, and no other.
+    if (this.#parsedConfig().popoutWindow && !this.#askedOpener) {
+      this.#askedOpener = true;
+      receiveCall(this);
     }
   }
 
-  // Page-wide string overrides and extra languages: {lang: {key: text}}.
-  /** @type {Tables} */
-  HMSWebCallElement.strings = {};
-  customElements.define('hms-webcall', HMSWebCallElement);
-  return HMSWebCallElement;
+  disconnectedCallback() {
+    // Taken off the page mid-call (a SPA route change): hang up rather than leave a call running.
+    queueMicrotask(() => this.isConnected || this.end());
+  }
+
+  attributeChangedCallback() {
+    this.#config = null;
+    if (this.#refs) this.#render();
+  }
+
+  /** A consent text is configured and this site's visitor has not accepted its version yet. */
+  #needsConsent() {
+    const config = this.#parsedConfig();
+    return consentNeeded(config.consent || this.querySelector(':scope>template[slot=consent]'), config.consentVersion);
+  }
+
+  /**
+   * With `popout`: asks whether a pop-out window of this site has a call going (the visitor came here
+   * by navigating from the page that opened it); if so, the panel says so. See popout.js.
+   */
+  #askPopout() {
+    if (this.#askedPopout || !this.#parsedConfig().popout || !window.BroadcastChannel) return;
+    this.#askedPopout = true;
+    const channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = ({ data }) => {
+      if (data?.type !== 'popout-state' || !popoutBusy(data.state)) return;
+      channel.close();
+      this.#env.loadCall().then((chunk) => this.#mount(chunk).popoutState(data), () => {});
+    };
+    channel.postMessage({ type: 'popout-query' });
+    setTimeout(() => channel.close(), 5000);
+  }
+
+  #parsedConfig() {
+    if (!this.#config) {
+      const env = this.#env;
+      const config = parseConfig((name) => this.getAttribute(name) ?? env.scriptDefault(name), env);
+      const page = /** @type {HTMLElement | null} */ (this.closest('[lang]'));
+      const langs = [config.lang, page?.lang, ...(navigator.languages || [])];
+      config.lang = resolveLang(langs, SHELL, this.#elementClass.strings);
+      config.overrides = { ...config.strings, ...this.#strings };
+      this.#config = config;
+    }
+    return this.#config;
+  }
+
+  #audioContext() {
+    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    if (AudioContextClass && (!this.#audio || this.#audio.state === 'closed')) this.#audio = new AudioContextClass();
+    if (this.#audio?.state === 'suspended') this.#audio.resume().catch(() => {});
+    return this.#audio;
+  }
+
+  #build() {
+    const shadow = this.attachShadow({ mode: 'open' });
+    adoptStyles(shadow, BASE_CSS);
+    shadow.innerHTML += TEMPLATE;
+    const root = /** @type {HTMLElement} */ (shadow.lastElementChild);
+    const refs = /** @type {Refs} */ ({
+      root,
+      launch: root.firstChild,
+      label: /** @type {ChildNode} */ (root.firstChild).lastChild,
+      fail: root.lastChild,
+    });
+    this.#refs = refs;
+    const intent = () => this.#env.loadCall().catch(() => {});
+    for (const type of ['pointerenter', 'focusin', 'touchstart']) {
+      this.addEventListener(type, intent, { passive: true, once: true });
+    }
+    refs.launch.addEventListener('click', () => this.start());
+  }
+
+  /** @param {boolean} on */
+  #busy(on) {
+    this.#refs?.launch.classList.toggle('busy', on);
+    this.#refs?.launch.setAttribute('aria-busy', String(on));
+  }
+
+  /**
+   * The first start() gives up waiting for the call code (it failed to load, or end() cancelled, also
+   * when the element left the page) and lets go of the microphone its click asked for.
+   */
+  #cancelLoading() {
+    this.#loading = null;
+    this.#busy(false);
+    this.#mic?.then((stream) => stream.getTracks().forEach((track) => track.stop()), () => {});
+    this.#mic = null;
+  }
+
+  /**
+   * Hands the shadow root to the call chunk's UI (once per element).
+   * @param {CallModule | null} chunk the call chunk; only null once the UI is mounted
+   * @returns {CallUI}
+   */
+  #mount(chunk) {
+    this.#loadFailed = false;
+    const refs = /** @type {Refs} */ (this.#refs);
+    this.#ui =
+      this.#ui ||
+      /** @type {CallModule} */ (chunk).mountUI({
+        host: this,
+        root: refs.root,
+        launcher: refs.launch,
+        config: () => this.#parsedConfig(),
+        pageStrings: () => this.#elementClass.strings,
+        context: () => this.#context,
+        needsConsent: () => this.#needsConsent(),
+        // The raw attribute (or the script tag's default), for the pop-out window's address.
+        attribute: (name) => this.getAttribute(name) ?? this.#env.scriptDefault(name),
+        base: this.#env.base,
+        handlers: this.#handlers,
+        audioContext: () => this.#audioContext(),
+        // The microphone request the first click already made, handed over once.
+        takeMic: () => {
+          const mic = this.#mic;
+          this.#mic = null;
+          return mic;
+        },
+      });
+    this.#render();
+    return this.#ui;
+  }
+
+  #render() {
+    const refs = this.#refs;
+    if (!refs) return;
+    const config = this.#parsedConfig();
+    const t = translator(SHELL, config.lang, config.overrides, this.#elementClass.strings);
+    if (this.hasAttribute('floating')) this.setAttribute('data-hms-position', config.position);
+    refs.root.className = `r ${config.theme}`;
+    refs.root.lang = config.lang;
+    refs.label.textContent = config.label || t('start');
+    refs.fail.hidden = !this.#loadFailed;
+    refs.fail.textContent = this.#loadFailed ? t('network') : '';
+    this.#ui?.render();
+    this.#askPopout();
+  }
 }

@@ -14,7 +14,6 @@
 /**
  * @typedef {object} State
  * @property {CallState} state
- * @property {boolean} reconnecting the state is 'reconnecting'
  * @property {CallState} [back] the state a reconnect goes back to
  * @property {boolean} connected
  * @property {CallError | null} error
@@ -29,7 +28,6 @@
 /** @type {Readonly<State>} */
 export const INITIAL = Object.freeze({
   state: /** @type {CallState} */ ('idle'),
-  reconnecting: false,
   connected: false, // in the room (the call's clock runs), possibly still waiting for the assistant
   error: /** @type {CallError | null} */ (null), // {code, retryAfter, status}
   reason: /** @type {string | null} */ (null), // end reason
@@ -63,17 +61,15 @@ export function reduce(s, ev) {
       if (is('reconnecting') && s.connected) return { ...s, back: 'live' };
       return is('connecting') && s.connected ? { ...s, state: 'live' } : s;
     case 'reconnecting':
-      return is('connecting', 'live') ? { ...s, state: 'reconnecting', back: s.state, reconnecting: true } : s;
+      return is('connecting', 'live') ? { ...s, state: 'reconnecting', back: s.state } : s;
     case 'reconnected':
-      return is('reconnecting') ? { ...s, state: s.back || 'live', reconnecting: false } : s;
+      return is('reconnecting') ? { ...s, state: s.back || 'live' } : s;
     case 'cancel':
       return is('preflight', 'requesting') ? { ...INITIAL } : s;
     case 'fail':
-      return isActive(s) ? { ...s, state: 'error', reconnecting: false, error: ev.error } : s;
+      return isActive(s) ? { ...s, state: 'error', error: ev.error } : s;
     case 'end':
-      return is('connecting', 'live', 'reconnecting')
-        ? { ...s, state: 'ended', reconnecting: false, reason: ev.reason }
-        : s;
+      return is('connecting', 'live', 'reconnecting') ? { ...s, state: 'ended', reason: ev.reason } : s;
     case 'reset':
       return is('ended', 'error') ? { ...INITIAL } : s;
     default:

@@ -1,25 +1,27 @@
 // The call panel: the entry of the call chunk (call-<hash>.js, with call.js and livekit-client). The loader's
 // element mounts it into its shadow root on the first start(); from then on this renders the Controller's
 // state and turns it into the element's DOM events (hms:state, hms:transcript, hms:ended, hms:error).
+// Each part of the panel is a small view (consent, status, controls, feedback, devices, agent, transcript,
+// pop-out); this module wires them to the call and decides which of them has the panel.
 
 import { agentView } from './agent-view.js';
 import { actionsFollower } from './actions.js';
-import { remember, remembered } from './attributes.js';
-import { createSession } from './call.js';
-import { solveChallenge } from './challenge.js';
+import { remembered } from './attributes.js';
+import { consentView } from './consent-view.js';
+import { controlsView } from './controls-view.js';
 import { Controller } from './controller.js';
 import { devicesView } from './devices-view.js';
-import { feedbackView } from './feedback-view.js';
 import { describeError } from './errors.js';
-import { clock, duration, translator } from './i18n.js';
+import { feedbackView } from './feedback-view.js';
+import { translator } from './i18n.js';
 import { inCall, leaveHandlers } from './leave.js';
+import { pageDeps } from './page-deps.js';
+import { TEMPLATE, show } from './panel.js';
 import { popoutView } from './popout-view.js';
-import { isActive } from './state.js';
+import { statusView } from './status-view.js';
 import { STRINGS } from './strings.js';
-import { TEMPLATE } from './panel.js';
 import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
-import { toText } from './transcript.js';
 
 /** @typedef {import('./state.js').CallError} CallError */
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -41,343 +43,256 @@ import { toText } from './transcript.js';
  * @property {import('./actions.js').Handlers} handlers the page's action handlers (element.actions)
  */
 
-
 /**
- * opts: {host (the element), root (its .r wrapper), launcher, config(), pageStrings(), context(),
- *        audioContext(), takeMic(), needsConsent(), attribute(name), base}. Returns the object the
- *        element's public API forwards to.
- * @param {UIOptions} opts
+ * Mounts the panel into the element's shadow root; returns what the element's public API forwards to.
+ * @param {UIOptions} options
  */
-export function mountUI(opts) {
-  const { host, root, launcher } = opts;
-  adoptStyles(/** @type {ShadowRoot} */ (root.getRootNode()), PANEL_CSS);
+export function mountUI(options) {
+  return new CallPanel(options);
+}
+
+/** The panel's parts by their data-r name (panel.js), and the panel itself. */
+function panelRefs(/** @type {HTMLElement} */ root) {
   root.insertAdjacentHTML('beforeend', TEMPLATE);
-  const $ = /** @type {Refs} */ ({ panel: root.querySelector('.panel') });
+  const refs = /** @type {Record<string, HTMLElement>} */ ({ panel: root.querySelector('.panel') });
   for (const el of /** @type {NodeListOf<HTMLElement>} */ (root.querySelectorAll('[data-r]'))) {
-    /** @type {Record<string, HTMLElement>} */ ($)[/** @type {string} */ (el.dataset.r)] = el;
+    refs[/** @type {string} */ (el.dataset.r)] = el;
   }
   for (const el of root.querySelectorAll('button')) el.type = 'button';
+  return /** @type {Refs} */ (/** @type {unknown} */ (refs));
+}
 
-  /** @type {(CallError & {message: string}) | null} */
-  let error = null; // the last error as hms:error reported it (with its message)
-  /** @type {string | null} */
-  let reason = null; // why the last call ended, as hms:ended reported it
-  let lastDuration = 0;
-  let waitUntil = 0;
-  let waitTimer = 0;
-  /** @type {string | null} */
-  let soon = '';
-  let copied = false;
-  let retries = 0; // of a pop-out window's start, see notify()
-  let asking = false; // the consent text is shown, waiting for the visitor's agreement
+class CallPanel {
+  /** @type {UIOptions} */
+  #options;
+  /** @type {Refs} */
+  #refs;
+  /** @type {Controller} */
+  #controller;
+  /** @type {(CallError & {message: string}) | null} the last error as hms:error reported it */
+  #error = null;
+  /** @type {string | null} why the last call ended, as hms:ended reported it */
+  #endReason = null;
+  #popoutRetries = 0; // of a pop-out window's start, see #notify()
+  /** @type {ReturnType<typeof consentView>} */
+  #consent;
+  /** @type {ReturnType<typeof statusView>} */
+  #status;
+  /** @type {ReturnType<typeof controlsView>} */
+  #controls;
+  /** @type {ReturnType<typeof feedbackView>} */
+  #feedback;
+  /** @type {ReturnType<typeof devicesView>} */
+  #devices;
+  /** @type {ReturnType<typeof agentView>} */
+  #agent;
+  /** @type {ReturnType<typeof transcriptView>} */
+  #transcript;
+  /** @type {ReturnType<typeof popoutView>} */
+  #popout;
+  /** @type {ReturnType<typeof actionsFollower>} */
+  #followActions;
 
-  const md = navigator.mediaDevices;
-  const c = new Controller(
-    {
-      config: opts.config,
-      context: opts.context,
-      consent: () => (hasConsent() && !opts.needsConsent() ? opts.config().consentVersion : null),
-      micId: () => remembered('mic'),
-      solveChallenge,
-      challengeToken: () => (typeof host.challenge === 'function' ? host.challenge() : null),
-      getUserMedia: md?.getUserMedia && ((constraints) => opts.takeMic() || md.getUserMedia(constraints)),
-      fetch: (url, init) => fetch(url, init),
-      crossOrigin: (url) => new URL(url, location.href).origin !== location.origin,
-      createSession,
-      audioContext: opts.audioContext,
-      audioHost: $.audioHost,
-      cookies: () => document.cookie,
-      meta: (name) => {
-        const meta = /** @type {HTMLMetaElement | null} */ (document.querySelector(`meta[name="${CSS.escape(name)}"]`));
-        return meta?.content || '';
-      },
-      now: () => Date.now(),
-      setTimeout: (f, ms) => setTimeout(f, ms),
-      clearTimeout: (id) => clearTimeout(id),
-      setInterval: (f, ms) => setInterval(f, ms),
-      clearInterval: (id) => clearInterval(id),
-    },
-    notify,
-  );
+  /** @param {UIOptions} options */
+  constructor(options) {
+    const { host, root, config } = options;
+    this.#options = options;
+    adoptStyles(/** @type {ShadowRoot} */ (root.getRootNode()), PANEL_CSS);
+    const refs = (this.#refs = panelRefs(root));
+    const controller = (this.#controller = new Controller(
+      pageDeps(options, refs, () => this.#consent.version()),
+      (...notice) => this.#notify(...notice),
+    ));
+    controller.speaker = remembered('speaker');
 
-  // The element drops its parsed config when an attribute changes, so a translator cached on it is fresh.
-  const strings = () => {
-    const cfg = opts.config();
-    cfg.t = cfg.t || translator(STRINGS, cfg.lang, cfg.overrides, opts.pageStrings());
-    return cfg.t;
-  };
-  const names = () => {
-    const t = strings();
-    return { user: t('you'), assistant: opts.config().assistantName || t('assistant') };
-  };
-  const emit = (/** @type {string} */ type, /** @type {object} */ detail) =>
-    host.dispatchEvent(new CustomEvent(`hms:${type}`, { detail, bubbles: true, composed: true }));
-  const entriesCopy = () => c.entries.map((e) => ({ ...e }));
-  /**
-   * @param {HTMLElement} el
-   * @param {() => unknown} fn
-   */
-  const on = (el, fn) => el.addEventListener('click', fn);
+    const emit = (/** @type {string} */ type, /** @type {object} */ detail) => this.#emit(type, detail);
+    const render = () => this.render();
+    const start = () => this.start();
+    const close = () => this.#close();
+    const needsConsent = options.needsConsent;
+    const shown = () => this.#devices.list(); // the menus beside the consent text
+    this.#consent = consentView({ refs, host, controller, config, needsConsent, emit, render, close, shown });
+    this.#status = statusView({ refs, controller });
+    this.#controls = controlsView({ refs, root, controller, start, names: () => this.#names(), render });
+    this.#feedback = feedbackView({ refs, controller, emit, render });
+    this.#devices = devicesView({ refs, controller, emit, render, media: navigator.mediaDevices });
+    this.#transcript = transcriptView(refs.list);
+    this.#agent = agentView({ root, refs, emit });
+    refs.close.addEventListener('click', close);
+    refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
-  c.speaker = remembered('speaker');
-  const feedback = feedbackView({ $, c, emit, render });
-  const devices = devicesView({ $, c, emit, render, md });
-  const renderTranscript = transcriptView($.list);
-  const agent = agentView({ root, $, emit });
-  on($.retry, start);
-  on($.hangup, () => c.end());
-  on($.mute, () => c.mute(!c.muted));
-  on($.close, close);
-  on($.audio, () => c.unlockAudio());
-  on($.copy, copy);
-  on($.cbox, render);
-  on($.cstart, accept);
-  on($.ccancel, () => {
-    asking = false;
-    emit('consent', { version: opts.config().consentVersion, accepted: false });
-    close();
-  });
-  $.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !$.close.hidden && close());
-
-  const follow = actionsFollower({ c, config: opts.config, handlers: opts.handlers, emit });
-  const popout = popoutView({ $, c, opts, emit, render, opened: () => (asking = false) });
-  const leave = leaveHandlers(c, opts.config, () => opts.config().popoutWindow && popout.post('closed'));
-  addEventListener('beforeunload', leave.beforeunload);
-  addEventListener('pagehide', leave.pagehide);
-
-  function hasConsent() {
-    return !!(opts.config().consent || consentTemplate());
-  }
-
-  function consentTemplate() {
-    return /** @type {HTMLTemplateElement | null} */ (host.querySelector(':scope>template[slot=consent]'));
+    this.#followActions = actionsFollower({ controller, config, handlers: options.handlers, emit });
+    // The pop-out: its button and notice, and the window's side (it reports its state to the page).
+    const opened = () => this.#consent.dismiss();
+    this.#popout = popoutView({ $: refs, c: controller, opts: options, emit, render, opened });
+    const leave = leaveHandlers(controller, config, () => config().popoutWindow && this.#popout.post('closed'));
+    addEventListener('beforeunload', leave.beforeunload);
+    addEventListener('pagehide', leave.pagehide);
   }
 
   /** start() asks for consent first when it is needed: the microphone is not asked for before. */
-  function start() {
-    if (!opts.needsConsent()) return c.start();
-    asking = true;
-    const tpl = consentTemplate();
-    $.ctext.textContent = tpl ? '' : opts.config().consent;
-    if (tpl) $.ctext.append(tpl.content.cloneNode(true));
-    $.cbox.checked = false;
-    devices.list();
-    render();
-    $.cbox.focus({ preventScroll: true });
+  start() {
+    return this.#consent.start();
   }
 
-  function accept() {
-    if (!$.cbox.checked) return;
-    const version = opts.config().consentVersion;
-    remember('consent', version);
-    asking = false;
-    emit('consent', { version, accepted: true });
-    c.start(); // still inside the click: the audio unlock counts
+  end() {
+    this.#controller.end();
   }
 
+  /** @param {boolean} on */
+  mute(on) {
+    return this.#controller.mute(on);
+  }
 
-  function close() {
-    asking = false;
-    c.reset();
-    render(); // the consent text closes in the idle state, which reset() leaves as it is
-    launcher.focus({ preventScroll: true });
+  /** @param {{state: string, callId?: string | null}} report a pop-out window's state (shell.js asked) */
+  popoutState(report) {
+    this.#popout.report(report);
+  }
+
+  get state() {
+    return this.#controller.state;
+  }
+
+  get transcript() {
+    return this.#entries();
+  }
+
+  get callId() {
+    return this.#controller.callId;
+  }
+
+  get muted() {
+    return this.#controller.muted;
+  }
+
+  get error() {
+    return this.#error;
+  }
+
+  get endReason() {
+    return this.#endReason;
+  }
+
+  #entries() {
+    return this.#controller.entries.map((entry) => ({ ...entry }));
+  }
+
+  // The element drops its parsed config when an attribute changes, so a translator cached on it is fresh.
+  #strings() {
+    const config = this.#options.config();
+    config.t = config.t || translator(STRINGS, config.lang, config.overrides, this.#options.pageStrings());
+    return config.t;
+  }
+
+  #names() {
+    const t = this.#strings();
+    return { user: t('you'), assistant: this.#options.config().assistantName || t('assistant') };
+  }
+
+  #emit(/** @type {string} */ type, /** @type {object} */ detail) {
+    this.#options.host.dispatchEvent(new CustomEvent(`hms:${type}`, { detail, bubbles: true, composed: true }));
+  }
+
+  #close() {
+    this.#consent.dismiss();
+    this.#controller.reset();
+    this.render(); // the consent text closes in the idle state, which reset() leaves as it is
+    this.#options.launcher.focus({ preventScroll: true });
   }
 
   // The parameters destructured from one rest tuple, so that the type of `detail` follows from `kind`.
   /** @param {import('./deps.js').Notice} notice */
-  function notify(...[kind, detail]) {
+  #notify(...[kind, detail]) {
+    const controller = this.#controller;
+    const config = this.#options.config();
     if (kind === 'state') {
       if (detail.state === 'preflight') {
-        error = reason = soon = null;
-        feedback.reset();
-        agent.reset();
+        this.#error = this.#endReason = null;
+        this.#status.reset();
+        this.#feedback.reset();
+        this.#agent.reset();
       }
       // The microphone is allowed now: the devices have names, and there is something to choose from.
-      if (detail.state === 'requesting') devices.list();
-      if (opts.config().popoutWindow) popout.post(detail.state);
-      follow(detail.state);
+      if (detail.state === 'requesting') this.#devices.list();
+      if (config.popoutWindow) this.#popout.post(detail.state);
+      this.#followActions(detail.state);
       if (detail.state === 'error') {
-        const { wait } = describeError(/** @type {CallError} */ (c.s.error), strings());
-        waitUntil = Date.now() + wait * 1000;
-        clearInterval(waitTimer);
-        if (wait) waitTimer = setInterval(render, 1000);
+        this.#controls.failed(describeError(/** @type {CallError} */ (controller.error), this.#strings()).wait);
       }
-      emit('state', { ...detail, reconnecting: c.s.reconnecting });
+      this.#emit('state', { ...detail, reconnecting: detail.state === 'reconnecting' });
     } else if (kind === 'transcript') {
-      agent.line(detail.entry);
-      emit('transcript', { entries: entriesCopy(), entry: detail.entry && { ...detail.entry } });
-      renderTranscript(c.entries, names());
+      this.#agent.line(detail.entry);
+      this.#emit('transcript', { entries: this.#entries(), entry: detail.entry && { ...detail.entry } });
+      this.#transcript(controller.entries, this.#names());
     } else if (kind === 'error') {
-      error = { ...detail, message: describeError(detail, strings()).message };
-      emit('error', error);
+      this.#error = { ...detail, message: describeError(detail, this.#strings()).message };
+      this.#emit('error', this.#error);
       // The pop-out window's call follows the one the tab just hung up, whose slot the server frees when
       // HMS reports that call ended: a moment later. Until then the window is "too many calls".
-      if (opts.config().popoutWindow && detail.code === 'too_many_calls' && retries++ < 5) {
-        setTimeout(start, 1500);
+      if (config.popoutWindow && detail.code === 'too_many_calls' && this.#popoutRetries++ < 5) {
+        setTimeout(() => this.start(), 1500);
       }
     } else if (kind === 'reconnecting') {
-      emit('reconnecting', detail);
+      this.#emit('reconnecting', detail);
     } else if (kind === 'reconnected') {
-      emit('reconnected', detail);
+      this.#emit('reconnected', detail);
     } else if (kind === 'ended') {
-      reason = detail.reason;
-      lastDuration = detail.durationSeconds;
-      emit('ended', detail);
+      this.#endReason = detail.reason;
+      this.#status.ended(detail.durationSeconds);
+      this.#emit('ended', detail);
     } else if (kind === 'level') {
-      root.style.setProperty('--lvl', detail.level.toFixed(2));
-      if (!agent.level(detail, c.state === 'live')) return;
+      this.#options.root.style.setProperty('--lvl', detail.level.toFixed(2));
+      if (!this.#agent.level(detail, controller.state === 'live')) return;
     }
-    render();
+    this.render();
   }
 
-  async function copy() {
-    const text = toText(c.entries, names());
-    try {
-      await navigator.clipboard.writeText(text);
-    } catch {
-      const area = document.createElement('textarea');
-      area.value = text;
-      root.append(area);
-      area.select();
-      document.execCommand('copy');
-      area.remove();
-    }
-    copied = true;
-    render();
-    setTimeout(() => {
-      copied = false;
-      render();
-    }, 2000);
-  }
-
-  function render() {
-    const cfg = opts.config();
-    const t = strings();
-    const { state: st, connected } = c.s;
-    const active = isActive(c.s);
-    const over = st === 'ended' || st === 'error';
-    const live = st === 'live';
-    const name = names().assistant;
+  render() {
+    const { root, launcher } = this.#options;
+    const refs = this.#refs;
+    const controller = this.#controller;
+    const config = this.#options.config();
+    const t = this.#strings();
+    const { state, active } = controller;
+    const name = this.#names().assistant;
     const focused = /** @type {ShadowRoot} */ (root.getRootNode()).activeElement;
-    const show = (/** @type {HTMLElement} */ el, /** @type {unknown} */ on) => (el.hidden = !on);
 
-    const away = popout.away;
-    const idle = st === 'idle' && !asking && !away;
-    const quiet = asking || away; // the consent text or the pop-out notice replaces the rest
-    root.dataset.state = away ? 'popout' : asking ? 'consent' : st;
+    // The consent text or the pop-out notice replaces the rest of the panel while shown.
+    const asking = this.#consent.asking;
+    const away = this.#popout.away;
+    const idle = state === 'idle' && !asking && !away;
+    const quiet = asking || !!away;
+    root.dataset.state = away ? 'popout' : asking ? 'consent' : state;
     show(launcher, idle);
-    show($.panel, !idle);
-    $.panel.setAttribute('aria-label', name);
-    $.title.textContent = name;
-    $.close.setAttribute('aria-label', t('close'));
-    show($.close, over || asking);
+    show(refs.panel, !idle);
+    refs.panel.setAttribute('aria-label', name);
+    refs.title.textContent = name;
+    refs.close.setAttribute('aria-label', t('close'));
+    show(refs.close, state === 'ended' || state === 'error' || asking);
 
-    // Timer: the elapsed time, then the time left as the limit nears (announced once in the status).
-    const elapsed = c.elapsed();
-    const left = c.maxDuration - elapsed;
-    const ending = st === 'live' && left <= 60;
-    if (ending && !soon) soon = duration(left, t);
-    show($.timer, !quiet && ((connected && active) || (st === 'ended' && lastDuration)));
-    $.timer.setAttribute('aria-label', t('timer'));
-    $.timer.textContent = ending ? t('left', { time: clock(left) }) : clock(active ? elapsed : lastDuration);
-    $.timer.classList.toggle('soon', ending);
-
-    // Status (a polite live region, so it only changes with the state) and the speaking indicator.
-    const status =
-      st === 'connecting'
-        ? t(connected ? 'waiting' : 'connecting')
-        : st === 'live'
-          ? soon
-            ? t('leftSoon', { time: soon })
-            : t('live')
-          : t(st); // 'reconnecting' too
-    if ($.status.textContent !== status) $.status.textContent = status;
-    $.line.classList.toggle('busy', active && !live);
-    agent.render(t, { you: t('you'), name }, live, c.muted);
-
-    // Message: why it ended or failed and how to go on; or that the browser blocked the sound.
-    const err = st === 'error' && describeError(/** @type {CallError} */ (c.s.error), t, navigator.userAgent);
-    const text = err
-      ? err.message
-      : st === 'ended'
-        ? t(c.s.reason === 'error' ? 'ended_error' : String(c.s.reason), { time: duration(c.maxDuration, t) })
-        : active && c.audioBlocked
-          ? t('audioHint')
-          : '';
-    show($.msg, text && !quiet);
-    $.msg.className = err ? 'msg' : 'msg info';
-    $.msg.setAttribute('role', err ? 'alert' : 'status');
-    $.text.textContent = text;
-    $.hint.textContent = (err && err.hint) || '';
-    show($.audio, active && c.audioBlocked);
-    $.audio.textContent = t('audio');
-
-    // Consent, then the pop-out notice: each replaces the rest of the panel while shown.
-    show($.consent, asking);
-    $.clabel.textContent = t('consentAccept');
-    $.cstart.textContent = t('consentStart');
-    $.cstart.disabled = !$.cbox.checked;
-    $.ccancel.textContent = t('cancel');
-    show($.away, away);
-    $.awayText.textContent = t('popoutAway');
-    $.focus.textContent = t('popoutFocus');
-    show($.line, !quiet);
+    const error = this.#status.update(t, quiet);
+    this.#agent.render(t, { you: t('you'), name }, state === 'live', controller.muted);
+    this.#consent.update(t);
+    show(refs.away, away);
+    refs.awayText.textContent = t('popoutAway');
+    refs.focus.textContent = t('popoutFocus');
 
     // Feedback on the ended call, once: skippable, then a thank-you (or why it was not taken).
-    const asked = st === 'ended' && !!c.callId && !quiet;
-    feedback.update(t, asked);
+    this.#feedback.update(t, state === 'ended' && !!controller.callId && !quiet);
+    this.#devices.update(t, !!away);
+    show(refs.popout, config.popout && !config.popoutWindow && !quiet && inCall(state) && !!window.open);
+    refs.popout.textContent = t('popout');
 
-    devices.update(t, !!away);
-    show($.popout, cfg.popout && !cfg.popoutWindow && !quiet && inCall(st) && !!window.open);
-    $.popout.textContent = t('popout');
-
-    show($.list, !quiet && cfg.showTranscript && (active || c.entries.length));
-    $.list.setAttribute('aria-label', t('transcript'));
-    show($.mute, active);
-    show($.hangup, active);
-    $.mute.textContent = t(c.muted ? 'unmute' : 'mute');
-    $.mute.setAttribute('aria-pressed', String(c.muted));
-    $.hangup.textContent = t('hangup');
-
-    const wait = Math.ceil((waitUntil - Date.now()) / 1000);
-    if (wait <= 0) clearInterval(waitTimer);
-    show($.retry, !quiet && (st === 'ended' || (err && err.retry)));
-    $.retry.disabled = !!err && wait > 0;
-    $.retry.textContent =
-      st === 'ended' ? t('again') : err && wait > 0 ? t('retryIn', { wait: duration(wait, t) }) : t('retry');
-    show($.copy, !quiet && over && cfg.showTranscript && c.entries.length);
-    $.copy.textContent = t(copied ? 'copied' : 'copy');
+    show(refs.list, !quiet && config.showTranscript && (active || controller.entries.length));
+    refs.list.setAttribute('aria-label', t('transcript'));
+    this.#controls.update(t, { quiet, error, showTranscript: config.showTranscript });
 
     // Keep keyboard focus in the widget when the control that had it disappears.
     if (focused && focused.closest('[hidden]')) {
-      const next = [$.hangup, $.fbDone, $.retry, $.focus, $.close, launcher].find((el) => !el.closest('[hidden]'));
+      const next = [refs.hangup, refs.fbDone, refs.retry, refs.focus, refs.close, launcher].find(
+        (el) => !el.closest('[hidden]'),
+      );
       if (next) next.focus({ preventScroll: true });
     }
   }
-
-  return {
-    start,
-    popoutState: (/** @type {{state: string, callId?: string | null}} */ report) => popout.report(report),
-    end: () => c.end(),
-    mute: (/** @type {boolean} */ on) => c.mute(on),
-    render,
-    get state() {
-      return c.state;
-    },
-    get transcript() {
-      return entriesCopy();
-    },
-    get callId() {
-      return c.callId;
-    },
-    get muted() {
-      return c.muted;
-    },
-    get error() {
-      return error;
-    },
-    get endReason() {
-      return reason;
-    },
-  };
 }

@@ -172,9 +172,9 @@ describe('when the widget follows the actions', () => {
     const { FakeES, opened } = fakeEventSource();
     globalThis.EventSource = FakeES;
     try {
-      const c = { actionsUrl: '/hms/web-calls/c1/actions?token=t' };
+      const controller = { actionsUrl: '/hms/web-calls/c1/actions?token=t' };
       const config = () => ({ endpoint: 'https://api.example/hms/web-calls', credentials: 'include', popoutWindow: false });
-      const followState = actionsFollower({ c, config, handlers: new Map(), emit: () => {}, win, channel: null });
+      const followState = actionsFollower({ controller, config, handlers: new Map(), emit: () => {}, win, channel: null });
       followState('connecting');
       assert.equal(opened.length, 0, 'not before the call is live');
       followState('live');
@@ -194,10 +194,10 @@ describe('when the widget follows the actions', () => {
     globalThis.EventSource = FakeES;
     try {
       const ran = [];
-      const c = { actionsUrl: '/hms/web-calls/c1/actions' };
+      const controller = { actionsUrl: '/hms/web-calls/c1/actions' };
       const config = () => ({ endpoint: '/hms/web-calls', credentials: 'same-origin', popoutWindow: false });
       const handlers = new Map([['show_order', (args) => ran.push(args.order_id)]]);
-      const followState = actionsFollower({ c, config, handlers, emit: () => {}, win, channel: null });
+      const followState = actionsFollower({ controller, config, handlers, emit: () => {}, win, channel: null });
       followState('live');
       opened[0].send('action', { name: 'show_order', args: { order_id: '123' } });
       followState('reconnecting');
@@ -218,7 +218,8 @@ describe('when the widget follows the actions', () => {
     globalThis.EventSource = FakeES;
     try {
       const config = () => ({ endpoint: '/hms/web-calls', credentials: 'same-origin' });
-      actionsFollower({ c: { actionsUrl: null }, config, handlers: new Map(), emit: () => {}, win, channel: null })('live');
+      const controller = { actionsUrl: null };
+      actionsFollower({ controller, config, handlers: new Map(), emit: () => {}, win, channel: null })('live');
       assert.equal(opened.length, 0);
     } finally {
       delete globalThis.EventSource;
@@ -233,7 +234,7 @@ describe('when the widget follows the actions', () => {
       const inWindow = [];
       const popoutWin = { location: { href: 'https://shop.example/hms/call' }, opener: null };
       actionsFollower({
-        c: { actionsUrl: '/hms/web-calls/c1/actions' },
+        controller: { actionsUrl: '/hms/web-calls/c1/actions' },
         config: () => ({ endpoint: '/hms/web-calls', credentials: 'same-origin', popoutWindow: true }),
         handlers: new Map(),
         emit: (type, detail) => inWindow.push([type, detail]),
@@ -243,7 +244,7 @@ describe('when the widget follows the actions', () => {
       const seen = [];
       const inTab = [];
       actionsFollower({
-        c: { actionsUrl: null },
+        controller: { actionsUrl: null },
         config: () => ({ endpoint: '/hms/web-calls', popout: true, popoutWindow: false }),
         handlers: new Map([['show_order', (args) => seen.push(args.order_id)]]),
         emit: (type, detail) => inTab.push([type, detail]),

@@ -10,7 +10,7 @@ const CHALLENGE = { algorithm: 'SHA-256', challenge: 'c'.repeat(64), maxnumber: 
 function withSolver(options) {
   const harness = setup(options);
   harness.solved = [];
-  harness.c._d.solveChallenge = async (challenge) => {
+  harness.deps.solveChallenge = async (challenge) => {
     harness.solved.push(challenge);
     return `solution-of-${challenge.salt}`;
   };
@@ -81,8 +81,8 @@ describe('the challenge before a create', () => {
   });
 
   it("uses the page's own verifier token (element.challenge) instead of the proof of work", async () => {
-    const { c, log, solved } = withSolver({ responses: [created()] });
-    c._d.challengeToken = async () => 'turnstile-token';
+    const { c, deps, log, solved } = withSolver({ responses: [created()] });
+    deps.challengeToken = async () => 'turnstile-token';
     await c.start();
     await settle();
     assert.deepEqual(solved, []);
@@ -91,17 +91,17 @@ describe('the challenge before a create', () => {
   });
 
   it('asks for the challenge while the microphone prompt is up, without making the prompt wait', async () => {
-    const { c, log } = withSolver({ responses: [response(200, { challenge: CHALLENGE }), created()] });
+    const { c, deps, log } = withSolver({ responses: [response(200, { challenge: CHALLENGE }), created()] });
     let answerChallenge;
     const challengeAnswered = new Promise((resolve) => (answerChallenge = resolve));
-    const fetch = c._d.fetch;
-    c._d.fetch = async (url, init) => {
+    const fetch = deps.fetch;
+    deps.fetch = async (url, init) => {
       if (url.endsWith('/challenge')) await challengeAnswered;
       return fetch(url, init);
     };
     const micAsked = [];
-    const gum = c._d.getUserMedia;
-    c._d.getUserMedia = async (constraints) => {
+    const gum = deps.getUserMedia;
+    deps.getUserMedia = async (constraints) => {
       micAsked.push(log.fetches.length);
       return gum(constraints);
     };

@@ -84,7 +84,7 @@ describe('the create body carries the accepted version', () => {
     const { c, log } = setup({ responses: [response(400, body)] });
     await c.start();
     assert.equal(c.state, 'error');
-    assert.equal(c.s.error.code, 'consent_required');
+    assert.equal(c.error.code, 'consent_required');
     assert.equal(log.tracks[0].stopped, true, 'the microphone is let go');
   });
 });

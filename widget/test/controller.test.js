@@ -184,7 +184,7 @@ describe('creating the call', () => {
     assert.deepEqual(log.connects, [{ url: 'ws://127.0.0.1:7880', token: 'token-1', mic: track }]);
     assert.deepEqual(states(), ['preflight', 'requesting', 'connecting', 'live']);
     assert.equal(c.callId, 'call-1');
-    assert.equal(c.s.connected, true);
+    assert.equal(c.connected, true);
   });
 
   for (const [status, code, retryAfter] of [
@@ -391,7 +391,7 @@ describe('a joined call', () => {
     const { c, session, last, log } = setup();
     await c.start();
     session.on.reconnecting(true);
-    assert.equal(c.s.reconnecting, true);
+    assert.equal(c.state, 'reconnecting');
     assert.equal(log.events.filter(([k]) => k === 'state').at(-1)[1].state, 'reconnecting');
     session.on.disconnected(9);
     assert.equal(last('ended').reason, 'connection_lost');

@@ -72,7 +72,7 @@ describe('the microphone request', () => {
     const { c, log } = setup({ micId: 'mic-2', mics: { 'mic-2': 'NotAllowedError' } });
     await c.start();
     assert.equal(log.constraints.length, 1);
-    assert.equal(c.s.error.code, 'mic_denied');
+    assert.equal(c.error.code, 'mic_denied');
   });
 });
 

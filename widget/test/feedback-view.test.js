@@ -44,7 +44,7 @@ function form(answers = []) {
   };
   let view;
   const render = () => view.update((key) => key, true);
-  view = feedbackView({ $, c, emit: (type, detail) => events.push({ type, detail }), render });
+  view = feedbackView({ refs: $, controller: c, emit: (type, detail) => events.push({ type, detail }), render });
   render();
   return { $, sent, events };
 }

@@ -38,7 +38,8 @@ export function fakeTrack(deviceId) {
 }
 
 /**
- * setup({attrs, responses, consent, micId, mics}) -> {c, log}. mics: deviceId -> 'ok' | an error name;
+ * setup({attrs, responses, consent, micId, mics}) -> {c, log, session, deps} (deps: the controller's, to
+ * change in a test). mics: deviceId -> 'ok' | an error name;
  * getUserMedia picks the device from the constraints (deviceId.exact), 'default' without one.
  */
 export function setup({ attrs = {}, responses = [created()], consent = null, micId = null, mics = {} } = {}) {
@@ -98,7 +99,7 @@ export function setup({ attrs = {}, responses = [created()], consent = null, mic
     clearInterval: () => {},
   };
   const c = new Controller(deps, (kind, detail) => log.events.push([kind, detail]));
-  return { c, log, session };
+  return { c, log, session, deps };
 }
 
 /** An in-memory localStorage on globalThis for the duration of a test (`t` from node:test). */

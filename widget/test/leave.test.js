@@ -44,10 +44,10 @@ describe('leaving the page', () => {
     assert.equal(gone, 1);
   });
 
-  it('knows which states have a call', () => {
+  it('knows which states have a call: reconnecting too', () => {
     assert.deepEqual(
-      ['idle', 'preflight', 'requesting', 'connecting', 'live', 'ended', 'error'].filter(inCall),
-      ['connecting', 'live'],
+      ['idle', 'preflight', 'requesting', 'connecting', 'live', 'reconnecting', 'ended', 'error'].filter(inCall),
+      ['connecting', 'live', 'reconnecting'],
     );
   });
 });

@@ -146,7 +146,6 @@ describe('a call through a network drop', () => {
     session.on.transcript({ id: 'SG_1', identity: 'agent', local: 'web-user-1', text: 'Hello', final: 'true' });
     session.on.network(false);
     assert.equal(c.state, 'reconnecting');
-    assert.equal(c.s.reconnecting, true);
     // livekit's full reconnect unwinds the room's participants: that is not the assistant hanging up.
     session.on.reconnecting(true);
     session.on.left();
@@ -188,7 +187,7 @@ describe('a call through a network drop', () => {
     assert.equal(c.state, 'reconnecting');
     await clock.advance(1_000);
     assert.equal(c.state, 'ended');
-    assert.equal(c.s.reason, 'connection_lost');
+    assert.equal(c.endReason, 'connection_lost');
     assert.equal(session.disconnected, 1); // the room is left: the server ends the call and reports it
     const ended = events.filter(([k]) => k === 'ended').map(([, d]) => d);
     assert.deepEqual(ended.map((d) => [d.reason, d.callId]), [['connection_lost', 'call-1']]);
@@ -208,7 +207,7 @@ describe('a call through a network drop', () => {
     const { c, session } = await liveCall();
     session.on.network(false);
     c.end();
-    assert.equal(c.s.reason, 'user_hangup');
+    assert.equal(c.endReason, 'user_hangup');
     assert.equal(session.disconnected, 1);
   });
 });
