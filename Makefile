@@ -78,8 +78,14 @@ test-js: widget
 
 # pytest runs in a private network namespace when this machine allows one (root, Linux): WebRTC and every
 # server stay on loopback and nothing can leave. Elsewhere it runs as is.
+# pytest-xdist spreads it over one worker per core (at most 4: a browser test runs Chromium, the example app
+# and a sandbox at once). --dist loadgroup: tests marked xdist_group (those sharing a module-wide server or
+# a fixed port) stay on one worker. PYTEST_WORKERS=0 runs it in one process (for --pdb, or to profile).
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadgroup
+
 test-py: venv widget
-	sh tests/isolated.sh $(abspath $(VENV))/bin/python -m pytest $(PYTEST_ARGS)
+	sh tests/isolated.sh $(abspath $(VENV))/bin/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 test: lint docs test-js test-py
 
@@ -106,10 +112,10 @@ test-deps: widget
 	test -x $(FLOORS)/bin/python || $(PYTHON) -m venv $(FLOORS)
 	$(PYTHON) constraints/floors.py > $(FLOORS)/floors.txt
 	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/floors.txt -e '.[dev,redis,sandbox-speech]'
-	sh tests/isolated.sh $(abspath $(FLOORS))/bin/python -m pytest $(DEPS_PYTEST) $(PYTEST_ARGS)
+	sh tests/isolated.sh $(abspath $(FLOORS))/bin/python -m pytest $(PYTEST_XDIST) $(DEPS_PYTEST) $(PYTEST_ARGS)
 	test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
 	$(NEWEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,redis,sandbox-speech]'
-	sh tests/isolated.sh $(abspath $(NEWEST))/bin/python -m pytest $(DEPS_PYTEST) $(PYTEST_ARGS)
+	sh tests/isolated.sh $(abspath $(NEWEST))/bin/python -m pytest $(PYTEST_XDIST) $(DEPS_PYTEST) $(PYTEST_ARGS)
 
 # The docs site in docs/_build/html. -W: any warning fails the build; -n: every cross-reference must resolve.
 # MyST turns a link to a missing page or heading anchor into such a warning, so internal links are checked

@@ -491,6 +491,8 @@ def test_only_a_few_shell_blocks_stay_unrun_each_with_its_reason() -> None:
     assert len(not_run) <= MAX_NOT_RUN, [str(block) for block in not_run]
 
 
+# One pytest-xdist worker for all the snippets: the pages' commands use fixed ports (5000, 7880).
+@pytest.mark.xdist_group("docs-snippets")
 @pytest.mark.parametrize(
     "block",
     [block for block in RUN_BLOCKS if block.kind == "snippet"],

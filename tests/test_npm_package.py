@@ -24,7 +24,8 @@ import pytest
 from tests.browser.conftest import open_widget, wait_for
 from tests.conftest import ROOT, ServerProcess, free_port, require
 
-pytestmark = pytest.mark.packaging
+# One worker for the module: its fixtures pack and install once (pytest-xdist, ``make test``).
+pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
 
 WIDGET = ROOT / "widget"
 BIN = WIDGET / "node_modules" / ".bin"
@@ -148,8 +149,13 @@ def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (BIN / "esbuild").exists() and (BIN / "tsc").exists(), "widget/node_modules is missing: make widget"
     )
     out = tmp_path_factory.mktemp("npm-pack")
+    # Packed from a copy: prepack's build also writes flask_hms_webcall/static/ beside widget/, which the
+    # browser tests on another pytest-xdist worker may be serving at that moment.
+    source = tmp_path_factory.mktemp("npm-source") / "widget"
+    shutil.copytree(WIDGET, source, ignore=shutil.ignore_patterns("node_modules", "dist", "build"))
+    (source / "node_modules").symlink_to(WIDGET / "node_modules")
     name = (
-        run(["npm", "pack", "--silent", "--pack-destination", str(out)], cwd=WIDGET).strip().splitlines()[-1]
+        run(["npm", "pack", "--silent", "--pack-destination", str(out)], cwd=source).strip().splitlines()[-1]
     )
     return out / name
 
