@@ -25,7 +25,9 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP)
 
-widget/node_modules/.package-lock.json: widget/package.json widget/package-lock.json
+# The lock file alone: npm ci installs what it pins (a dependency changed in package.json changes it too), so
+# an edit of package.json's scripts does not send make test to the registry.
+widget/node_modules/.package-lock.json: widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund
 
 $(WIDGET_OUT): widget/node_modules/.package-lock.json $(WIDGET_SRC)
@@ -79,10 +81,12 @@ test-js: widget
 # pytest runs in a private network namespace when this machine allows one (root, Linux): WebRTC and every
 # server stay on loopback and nothing can leave. Elsewhere it runs as is.
 # pytest-xdist spreads it over one worker per core (at most 4: a browser test runs Chromium, the example app
-# and a sandbox at once). --dist loadgroup: tests marked xdist_group (those sharing a module-wide server or
-# a fixed port) stay on one worker. PYTEST_WORKERS=0 runs it in one process (for --pdb, or to profile).
+# and a sandbox at once). --dist loadfile: a test file runs on one worker, so a module-wide server (the
+# deploy stack, the built packages) starts once and the snippets' fixed ports (5000, 7880) are not shared.
+# (loadgroup would not do: pytest-xdist 3.8 marks a group by rewriting item._nodeid, which pytest 9 ignores.)
+# PYTEST_WORKERS=0 runs it in one process (for --pdb, or to profile with --durations).
 PYTEST_WORKERS ?= auto
-PYTEST_XDIST = -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadgroup
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 test-py: venv widget
 	sh tests/isolated.sh $(abspath $(VENV))/bin/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)

@@ -360,7 +360,10 @@ def shell_env(tmp_path: Path) -> dict[str, str]:
 
 
 def port_free(port: int) -> bool:
+    """Nothing listens on ``port``. SO_REUSEADDR, as the servers themselves bind: the connections of the
+    snippet before, still in TIME_WAIT on that port, take nothing from the next one."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -491,8 +494,6 @@ def test_only_a_few_shell_blocks_stay_unrun_each_with_its_reason() -> None:
     assert len(not_run) <= MAX_NOT_RUN, [str(block) for block in not_run]
 
 
-# One pytest-xdist worker for all the snippets: the pages' commands use fixed ports (5000, 7880).
-@pytest.mark.xdist_group("docs-snippets")
 @pytest.mark.parametrize(
     "block",
     [block for block in RUN_BLOCKS if block.kind == "snippet"],

@@ -24,8 +24,7 @@ import pytest
 from tests.browser.conftest import open_widget, wait_for
 from tests.conftest import ROOT, ServerProcess, free_port, require
 
-# One worker for the module: its fixtures pack and install once (pytest-xdist, ``make test``).
-pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
+pytestmark = pytest.mark.packaging
 
 WIDGET = ROOT / "widget"
 BIN = WIDGET / "node_modules" / ".bin"

@@ -29,10 +29,6 @@ import pytest
 from flask_hms_webcall import __version__
 from tests.conftest import ROOT, require
 
-# The same pytest-xdist worker as tests/test_npm_package.py: both build in this checkout (egg-info, dist/),
-# one after the other; and this module's fixtures build once.
-pytestmark = pytest.mark.xdist_group("packaging")
-
 DIST_NAME = f"flask_hms_webcall-{__version__}"
 
 # Run inside an installed venv: an app on the installed package answers the two widget URLs.

@@ -29,8 +29,7 @@ from flask_hms_webcall.signature import delivery_headers
 from tests.conftest import ROOT, free_port, require
 from tests.support import SECRET, configured_app
 
-# One pytest-xdist worker for the module: its replicated and Sentinel Redis setups are started once.
-pytestmark = [pytest.mark.redis, pytest.mark.xdist_group("redis-topologies")]
+pytestmark = pytest.mark.redis
 
 HMS_URL = "https://assistant-api.hmsovereign.com/v1/web-calls"
 REDIS_TIMEOUT = 1.0

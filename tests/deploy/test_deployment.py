@@ -37,8 +37,7 @@ from flask_hms_webcall._config import OPTIONS
 from flask_hms_webcall.signature import delivery_headers
 from tests.conftest import ROOT, free_port, require
 
-# One pytest-xdist worker for the module: the stack (nginx, gunicorn, Redis) is started once.
-pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
+pytestmark = pytest.mark.deploy
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
