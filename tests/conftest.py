@@ -54,10 +54,22 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# pytest-xdist runs the suite in several worker processes (``make test``: one per core). A port one worker
+# picked is free until its server binds it a moment later; another worker must not pick it meanwhile, so
+# each worker only takes its own share of the ports: those whose half (Linux hands out odd ports for bind(0)
+# and even ones for connect()) leaves its own number as remainder by the worker count.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port nothing listens on, and that no other xdist worker hands out."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        if port // 2 % WORKERS == WORKER:
+            return port
 
 
 class ServerProcess:

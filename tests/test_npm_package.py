@@ -162,8 +162,13 @@ def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (BIN / "esbuild").exists() and (BIN / "tsc").exists(), "widget/node_modules is missing: make widget"
     )
     out = tmp_path_factory.mktemp("npm-pack")
+    # Packed from a copy: prepack's build also writes flask_hms_webcall/static/ beside widget/, which the
+    # browser tests on another pytest-xdist worker may be serving at that moment.
+    source = tmp_path_factory.mktemp("npm-source") / "widget"
+    shutil.copytree(WIDGET, source, ignore=shutil.ignore_patterns("node_modules", "dist", "build"))
+    (source / "node_modules").symlink_to(WIDGET / "node_modules")
     name = (
-        run(["npm", "pack", "--silent", "--pack-destination", str(out)], cwd=WIDGET).strip().splitlines()[-1]
+        run(["npm", "pack", "--silent", "--pack-destination", str(out)], cwd=source).strip().splitlines()[-1]
     )
     return out / name
 
