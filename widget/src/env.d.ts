@@ -8,4 +8,6 @@ interface Window {
   webkitAudioContext?: typeof AudioContext;
   /** The script-tag build's call chunk, once loaded: the exports of ui.js (build.mjs's globalName). */
   __hmsWebcallCall?: typeof import('./ui.js');
+  /** What widget.js hands over to its call chunk (shared.js). */
+  __hmsWebcallShared?: typeof import('./shared.js').SHARED;
 }

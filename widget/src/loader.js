@@ -3,6 +3,7 @@
 // lives. That file (the call panel, the call flow and livekit-client) is fetched on the first hover, focus
 // or click, as a classic script too: no CORS needed when the widget is served from another origin.
 
+import { SHARED } from './shared.js';
 import { HMSWebCallElement, TAG } from './shell.js';
 
 // Replaced at build time with the hashed file name of the call chunk, e.g. "call-AB12CD34.js".
@@ -37,6 +38,8 @@ const GLOBAL = '__hmsWebcallCall';
       document.head.append(chunk);
     }));
 
+  // What the call chunk takes from this file instead of shipping it again (shared.js), read as it starts.
+  window.__hmsWebcallShared = SHARED;
   HMSWebCallElement.env = {
     base,
     pageUrl: location.href,
