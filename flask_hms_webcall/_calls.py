@@ -128,7 +128,7 @@ def create_call(state: WebCallState, caller: Caller, request_data: dict[str, Any
     ttl = settings.slot_ttl(caller.anonymous)
     _admit(state, caller, slot_id, ttl, max_duration)
     try:
-        web_call = state.client.create_web_call(**body)
+        web_call = state.client._create_checked(body)  # checked above, before the slot was taken
     except HMSAPIError as exc:
         _release_slot(state, slot_id)
         raise browser_error(exc) from None

@@ -26,13 +26,13 @@ from ._static import WIDGET_FILE, static_file, widget
 from .errors import BrowserError, WebhookPayloadError, WebhookSignatureError, error_body
 from .hms import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from .schemas import (
+    FEEDBACK_SCHEMA,
     MAX_CHALLENGE_LENGTH,
     MAX_COMMENT_LENGTH,
     MAX_CONSENT_LENGTH,
     MAX_CONTEXT_ENTRIES,
     MAX_CONTEXT_VALUE_LENGTH,
-    FeedbackSchema,
-    WebCallRequestSchema,
+    WEB_CALL_REQUEST_SCHEMA,
 )
 
 __all__ = ["create_blueprint", "webhooks"]
@@ -158,7 +158,7 @@ def web_calls() -> Response:
         return preflight
     caller = _calls.identify(state, request.remote_addr)
     data, problem = _parsed_body(
-        WebCallRequestSchema, allowed="'assistant', 'context', 'challenge', 'consent'"
+        WEB_CALL_REQUEST_SCHEMA, allowed="'assistant', 'context', 'challenge', 'consent'"
     )
     if data is not None:
         # Asking for a challenge costs the visitor no attempt: the solution comes back in the next request.
@@ -187,7 +187,7 @@ def feedback(call_id: str) -> Response:
     if preflight is not None:
         return preflight
     caller = Caller.of(state.identity(), request.remote_addr, state.settings)
-    data, problem = _parsed_body(FeedbackSchema, allowed="'rating' and 'comment'", empty_ok=False)
+    data, problem = _parsed_body(FEEDBACK_SCHEMA, allowed="'rating' and 'comment'", empty_ok=False)
     if problem is not None or data is None:
         raise problem or BrowserError("invalid_request")
     _feedback.submit_feedback(state, caller, call_id, data, request.headers.get(_feedback.TOKEN_HEADER))
@@ -266,7 +266,7 @@ def _allowed_origin(state: WebCallState, origin: str) -> str | None:
 
 
 def _parsed_body(
-    schema: type[Schema], *, allowed: str, empty_ok: bool = True
+    schema: Schema, *, allowed: str, empty_ok: bool = True
 ) -> tuple[dict[str, Any] | None, BrowserError | None]:
     """The browser's JSON body checked by ``schema`` (an empty body means all defaults when ``empty_ok``), or
     the error to answer. The error is returned, not raised, so the caller decides when it counts."""
@@ -286,7 +286,7 @@ def _parsed_body(
     if not isinstance(data, dict):
         return None, BrowserError("invalid_request", "The request body must be a JSON object.")
     try:
-        return schema().load(data), None
+        return schema.load(data), None
     except ValidationError as exc:
         return None, BrowserError("invalid_request", _describe(exc.messages, allowed))
 
