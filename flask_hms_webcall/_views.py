@@ -58,6 +58,8 @@ CALL_PATHS = {
 BROWSER_ENDPOINTS = frozenset(
     f"{EXTENSION_KEY}.{n}" for n in ("web_calls", "challenge", "feedback", "actions")
 )
+# The widget's files, which caches may keep.
+WIDGET_ENDPOINTS = frozenset(f"{EXTENSION_KEY}.{n}" for n in ("static_file", "widget"))
 
 HTTP_ERROR_CODES = {
     400: "invalid_request",
@@ -380,13 +382,15 @@ def _unexpected_error(exc: Exception) -> Response:
 
 
 def _headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    widget_file = request.endpoint in (f"{EXTENSION_KEY}.static_file", f"{EXTENSION_KEY}.widget")
+    # Set, not setdefault: the header has no other value, and Werkzeug's setdefault raises and catches an
+    # exception whenever the header is absent, which it always is here.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    endpoint = request.endpoint
     # Errors too: a 404 is cacheable by default, and a chunk missing during a deploy must not stay missing.
-    if not widget_file or response.status_code >= 400:
+    if endpoint not in WIDGET_ENDPOINTS or response.status_code >= 400:
         # Tokens and errors are per visitor and per moment: no cache may keep them.
         response.headers["Cache-Control"] = "no-store"
-    if request.endpoint in BROWSER_ENDPOINTS:
+    if endpoint in BROWSER_ENDPOINTS:
         response.vary.add("Origin")
         origin = request.headers.get("Origin")
         forbidden = response.status_code == 403 and response.get_json(silent=True) == error_body(
