@@ -144,7 +144,8 @@ def _json_for_untrusted_hosts(state: BlueprintSetupState) -> None:
 
 def _json(body: dict[str, Any], status: int, retry_after: int | None = None) -> Response:
     response = jsonify(body)
-    response.status_code = status
+    if status != response.status_code:  # setting it parses the status line again: not for the usual 200
+        response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -270,8 +271,9 @@ def _allowed_origin(state: WebCallState, origin: str) -> str | None:
 def _parsed_body(
     schema: Schema, *, allowed: str, empty_ok: bool = True
 ) -> tuple[dict[str, Any] | None, BrowserError | None]:
-    """The browser's JSON body checked by ``schema`` (an empty body means all defaults when ``empty_ok``), or
-    the error to answer. The error is returned, not raised, so the caller decides when it counts."""
+    """The browser's JSON body checked by ``schema`` (an empty body or ``{}``, the widget's usual one, means
+    all defaults when ``empty_ok``), or the error to answer. The error is returned, not raised, so the caller
+    decides when it counts."""
     raw = _read_body(MAX_REQUEST_BYTES)
     if raw is None:
         return None, BrowserError("invalid_request", "The request body is too large.")
@@ -287,6 +289,8 @@ def _parsed_body(
         return None, BrowserError("invalid_request", "The request body is not valid JSON.")
     if not isinstance(data, dict):
         return None, BrowserError("invalid_request", "The request body must be a JSON object.")
+    if not data and empty_ok:
+        return {}, None  # as an empty body: no field to check, and no schema machinery to run for none
     try:
         return schema.load(data), None
     except ValidationError as exc:
