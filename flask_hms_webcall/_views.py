@@ -16,6 +16,7 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
+from werkzeug.wsgi import get_content_length
 
 from . import _actions, _calls, _challenge, _feedback, _webhooks, signals
 from ._callers import Caller
@@ -228,7 +229,9 @@ def _browser_origin(state: WebCallState, method: str) -> Response | None:
 def _read_body(limit: int) -> bytes | None:
     """The raw request body, or ``None`` when it is longer than ``limit`` bytes. A declared length over the
     limit is refused unread; a streamed body (no Content-Length) is read no further than the limit."""
-    length = request.content_length
+    # The length as Werkzeug's stream reads it, from the environ: request.content_length gets there through
+    # the headers view, which raises and catches a KeyError for the absent Transfer-Encoding.
+    length = get_content_length(request.environ)
     if length is not None and length > limit:
         return None
     # A stream may hand the body over in pieces (a read returns what has arrived), so read until it ends.
