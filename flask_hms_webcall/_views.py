@@ -59,8 +59,6 @@ CALL_PATHS = {
 BROWSER_ENDPOINTS = frozenset(
     f"{EXTENSION_KEY}.{n}" for n in ("web_calls", "challenge", "feedback", "actions")
 )
-# The widget's files, which caches may keep.
-WIDGET_ENDPOINTS = frozenset(f"{EXTENSION_KEY}.{n}" for n in ("static_file", "widget"))
 
 HTTP_ERROR_CODES = {
     400: "invalid_request",
@@ -145,8 +143,7 @@ def _json_for_untrusted_hosts(state: BlueprintSetupState) -> None:
 
 def _json(body: dict[str, Any], status: int, retry_after: int | None = None) -> Response:
     response = jsonify(body)
-    if status != response.status_code:  # setting it parses the status line again: not for the usual 200
-        response.status_code = status
+    response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -229,9 +226,7 @@ def _browser_origin(state: WebCallState, method: str) -> Response | None:
 def _read_body(limit: int) -> bytes | None:
     """The raw request body, or ``None`` when it is longer than ``limit`` bytes. A declared length over the
     limit is refused unread; a streamed body (no Content-Length) is read no further than the limit."""
-    # The length as Werkzeug's stream reads it, from the environ: request.content_length gets there through
-    # the headers view, which raises and catches a KeyError for the absent Transfer-Encoding.
-    length = get_content_length(request.environ)
+    length = get_content_length(request.environ)  # as request.content_length, without its header lookups
     if length is not None and length > limit:
         return None
     # A stream may hand the body over in pieces (a read returns what has arrived), so read until it ends.
@@ -246,9 +241,7 @@ def _read_body(limit: int) -> bytes | None:
         size += len(chunk)
         if size == length:
             break  # all of the declared length: asking the stream again would only hear that it ended
-    if size > limit:
-        return None
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return None if size > limit else b"".join(chunks)  # one chunk is returned as it is, not copied
 
 
 def _requested_headers() -> str:
@@ -274,9 +267,8 @@ def _allowed_origin(state: WebCallState, origin: str) -> str | None:
 def _parsed_body(
     schema: Schema, *, allowed: str, empty_ok: bool = True
 ) -> tuple[dict[str, Any] | None, BrowserError | None]:
-    """The browser's JSON body checked by ``schema`` (an empty body or ``{}``, the widget's usual one, means
-    all defaults when ``empty_ok``), or the error to answer. The error is returned, not raised, so the caller
-    decides when it counts."""
+    """The browser's JSON body checked by ``schema`` (an empty body or ``{}``, nothing to check, means all
+    defaults when ``empty_ok``), or the error to answer, returned for the caller to decide when it counts."""
     raw = _read_body(MAX_REQUEST_BYTES)
     if raw is None:
         return None, BrowserError("invalid_request", "The request body is too large.")
@@ -292,10 +284,8 @@ def _parsed_body(
         return None, BrowserError("invalid_request", "The request body is not valid JSON.")
     if not isinstance(data, dict):
         return None, BrowserError("invalid_request", "The request body must be a JSON object.")
-    if not data and empty_ok:
-        return {}, None  # as an empty body: no field to check, and no schema machinery to run for none
     try:
-        return schema.load(data), None
+        return (schema.load(data) if data or not empty_ok else {}), None
     except ValidationError as exc:
         return None, BrowserError("invalid_request", _describe(exc.messages, allowed))
 
@@ -389,15 +379,13 @@ def _unexpected_error(exc: Exception) -> Response:
 
 
 def _headers(response: Response) -> Response:
-    # Set, not setdefault: the header has no other value, and Werkzeug's setdefault raises and catches an
-    # exception whenever the header is absent, which it always is here.
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    endpoint = request.endpoint
+    response.headers["X-Content-Type-Options"] = "nosniff"  # setdefault raises and catches when it is absent
+    widget_file = request.endpoint in (f"{EXTENSION_KEY}.static_file", f"{EXTENSION_KEY}.widget")
     # Errors too: a 404 is cacheable by default, and a chunk missing during a deploy must not stay missing.
-    if endpoint not in WIDGET_ENDPOINTS or response.status_code >= 400:
+    if not widget_file or response.status_code >= 400:
         # Tokens and errors are per visitor and per moment: no cache may keep them.
         response.headers["Cache-Control"] = "no-store"
-    if endpoint in BROWSER_ENDPOINTS:
+    if request.endpoint in BROWSER_ENDPOINTS:
         response.vary.add("Origin")
         origin = request.headers.get("Origin")
         forbidden = response.status_code == 403 and response.get_json(silent=True) == error_body(
