@@ -2,12 +2,13 @@
 
 - Creates: ``POST /hms/web-calls`` through the extension vs a bare Flask view that forwards the same body to
   the same local stub HMS with a pooled ``requests.Session``: median and p99 of each, and their ratio
-  (goal: at most 1.3x).
+  (goal: a median at most 1.1x; the p99 is shown, but on a shared machine it measures the neighbours).
 - Webhooks: signed deliveries verified, parsed, de-duplicated and dispatched by the extension vs a bare view
-  that only checks the HMAC: throughput of each, and their ratio (goal: at least 0.8x).
+  that only checks the HMAC: throughput of each, and their ratio (goal: at least 0.9x).
 
 Both sides run in the same Flask app through the same WSGI test client, one request of each kind in turn,
-so machine noise hits both alike. ``python benchmarks/backend.py [--creates N] [--webhooks N] [--profile]``.
+so machine noise hits both alike; a run measures several rounds and shows the median ratio of the rounds
+with their range. ``python benchmarks/backend.py [--creates N] [--webhooks N] [--rounds N] [--profile]``.
 Figures only; nothing here passes or fails a test.
 """
 
@@ -37,8 +38,8 @@ from flask_hms_webcall.signature import delivery_headers
 API_KEY = "fl_live_bench_SECRET"
 SECRET = "whsec_bench"
 ASSISTANT_ID = "17a0cb75-fa09-4bdd-9a44-92a70d829c88"
-CREATE_GOAL = 1.3
-WEBHOOK_GOAL = 0.8
+CREATE_GOAL = 1.1
+WEBHOOK_GOAL = 0.9
 
 
 class _StubHandler(BaseHTTPRequestHandler):
@@ -191,10 +192,17 @@ def bench_webhooks(app: Flask, count: int, batch: int = 20) -> tuple[float, floa
     return count / ours, count / bare, statistics.median(ratios)
 
 
+def spread(values: list[float]) -> str:
+    """The median of a round's figures, and their range when there were several rounds."""
+    middle = f"{statistics.median(values):.2f}x"
+    return middle if len(values) == 1 else f"{middle} ({min(values):.2f}-{max(values):.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--creates", type=int, default=1000)
-    parser.add_argument("--webhooks", type=int, default=3000)
+    parser.add_argument("--creates", type=int, default=1000, help="creates of each side per round")
+    parser.add_argument("--webhooks", type=int, default=3000, help="deliveries to each side per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds in this run (default 3)")
     parser.add_argument("--profile", action="store_true", help="print where the extension's time goes")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -205,29 +213,44 @@ def main() -> None:
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
-    ours, bare = bench_creates(app, args.creates)
-    ours_rate, bare_rate, webhook_ratio = bench_webhooks(app, args.webhooks)
+    ours: list[float] = []
+    bare: list[float] = []
+    create_ratios: list[float] = []
+    p99_ratios: list[float] = []
+    ours_rate = bare_rate = 0.0
+    webhook_ratios: list[float] = []
+    for _ in range(args.rounds):
+        round_ours, round_bare = bench_creates(app, args.creates)
+        ours += round_ours
+        bare += round_bare
+        create_ratios.append(statistics.median(round_ours) / statistics.median(round_bare))
+        p99_ratios.append(percentile(round_ours, 0.99) / percentile(round_bare, 0.99))
+        round_ours_rate, round_bare_rate, ratio = bench_webhooks(app, args.webhooks)
+        ours_rate += round_ours_rate / args.rounds
+        bare_rate += round_bare_rate / args.rounds
+        webhook_ratios.append(ratio)
     if profiler:
         profiler.disable()
     hms.shutdown()
 
-    ratio_median = statistics.median(ours) / statistics.median(bare)
-    ratio_p99 = percentile(ours, 0.99) / percentile(bare, 0.99)
-    print(f"creates ({len(ours)} each, interleaved, against a local stub HMS):")
+    rounds = f"{args.rounds} round{'s' if args.rounds > 1 else ''}"
+    print(f"creates ({args.creates} each per round, {rounds}, interleaved, against a local stub HMS):")
     for name, times in (("extension ", ours), ("bare proxy", bare)):
         print(
             f"  {name} median {statistics.median(times) * 1e3:.3f} ms  "
             f"p99 {percentile(times, 0.99) * 1e3:.3f} ms"
         )
+    create_ratio = statistics.median(create_ratios)
     print(
-        f"  ratio      median {ratio_median:.2f}x  p99 {ratio_p99:.2f}x  "
-        f"(goal <= {CREATE_GOAL}x: {'met' if max(ratio_median, ratio_p99) <= CREATE_GOAL else 'NOT met'})"
+        f"  ratio      median {spread(create_ratios)}  p99 {spread(p99_ratios)}  "
+        f"(goal: median <= {CREATE_GOAL}x: {'met' if create_ratio <= CREATE_GOAL else 'NOT met'})"
     )
-    print(f"signed webhooks ({args.webhooks} each, interleaved in batches of 20):")
+    print(f"signed webhooks ({args.webhooks} each per round, {rounds}, interleaved in batches of 20):")
     print(f"  extension  {ours_rate:,.0f}/s (verified, parsed, de-duplicated, dispatched)")
     print(f"  bare HMAC  {bare_rate:,.0f}/s")
+    webhook_ratio = statistics.median(webhook_ratios)
     print(
-        f"  ratio      {webhook_ratio:.2f}x (median of the batches' ratios)  "
+        f"  ratio      {spread(webhook_ratios)} (each round: the median of its batches' ratios)  "
         f"(goal >= {WEBHOOK_GOAL}x: {'met' if webhook_ratio >= WEBHOOK_GOAL else 'NOT met'})"
     )
     if profiler:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from ._callers import Caller
@@ -32,11 +32,24 @@ class BudgetDay:
     day: str  # its name in HMS_BUDGET_TIMEZONE, e.g. 2026-11-29
 
 
+# Per time zone: (an instant of the day last worked out, the instant that day ends, its name). Working the day
+# out (the local time, the next midnight) cost every create as much as its admission in the store; every
+# instant from a known one of a day to that day's end is in that day, so it is worked out again only after.
+_known_days: dict[tzinfo, tuple[float, float, str]] = {}
+
+
 def _day(settings: Settings, now: float) -> tuple[str, int]:
-    local = datetime.fromtimestamp(now, settings.budget_timezone)
-    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    # Arithmetic on aware datetimes of one zone ignores DST shifts; timestamps do not.
-    return local.date().isoformat(), max(1, math.ceil(midnight.timestamp() - now))
+    zone = settings.budget_timezone
+    known = _known_days.get(zone)
+    if known is not None and known[0] <= now < known[1]:
+        day, ends = known[2], known[1]
+    else:
+        local = datetime.fromtimestamp(now, zone)
+        midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        # Arithmetic on aware datetimes of one zone ignores DST shifts; timestamps do not.
+        day, ends = local.date().isoformat(), midnight.timestamp()
+        _known_days[zone] = (now, ends, day)
+    return day, max(1, math.ceil(ends - now))
 
 
 def budget_day(settings: Settings, caller: Caller, now: float) -> BudgetDay:

@@ -8,6 +8,7 @@ the addresses of their /64 must still count as one visitor for rate limits, conc
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -16,6 +17,9 @@ from ._state import WebCallState
 from .errors import BrowserError
 
 __all__ = ["Caller", "identify", "network_key"]
+
+# The longest text an address (IPv6 with a zone index) is looked up in the cache with.
+MAX_REMEMBERED_ADDRESS = 64
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,18 @@ def identify(state: WebCallState, remote_addr: str | None) -> Caller:
 def network_key(remote_addr: str | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
     """``2001:db8:1:2::7`` → ``2001:db8:1:2::/64``; ``203.0.113.7`` → ``203.0.113.7/32``; anything that is not
     an address → ``unknown`` (all such callers share one key, so they cannot dodge the limits)."""
+    text = (remote_addr or "").strip()
+    if len(text) > MAX_REMEMBERED_ADDRESS:  # no address is this long: not worth a place in the cache
+        return _network_key.__wrapped__(text, ipv4_prefix, ipv6_prefix)
+    return _network_key(text, ipv4_prefix, ipv6_prefix)
+
+
+# Remembered: parsing the address and then its network cost a create more than counting its rate limit did.
+# Bounded, so a stranger going through many addresses only pushes the oldest out.
+@functools.lru_cache(maxsize=4096)
+def _network_key(text: str, ipv4_prefix: int, ipv6_prefix: int) -> str:
     try:
-        address = ipaddress.ip_address((remote_addr or "").strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return "unknown"
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:

@@ -4,7 +4,7 @@ budgets (reserved atomically in the store), then HMS; and what the visitor is to
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -70,11 +70,11 @@ def create_call(state: WebCallState, caller: Caller, request_data: dict[str, Any
         log.error("not creating a web call: HMS would refuse the configuration (%s)", problem)
         raise BrowserError("misconfigured")
 
-    slot_id = uuid.uuid4().hex
+    slot_id = secrets.token_hex(16)  # 128 random bits (a uuid4 has 122), without building a UUID
     ttl = settings.slot_ttl(caller.anonymous)
     _admit(state, caller, slot_id, ttl, max_duration)
     try:
-        web_call = state.client.create_web_call(**body)
+        web_call = state.client._create_checked(body)  # checked above, before the slot was taken
     except HMSAPIError as exc:
         _release_slot(state, slot_id)
         raise browser_error(exc) from None

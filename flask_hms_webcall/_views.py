@@ -16,6 +16,7 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
+from werkzeug.wsgi import get_content_length
 
 from . import _actions, _calls, _challenge, _feedback, _webhooks, signals
 from ._callers import Caller, identify
@@ -26,13 +27,13 @@ from ._static import WIDGET_FILE, static_file, widget
 from .errors import BrowserError, WebhookPayloadError, WebhookSignatureError, error_body
 from .hms import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from .schemas import (
+    FEEDBACK_SCHEMA,
     MAX_CHALLENGE_LENGTH,
     MAX_COMMENT_LENGTH,
     MAX_CONSENT_LENGTH,
     MAX_CONTEXT_ENTRIES,
     MAX_CONTEXT_VALUE_LENGTH,
-    FeedbackSchema,
-    WebCallRequestSchema,
+    WEB_CALL_REQUEST_SCHEMA,
 )
 
 __all__ = ["create_blueprint", "webhooks"]
@@ -157,7 +158,7 @@ def web_calls() -> Response:
         return preflight
     caller = identify(state, request.remote_addr)
     data, problem = _parsed_body(
-        WebCallRequestSchema, allowed="'assistant', 'context', 'challenge', 'consent'"
+        WEB_CALL_REQUEST_SCHEMA, allowed="'assistant', 'context', 'challenge', 'consent'"
     )
     if data is not None:
         # Asking for a challenge costs the visitor no attempt: the solution comes back in the next request.
@@ -186,7 +187,7 @@ def feedback(call_id: str) -> Response:
     if preflight is not None:
         return preflight
     caller = identify(state, request.remote_addr)
-    data, problem = _parsed_body(FeedbackSchema, allowed="'rating' and 'comment'", empty_ok=False)
+    data, problem = _parsed_body(FEEDBACK_SCHEMA, allowed="'rating' and 'comment'", empty_ok=False)
     if problem is not None or data is None:
         raise problem or BrowserError("invalid_request")
     _feedback.submit_feedback(state, caller, call_id, data, request.headers.get(_feedback.TOKEN_HEADER))
@@ -224,7 +225,7 @@ def _browser_origin(state: WebCallState, method: str) -> Response | None:
 def _read_body(limit: int) -> bytes | None:
     """The raw request body, or ``None`` when it is longer than ``limit`` bytes. A declared length over the
     limit is refused unread; a streamed body (no Content-Length) is read no further than the limit."""
-    length = request.content_length
+    length = get_content_length(request.environ)  # as request.content_length, without its header lookups
     if length is not None and length > limit:
         return None
     # A stream may hand the body over in pieces (a read returns what has arrived), so read until it ends.
@@ -239,9 +240,7 @@ def _read_body(limit: int) -> bytes | None:
         size += len(chunk)
         if size == length:
             break  # all of the declared length: asking the stream again would only hear that it ended
-    if size > limit:
-        return None
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return None if size > limit else b"".join(chunks)  # one chunk is returned as it is, not copied
 
 
 def _requested_headers() -> str:
@@ -266,10 +265,10 @@ def _allowed_origin(state: WebCallState, origin: str) -> str | None:
 
 
 def _parsed_body(
-    schema: type[Schema], *, allowed: str, empty_ok: bool = True
+    schema: Schema, *, allowed: str, empty_ok: bool = True
 ) -> tuple[dict[str, Any] | None, BrowserError | None]:
-    """The browser's JSON body checked by ``schema`` (an empty body means all defaults when ``empty_ok``), or
-    the error to answer. The error is returned, not raised, so the caller decides when it counts."""
+    """The browser's JSON body checked by ``schema`` (an empty body or ``{}``, nothing to check, means all
+    defaults when ``empty_ok``), or the error to answer, returned for the caller to decide when it counts."""
     raw = _read_body(MAX_REQUEST_BYTES)
     if raw is None:
         return None, BrowserError("invalid_request", "The request body is too large.")
@@ -286,7 +285,7 @@ def _parsed_body(
     if not isinstance(data, dict):
         return None, BrowserError("invalid_request", "The request body must be a JSON object.")
     try:
-        return schema().load(data), None
+        return (schema.load(data) if data or not empty_ok else {}), None
     except ValidationError as exc:
         return None, BrowserError("invalid_request", _describe(exc.messages, allowed))
 
@@ -376,7 +375,7 @@ def _unexpected_error(exc: Exception) -> Response:
 
 
 def _headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers["X-Content-Type-Options"] = "nosniff"  # setdefault raises and catches when it is absent
     widget_file = request.endpoint in (f"{EXTENSION_KEY}.static_file", f"{EXTENSION_KEY}.widget")
     # Errors too: a 404 is cacheable by default, and a chunk missing during a deploy must not stay missing.
     if not widget_file or response.status_code >= 400:

@@ -85,18 +85,16 @@ def verify(
         raise WebhookSignatureError("no webhook secret is configured")
     if not signature:
         raise WebhookSignatureError("missing X-Webhook-Signature header")
-    if timestamp is None or str(timestamp).strip() == "":
+    ts_text = "" if timestamp is None else str(timestamp).strip()
+    if not ts_text:
         raise WebhookSignatureError("missing X-Webhook-Timestamp header")
-    ts_text = str(timestamp).strip()
     if not ts_text.isascii() or not ts_text.isdigit() or len(ts_text) > 12:
         raise WebhookSignatureError("malformed X-Webhook-Timestamp header")
     current = time.time() if now is None else now
     if abs(current - int(ts_text)) > tolerance:
         raise WebhookSignatureError("timestamp outside the tolerance window")
-    received = signature.strip()
     # One older page variant of the HMS docs sends the bare hex digest: strip the prefix only when present.
-    if received.startswith(SIGNATURE_PREFIX):
-        received = received[len(SIGNATURE_PREFIX) :]
+    received = signature.strip().removeprefix(SIGNATURE_PREFIX)
     if not received.isascii():
         raise WebhookSignatureError("malformed X-Webhook-Signature header")
     received = received.lower()

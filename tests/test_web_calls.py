@@ -45,6 +45,7 @@ def test_anonymous_call_uses_reference_mode(hms):
     assert response.json["expires_in"] == 300
     assert response.json["max_duration"] == 300
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
     assert hms.bodies == [{"assistant_id": ASSISTANT_ID}]
     assert hms.mock.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
 
@@ -698,6 +699,7 @@ def test_widget_and_chunks_are_served_with_caching_headers(static_dir):
     assert widget.headers["ETag"] and widget.headers["Last-Modified"]
     assert widget.cache_control.max_age == 60
     assert not widget.cache_control.immutable
+    assert widget.headers.getlist("X-Content-Type-Options") == ["nosniff"]  # a script: never sniffed as else
     again = client.get("/hms/widget.js", headers={"If-None-Match": widget.headers["ETag"]})
     assert again.status_code == 304
 

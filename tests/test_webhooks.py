@@ -94,6 +94,7 @@ def test_a_signed_status_update_is_dispatched():
     assert response.status_code == 200
     assert response.json == {"ok": True}
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
     [event] = seen.typed
     assert isinstance(event, StatusUpdate)
     assert (event.call_id, event.call_type, event.status) == (CALL_ID, "web_call", "in-progress")
