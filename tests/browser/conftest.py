@@ -97,7 +97,13 @@ class Widget:
     def poll_state(self, *states: str, timeout: float = 30) -> str:
         """wait_state on a page whose CSP forbids eval (the pop-out window's): Playwright's wait_for_function
         builds its predicate with eval there, so the test asks for the state itself."""
-        return wait_for(lambda: (s := self.state) in states and s, timeout=timeout, what=f"state in {states}")
+        # The window may still be loading when asked: no element yet is "not yet", not a failure.
+        self.page.wait_for_load_state("domcontentloaded")
+
+        def state() -> str | None:
+            return self.page.evaluate("(sel) => document.querySelector(sel)?.state ?? null", self.selector)
+
+        return wait_for(lambda: (s := state()) in states and s, timeout=timeout, what=f"state in {states}")
 
     def events(self, kind: str | None = None) -> list[dict]:
         events = self.page.evaluate("window.__hms")
