@@ -6,6 +6,7 @@ HMS signs ``<X-Webhook-Timestamp>.<raw body>`` with HMAC-SHA256 and the assistan
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -32,8 +33,20 @@ DEFAULT_TOLERANCE = 300
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     """Return the hex HMAC-SHA256 of ``<timestamp>.<body>`` under ``secret`` (no ``sha256=`` prefix)."""
-    message = str(timestamp).encode() + b"." + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return _mac(secret, str(timestamp).encode() + b"." + body)
+
+
+def _mac(secret: str, message: bytes) -> str:
+    mac = _keyed(secret).copy()
+    mac.update(message)
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=32)
+def _keyed(secret: str) -> hmac.HMAC:
+    # An HMAC already keyed with the secret, copied for each message: keying one (the key's padding hashed,
+    # OpenSSL's digest looked up) cost a quarter of verifying a delivery, and it is the same every time.
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
 
 def signature_header(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -98,9 +111,10 @@ def verify(
     if not received.isascii():
         raise WebhookSignatureError("malformed X-Webhook-Signature header")
     received = received.lower()
+    message = ts_text.encode() + b"." + body  # what sign() signs, built once for all the secrets
     matched = False
     for secret in candidates:
         # Compare against every secret so the time taken does not reveal which one matched.
-        matched |= hmac.compare_digest(sign(secret, ts_text, body), received)
+        matched |= hmac.compare_digest(_mac(secret, message), received)
     if not matched:
         raise WebhookSignatureError("signature does not match")

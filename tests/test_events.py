@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -395,3 +396,13 @@ def test_events_are_immutable_and_share_the_base_fields():
     assert isinstance(event, Event)
     with pytest.raises(AttributeError):
         event.call_id = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("event_type", ["status-update", "end-of-call-report", "tool-calls", "hang"])
+def test_a_parsed_event_is_the_one_its_class_builds(event_type):
+    # parse_event fills a frozen event in one step, skipping the dataclass's __init__: every field must be
+    # set, nothing else, and the result must equal what the class itself builds from the same values.
+    event = parse_event(envelope(event_type, summary="s", tool_calls=[{"id": "t", "name": "n"}]))
+    assert set(vars(event)) == {field.name for field in dataclasses.fields(event)}
+    assert event == type(event)(**vars(event))
+    assert repr(event) == repr(type(event)(**vars(event)))

@@ -187,8 +187,10 @@ class MemoryCallStore:
     def complete_delivery(self, key: str, *, ttl: float) -> None:
         with self._lock:
             now = self._clock()
+            claimed = key in self._deliveries
             self._deliveries[key] = (True, now + ttl)
-            self._maybe_sweep(now)
+            if not claimed:  # replacing the claim grows nothing, so there is nothing to sweep
+                self._maybe_sweep(now)
 
     def abandon_delivery(self, key: str) -> None:
         with self._lock:
