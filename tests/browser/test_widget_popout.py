@@ -167,7 +167,9 @@ def test_an_allowed_site_on_another_origin_hands_its_call_to_the_window(
     assert windowed.part("consent-text").inner_text() == "Calls are recorded."
     windowed.part("consent-check").check()
     windowed.part("consent-start").click()
-    assert windowed.poll_state("live", "error") == "live", windowed.events("error")
+    # The tab's call frees its slot when HMS reports it ended, a moment after the hand-over: until then the
+    # window is refused too_many_calls and tries again (ui.js), so an error on the way is not the answer.
+    windowed.poll_state("live", timeout=30)
     assert windowed.part("title").inner_text() == "Ava" and popup.title() == "Ava"
     second_call = popup.evaluate("document.querySelector('hms-webcall').callId")
     [call] = [c for c in app.sandbox_calls() if c["call_id"] == second_call]
