@@ -27,7 +27,7 @@ from typing import Any
 
 from ._callers import Caller
 from ._config import CALL_TTL
-from ._creators import creator_token, is_creator
+from ._creators import creator_token, holds_token, is_creator
 from ._hooks import PageActionCall
 from ._state import WebCallState
 from .errors import BrowserError
@@ -159,7 +159,7 @@ def _check_caller(state: WebCallState, caller: Caller, call_id: str, token: str 
     expected = actions_token(state, call_id)
     # An anonymous visitor without the call's token is refused before the store is asked anything, so a
     # stranger cannot make this route touch the store for call ids of their choosing.
-    if caller.anonymous and not (token and hmac.compare_digest(token.encode(), expected.encode())):
+    if caller.anonymous and not holds_token(token, expected):
         raise forbidden
     try:
         owner = state.store.call_owner(call_id)

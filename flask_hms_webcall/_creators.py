@@ -15,7 +15,7 @@ import hmac
 from ._callers import Caller
 from ._state import WebCallState
 
-__all__ = ["creator_token", "is_creator"]
+__all__ = ["creator_token", "holds_token", "is_creator"]
 
 
 def creator_token(state: WebCallState, call_id: str, purpose: str) -> str:
@@ -32,6 +32,11 @@ def is_creator(caller: Caller, owner: str, token: str | None, expected: str) -> 
     to a token."""
     if not caller.anonymous:
         return owner == caller.key
-    if not token or owner.startswith("user:"):
+    return not owner.startswith("user:") and holds_token(token, expected)
+
+
+def holds_token(token: str | None, expected: str) -> bool:
+    """Whether ``token`` is ``expected``, compared in constant time; no token holds nothing."""
+    if not token:
         return False
     return hmac.compare_digest(token.encode(), expected.encode())

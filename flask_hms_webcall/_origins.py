@@ -65,8 +65,8 @@ def warn_open_origin(app: App, host: str) -> None:
         settings.allowed_origins is not None
         or config.get("SERVER_NAME")
         or config.get("TRUSTED_HOSTS")
+        or app in _warned  # before parsing the Host: this runs on every browser request
         or is_loopback_host(host)
-        or app in _warned
     ):
         return
     _warned.add(app)
