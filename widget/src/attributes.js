@@ -29,6 +29,8 @@
  * @property {boolean} confirmLeave
  * @property {boolean} popout
  * @property {boolean} popoutWindow
+ * @property {boolean} audioProcessing
+ * @property {'open' | 'push'} talkMode
  * @property {import('./i18n.js').Strings} [overrides]
  * @property {import('./i18n.js').Translate} [t]
  */
@@ -56,20 +58,26 @@ export const ATTRIBUTES = [
   'consent-version',
   'confirm-leave',
   'popout',
+  'audio-processing',
+  'talk-mode',
   // Set by the pop-out page ({prefix}/call) on its own element, not by sites.
   'popout-window',
 ];
 
 // The microphone request. The loader makes it itself when the first click comes before the call code, and
-// hands it to the controller, so both must ask for the same thing: the chosen microphone if any, as
-// "exact" (Chromium does not honour an "ideal" deviceId); the controller falls back to the default
+// hands it to the controller, so both must ask for the same thing. The browser's voice processing is on
+// (audio-processing="off" turns it off), stated rather than left to each browser: a laptop's or phone's
+// speaker otherwise feeds the assistant its own voice; voiceIsolation is a plain (ideal) value, which an
+// engine without it ignores. A chosen microphone is asked as "ideal" (iOS refuses "exact"); microphone.js
+// asks again with "exact" where the browser did not honour it (Chromium), and falls back to the default
 // microphone when that one is gone.
-export const micConstraints = (/** @type {string | null | undefined} */ deviceId) => ({
+export const micConstraints = (/** @type {string | null | undefined} */ deviceId, processing = true, exact = false) => ({
   audio: {
-    echoCancellation: true,
-    noiseSuppression: true,
-    autoGainControl: true,
-    ...(deviceId && { deviceId: { exact: deviceId } }),
+    echoCancellation: processing,
+    noiseSuppression: processing,
+    autoGainControl: processing,
+    voiceIsolation: processing,
+    ...(deviceId && { deviceId: { [exact ? 'exact' : 'ideal']: deviceId } }),
   },
 });
 
@@ -214,6 +222,8 @@ export function parseConfig(get, { base, pageUrl }) {
     confirmLeave: bool(get('confirm-leave'), true),
     popout: bool(get('popout'), false),
     popoutWindow: bool(get('popout-window'), false),
+    audioProcessing: bool(get('audio-processing'), true),
+    talkMode: /** @type {'open' | 'push'} */ (oneOf('talk-mode', get('talk-mode'), ['open', 'push'])),
   };
 }
 

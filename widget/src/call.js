@@ -48,9 +48,15 @@ const TOPIC = 'lk.transcription';
 export function createSession({ audioHost, audioContext, speaker, on }) {
   // Not livekit's own page-leave handling: it hangs up on beforeunload, even when the visitor then
   // answers "stay" to the leave question. The UI hangs up on pagehide instead.
-  const room = new Room({ adaptiveStream: false, dynacast: false, disconnectOnPageLeave: false });
-  let sink = speaker || '';
-  const route = (/** @type {HTMLMediaElement} */ el) => el.setSinkId?.(sink).catch(() => {});
+  // The room plays the assistant on the chosen speaker. On a device change it moves the sound to the
+  // default one when that speaker is gone (not in Safari, which does so itself), and it stays on the
+  // default one while none was chosen: a headset plugged in, which the system makes its default, is heard.
+  const room = new Room({
+    adaptiveStream: false,
+    dynacast: false,
+    disconnectOnPageLeave: false,
+    ...(speaker && { audioOutput: { deviceId: speaker } }),
+  });
   /** @type {Meter | null} */
   let meter = null;
   /** @type {Meter | null} */
@@ -82,8 +88,11 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
     })
     .on(RoomEvent.TrackSubscribed, (track) => {
       if (track.kind !== Track.Kind.Audio) return;
-      const el = track.attach();
-      if (sink) route(el);
+      // Inline, so iOS plays it in the page rather than as media of its own; attach() starts it with
+      // play() and reports a refusal (AudioPlaybackStatusChanged), for the panel's "Tap to hear" button.
+      const el = document.createElement('audio');
+      el.setAttribute('playsinline', '');
+      track.attach(el);
       audioHost.append(el);
       meter?.stop();
       meter = measure(audioContext, track.mediaStreamTrack);
@@ -175,8 +184,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
     },
     /** @param {string | null} deviceId */
     async setSpeaker(deviceId) {
-      sink = deviceId || '';
-      await Promise.all([...audioHost.querySelectorAll('audio')].map(route));
+      await room.switchActiveDevice('audiooutput', deviceId || 'default').catch(() => {});
     },
     startAudio: () => room.startAudio(),
     disconnect() {

@@ -42,7 +42,7 @@ export class Controller {
   /** @type {ReturnType<typeof openSession>['link'] | null} */ #link = null;
   /** @type {Promise<string | null> | null} the create's proof, being worked out */ #proof = null;
   /** @type {AbortController | null} the create request's */ #abort = null;
-  /** @type {{stop(): void, enabled: boolean} | null} */ #mic = null;
+  /** @type {{stop(): void, enabled: boolean, getSettings?: () => MediaTrackSettings} | null} */ #mic = null;
   #joinedAt = 0; // when the call joined its room (deps.now()), 0 before
   /** @type {AgentPresence} */ #agent;
   #hungUp = false;
@@ -92,6 +92,11 @@ export class Controller {
     return this.#call.reason;
   }
 
+  /** The open microphone's settings (its deviceId and groupId), or null between calls. */
+  get micSettings() {
+    return this.#mic?.getSettings?.() || null;
+  }
+
   /** Seconds since the call joined its room (the call's billed clock), 0 before. */
   elapsed() {
     return this.#joinedAt ? (this.#deps.now() - this.#joinedAt) / 1000 : 0;
@@ -137,7 +142,7 @@ export class Controller {
     if (!deps.getUserMedia) return this.#fail({ code: 'mic_unsupported' });
     let mic;
     try {
-      mic = await openMic(/** @type {GetUserMedia} */ (deps.getUserMedia), deps.micId?.());
+      mic = await openMic(/** @type {GetUserMedia} */ (deps.getUserMedia), deps.micId?.(), config.audioProcessing);
       if (!mic) throw { name: 'NotFoundError' };
     } catch (err) {
       if (!stale()) this.#fail({ code: micErrorCode(/** @type {{name?: string} | null} */ (err)) });
@@ -214,10 +219,16 @@ export class Controller {
       left: (down) => this.#agent.leave(down),
       transcript: (update) => this.#transcript(update),
       level: (sample) => this.#notify('level', sample),
-      audio: (playing) => this.#notify('audio', { blocked: (this.audioBlocked = !playing) }),
+      audio: (playing) => this.#playing(playing),
     });
     this.#link = link;
     return session;
+  }
+
+  /** @param {boolean} playing whether the browser lets the assistant's audio play (reported on change) */
+  #playing(playing) {
+    if (this.audioBlocked !== playing) return;
+    this.#notify('audio', { blocked: (this.audioBlocked = !playing) });
   }
 
   #joined() {
@@ -306,7 +317,7 @@ export class Controller {
   async switchMic(deviceId) {
     if (!this.#mic || !this.#deps.getUserMedia) return true;
     const run = this.#run;
-    const track = await swapMic(this.#deps.getUserMedia, deviceId, {
+    const track = await swapMic(this.#deps.getUserMedia, deviceId, this.#deps.config().audioProcessing, {
       enabled: () => !this.muted,
       install: (t) => (this.#session && this.#call.connected ? this.#session.replaceMic(t) : undefined),
       current: () => run === this.#run && !!this.#mic,
@@ -337,11 +348,15 @@ export class Controller {
     return postFeedback(this.#deps, this.#deps.config(), this.callId, this.feedbackToken, rating, comment);
   }
 
-  /** The "tap to enable audio" button: must run inside its click. */
+  /**
+   * Plays the assistant again: the "Tap to hear the assistant" button (inside its click, which browsers
+   * require) and a tab back from the background (where it may work without one, else the button shows).
+   */
   unlockAudio() {
     if (this.#audioContext?.state === 'suspended') this.#audioContext.resume().catch(() => {});
+    const run = this.#run;
     this.#session?.startAudio().then(
-      () => this.#notify('audio', { blocked: (this.audioBlocked = false) }),
+      () => run === this.#run && this.#playing(true),
       () => {},
     );
   }

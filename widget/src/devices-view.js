@@ -1,8 +1,9 @@
 // The microphone and speaker menus: offered when there is a choice (before the call once the microphone is
 // allowed, during it and between calls), remembered per site, and switched without dropping the call.
+// A headset plugged in or pulled out mid-call is followed (see follow()).
 
 import { remember, remembered } from './attributes.js';
-import { deviceLists, offer, selectedDevice } from './devices.js';
+import { deviceLists, isInUse, micToUse, offer, selectedDevice } from './devices.js';
 import { show } from './panel.js';
 
 /** @typedef {import('./devices.js').Device} Device */
@@ -19,15 +20,35 @@ export function devicesView({ refs, controller, emit, render, media }) {
   let devices = { mics: [], speakers: [] };
   const canSink = typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
 
+  /** @returns {Promise<MediaDeviceInfo[]>} */
   async function list() {
+    /** @type {MediaDeviceInfo[]} */
+    let all = [];
     try {
-      devices = deviceLists(await /** @type {MediaDevices} */ (media).enumerateDevices());
+      all = await /** @type {MediaDevices} */ (media).enumerateDevices();
     } catch {
-      devices = { mics: [], speakers: [] };
+      // none offered
     }
+    devices = deviceLists(all);
     fill(refs.mic, devices.mics, remembered('mic'));
     fill(refs.spk, devices.speakers, controller.speaker);
     render();
+    return all;
+  }
+
+  /**
+   * The devices changed (a headset came or went): the call's microphone moves to the chosen one while it
+   * is there, else to the default one, which a headset plugged in usually becomes; reported as
+   * hms:device-change with `auto: true`. The sound follows the same rule in the room (call.js).
+   */
+  async function follow() {
+    const all = await list();
+    const mic = micToUse(all, remembered('mic'));
+    const open = controller.micSettings;
+    if (mic && open && !isInUse(open, mic) && (await controller.switchMic(mic.deviceId))) {
+      fill(refs.mic, devices.mics, mic.deviceId);
+      emit('device-change', { kind: 'audioinput', deviceId: mic.deviceId, label: mic.label, auto: true });
+    }
   }
 
   /**
@@ -62,11 +83,11 @@ export function devicesView({ refs, controller, emit, render, media }) {
 
   refs.mic.addEventListener('change', () => choose('audioinput', refs.mic));
   refs.spk.addEventListener('change', () => choose('audiooutput', refs.spk));
-  media?.addEventListener?.('devicechange', list);
+  media?.addEventListener?.('devicechange', follow);
 
   return {
     /** Asks the browser which devices there are (their names once the microphone is allowed). */
-    list,
+    list: () => void list(),
     /**
      * @param {Translate} t
      * @param {boolean} hidden another view (the pop-out notice) has the panel

@@ -5,9 +5,9 @@
  * The panel's elements by their data-r name (and the panel itself).
  * @typedef {Record<'panel' | 'title' | 'timer' | 'line' | 'status' | 'speaking' | 'msg' | 'text' | 'hint'
  *   | 'consent' | 'ctext' | 'clabel' | 'away' | 'awayText' | 'list' | 'fb' | 'fbAsk' | 'fbErr' | 'fbDone'
- *   | 'devices' | 'micRow' | 'micLabel' | 'spkRow' | 'spkLabel' | 'audioHost', HTMLElement>
+ *   | 'devices' | 'micRow' | 'micLabel' | 'spkRow' | 'spkLabel' | 'audioHost' | 'talkHint', HTMLElement>
  *   & Record<'close' | 'ccancel' | 'cstart' | 'focus' | 'audio' | 'up' | 'down' | 'skip' | 'send' | 'popout'
- *   | 'copy' | 'mute' | 'hangup' | 'retry', HTMLButtonElement>
+ *   | 'copy' | 'mute' | 'hangup' | 'retry' | 'talk', HTMLButtonElement>
  *   & {cbox: HTMLInputElement, comment: HTMLTextAreaElement, mic: HTMLSelectElement, spk: HTMLSelectElement}}
  *   Refs
  */
@@ -41,5 +41,5 @@ export const TEMPLATE = `<section class="panel" part="panel" hidden>
 <select part="mic-select" data-r="mic"></select></label><label data-r="spkRow"><span data-r="spkLabel"></span>
 <select part="speaker-select" data-r="spk"></select></label></div>
 <div class="controls" part="controls"><button part="popout" data-r="popout"></button><button part="copy" data-r="copy"></button>
-<button part="mute" data-r="mute"></button><button class="danger" part="hangup" data-r="hangup"></button>
-<button class="primary" part="retry" data-r="retry"></button></div></section><div class="sr" data-r="audioHost"></div>`;
+<button class="primary talk" part="talk" data-r="talk"></button><button part="mute" data-r="mute"></button><button class="danger" part="hangup" data-r="hangup"></button>
+<button class="primary" part="retry" data-r="retry"></button></div><span class="sr" role="status" data-r="talkHint"></span></section><div class="sr" data-r="audioHost"></div>`;

@@ -112,7 +112,8 @@ export class HMSWebCallElement extends HTMLElement {
       // gesture, while the call code loads; the UI picks both up. Not before the visitor has agreed to
       // the consent text, which the UI shows first.
       const media = navigator.mediaDevices;
-      if (!this.#needsConsent()) this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic')));
+      const processing = this.#parsedConfig().audioProcessing;
+      if (!this.#needsConsent()) this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic'), processing));
       this.#mic?.catch(() => {});
       this.#audioContext();
       this.#busy(true);

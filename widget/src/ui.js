@@ -18,10 +18,12 @@ import { inCall, leaveHandlers } from './leave.js';
 import { pageDeps } from './page-deps.js';
 import { TEMPLATE, show } from './panel.js';
 import { popoutView } from './popout-view.js';
+import { pushToTalk } from './push-to-talk.js';
 import { statusView } from './status-view.js';
 import { STRINGS } from './strings.js';
 import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
+import { screenWakeLock } from './wake-lock.js';
 
 /** @typedef {import('./state.js').CallError} CallError */
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -50,6 +52,9 @@ import { transcriptView } from './transcript-view.js';
 export function mountUI(options) {
   return new CallPanel(options);
 }
+
+/** The screen is kept on in these states (wake-lock.js). */
+const awake = (/** @type {string} */ state) => state === 'live' || state === 'reconnecting';
 
 /** The panel's parts by their data-r name (panel.js), and the panel itself. */
 function panelRefs(/** @type {HTMLElement} */ root) {
@@ -92,6 +97,9 @@ class CallPanel {
   #popout;
   /** @type {ReturnType<typeof actionsFollower>} */
   #followActions;
+  /** @type {ReturnType<typeof pushToTalk>} */
+  #push;
+  #wakeLock = screenWakeLock();
 
   /** @param {UIOptions} options */
   constructor(options) {
@@ -118,6 +126,7 @@ class CallPanel {
     this.#devices = devicesView({ refs, controller, emit, render, media: navigator.mediaDevices });
     this.#transcript = transcriptView(refs.list);
     this.#agent = agentView({ root, refs, emit });
+    this.#push = pushToTalk({ refs, controller, config, render });
     refs.close.addEventListener('click', close);
     refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
@@ -128,6 +137,13 @@ class CallPanel {
     const leave = leaveHandlers(controller, config, () => config().popoutWindow && this.#popout.post('closed'));
     addEventListener('beforeunload', leave.beforeunload);
     addEventListener('pagehide', leave.pagehide);
+    // Back from the background (phones pause a hidden tab's audio): the assistant plays again, or the
+    // "Tap to hear" button says what it takes; the screen is kept awake again (the browser let go).
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden || !controller.active) return;
+      controller.unlockAudio();
+      if (awake(controller.state)) this.#wakeLock(true);
+    });
   }
 
   /** start() asks for consent first when it is needed: the microphone is not asked for before. */
@@ -213,7 +229,11 @@ class CallPanel {
         this.#agent.reset();
       }
       // The microphone is allowed now: the devices have names, and there is something to choose from.
-      if (detail.state === 'requesting') this.#devices.list();
+      if (detail.state === 'requesting') {
+        this.#devices.list();
+        this.#push.started();
+      }
+      this.#wakeLock(awake(detail.state));
       if (config.popoutWindow) this.#popout.post(detail.state);
       this.#followActions(detail.state);
       if (detail.state === 'error') {
@@ -232,6 +252,8 @@ class CallPanel {
       if (config.popoutWindow && detail.code === 'too_many_calls' && this.#popoutRetries++ < 5) {
         setTimeout(() => this.start(), 1500);
       }
+    } else if (kind === 'audio') {
+      this.#emit('audio-blocked', detail);
     } else if (kind === 'reconnecting') {
       this.#emit('reconnecting', detail);
     } else if (kind === 'reconnected') {
@@ -286,6 +308,7 @@ class CallPanel {
     show(refs.list, !quiet && config.showTranscript && (active || controller.entries.length));
     refs.list.setAttribute('aria-label', t('transcript'));
     this.#controls.update(t, { quiet, error, showTranscript: config.showTranscript });
+    this.#push.update(t);
 
     // Keep keyboard focus in the widget when the control that had it disappears.
     if (focused && focused.closest('[hidden]')) {

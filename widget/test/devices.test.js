@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { micConstraints } from '../src/attributes.js';
-import { deviceLists, offer, selectedDevice } from '../src/devices.js';
+import { deviceLists, isInUse, micToUse, offer, selectedDevice } from '../src/devices.js';
 import { settle, setup } from './helpers.js';
 
 const dev = (kind, deviceId, label) => ({ kind, deviceId, label, groupId: 'g' });
@@ -42,28 +42,78 @@ describe('the device lists', () => {
   });
 });
 
-describe('the microphone request', () => {
-  it('asks for the chosen microphone exactly', () => {
-    assert.deepEqual(micConstraints('mic-2').audio.deviceId, { exact: 'mic-2' });
-    assert.equal('deviceId' in micConstraints(null).audio, false);
-    assert.equal(micConstraints(null).audio.echoCancellation, true);
+describe('following a headset plugged in or pulled out', () => {
+  const mic = (deviceId, groupId, label = deviceId) => ({ kind: 'audioinput', deviceId, groupId, label });
+  // Chromium: "default" stands for a device listed again under its own id, in its group.
+  const chromium = (defaultGroup) => [
+    mic('default', defaultGroup),
+    mic('laptop', 'g-laptop'),
+    mic('headset', 'g-headset'),
+    { kind: 'audiooutput', deviceId: 'default', groupId: defaultGroup, label: 'Default' },
+  ];
+
+  it('follows the default where none was chosen: the device the default stands for', () => {
+    assert.equal(micToUse(chromium('g-headset'), null).deviceId, 'headset');
+    assert.equal(micToUse(chromium('g-headset'), 'default').deviceId, 'headset');
+    // Safari and Firefox list the default first, under its own id.
+    assert.equal(micToUse([mic('headset', 'h'), mic('laptop', 'l')], null).deviceId, 'headset');
   });
 
-  it('the controller starts a call with the remembered microphone', async () => {
+  it('keeps the chosen microphone while it is there, else falls back to the default', () => {
+    assert.equal(micToUse(chromium('g-headset'), 'laptop').deviceId, 'laptop');
+    assert.equal(micToUse(chromium('g-laptop'), 'unplugged').deviceId, 'laptop');
+    assert.equal(micToUse([], null), undefined);
+  });
+
+  it('knows the open microphone by its id, or by its group when it was opened as the default', () => {
+    const headset = mic('headset', 'g-headset');
+    assert.equal(isInUse({ deviceId: 'headset', groupId: 'g-headset' }, headset), true);
+    assert.equal(isInUse({ deviceId: 'default', groupId: 'g-headset' }, headset), true);
+    assert.equal(isInUse({ deviceId: 'default', groupId: 'g-laptop' }, headset), false);
+    assert.equal(isInUse({ deviceId: 'default' }, mic('laptop', '')), false);
+  });
+});
+
+describe('the microphone request', () => {
+  it('asks for the chosen microphone as ideal (iOS refuses exact), with the voice processing on', () => {
+    assert.deepEqual(micConstraints('mic-2').audio.deviceId, { ideal: 'mic-2' });
+    assert.deepEqual(micConstraints('mic-2', true, true).audio.deviceId, { exact: 'mic-2' });
+    assert.equal('deviceId' in micConstraints(null).audio, false);
+    const { echoCancellation, noiseSuppression, autoGainControl, voiceIsolation } = micConstraints(null).audio;
+    assert.deepEqual([echoCancellation, noiseSuppression, autoGainControl, voiceIsolation], [true, true, true, true]);
+    assert.deepEqual(new Set(Object.values(micConstraints(null, false).audio)), new Set([false]));
+  });
+
+  it('the controller starts a call with the remembered microphone, asked once where ideal is honoured', async () => {
     const { c, log } = setup({ micId: 'mic-2' });
     await c.start();
-    assert.deepEqual(log.constraints[0].audio.deviceId, { exact: 'mic-2' });
+    assert.deepEqual(log.constraints.map((k) => k.audio.deviceId), [{ ideal: 'mic-2' }]);
     assert.equal(log.tracks[0].deviceId, 'mic-2');
     assert.equal(c.state, 'live');
+  });
+
+  it('asks again exactly where the browser ignored the ideal device (Chromium)', async () => {
+    const { c, log } = setup({ micId: 'mic-2', ignoresIdeal: true });
+    await c.start();
+    assert.deepEqual(log.constraints.map((k) => k.audio.deviceId), [{ ideal: 'mic-2' }, { exact: 'mic-2' }]);
+    assert.deepEqual(log.tracks.map((t) => [t.deviceId, t.stopped]), [['default', true], ['mic-2', false]]);
+    assert.equal(c.state, 'live');
+  });
+
+  it('asks with audio-processing="off" for no echo cancellation, noise suppression nor gain', async () => {
+    const { c, log } = setup({ attrs: { 'audio-processing': 'off' } });
+    await c.start();
+    assert.equal(log.constraints[0].audio.echoCancellation, false);
+    assert.equal(log.constraints[0].audio.noiseSuppression, false);
+    assert.equal(log.constraints[0].audio.autoGainControl, false);
   });
 
   for (const gone of ['OverconstrainedError', 'NotFoundError']) {
     it(`falls back to the default microphone when the remembered one is gone (${gone})`, async () => {
       const { c, log } = setup({ micId: 'unplugged', mics: { unplugged: gone } });
       await c.start();
-      assert.equal(log.constraints.length, 2);
-      assert.equal('deviceId' in log.constraints[1].audio, false);
-      assert.equal(log.tracks[0].deviceId, 'default');
+      assert.equal('deviceId' in log.constraints.at(-1).audio, false);
+      assert.deepEqual(log.tracks.filter((t) => !t.stopped).map((t) => t.deviceId), ['default']);
       assert.equal(c.state, 'live');
     });
   }

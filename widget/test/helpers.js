@@ -34,15 +34,23 @@ export const created = (extra = {}) =>
 
 /** A fake MediaStreamTrack from the microphone `deviceId`. */
 export function fakeTrack(deviceId) {
-  return { deviceId, enabled: true, stopped: false, stop() { this.stopped = true; } };
+  return { deviceId, enabled: true, stopped: false, stop() { this.stopped = true; }, getSettings: () => ({ deviceId }) };
 }
 
 /**
- * setup({attrs, responses, consent, micId, mics}) -> {c, log, session, deps} (deps: the controller's, to
- * change in a test). mics: deviceId -> 'ok' | an error name;
- * getUserMedia picks the device from the constraints (deviceId.exact), 'default' without one.
+ * setup({attrs, responses, consent, micId, mics, ignoresIdeal}) -> {c, log, session, deps} (deps: the
+ * controller's, to change in a test). mics: deviceId -> 'ok' | an error name;
+ * getUserMedia picks the device from the constraints (deviceId.exact, or deviceId.ideal while that one is
+ * there and the browser is not `ignoresIdeal` as Chromium is), 'default' without one.
  */
-export function setup({ attrs = {}, responses = [created()], consent = null, micId = null, mics = {} } = {}) {
+export function setup({
+  attrs = {},
+  responses = [created()],
+  consent = null,
+  micId = null,
+  mics = {},
+  ignoresIdeal = false,
+} = {}) {
   const log = { fetches: [], constraints: [], tracks: [], replaced: [], speakers: [], events: [] };
   const session = {
     async connect() {
@@ -69,7 +77,9 @@ export function setup({ attrs = {}, responses = [created()], consent = null, mic
     getUserMedia: async (constraints) => {
       log.constraints.push(constraints);
       await tick();
-      const id = constraints.audio.deviceId?.exact || 'default';
+      const want = constraints.audio.deviceId;
+      let id = want?.exact || want?.ideal || 'default';
+      if (want?.ideal && (ignoresIdeal || ['OverconstrainedError', 'NotFoundError'].includes(mics[id]))) id = 'default';
       const outcome = mics[id] || 'ok';
       if (outcome !== 'ok') throw Object.assign(new Error(outcome), { name: outcome });
       const track = fakeTrack(id);
