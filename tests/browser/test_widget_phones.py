@@ -20,6 +20,7 @@ from tests.conftest import ROOT, require
 pytestmark = pytest.mark.browser
 
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
 
 # Every hms:audio-blocked and hms:device-change, in order.
 EVENTS = """
@@ -92,6 +93,20 @@ def audio_playing(widget: Widget) -> bool:
     )
 
 
+def into_column(widget: Widget) -> None:
+    """Moves the element into a 260 px column at the top of the page (as test_widget_layout.py does)."""
+    widget.page.evaluate(
+        """(sel) => {
+          const col = document.createElement('div');
+          col.id = 'narrow';
+          col.style.width = '260px';
+          document.querySelector('main, body').prepend(col);
+          col.append(document.querySelector(sel));
+        }""",
+        widget.selector,
+    )
+
+
 def test_blocked_sound_shows_a_tap_control_that_plays_it(launch_chromium, app, artifacts_dir):
     # A browser that lets sound play only after a gesture (as iOS does), and a call started without one.
     # Playwright's own page evaluations count as a gesture, so until the sound is reported blocked the test
@@ -129,11 +144,213 @@ def test_blocked_sound_shows_a_tap_control_that_plays_it(launch_chromium, app, a
     assert not audio_playing(widget)
     assert overflow(widget) == []
     widget.screenshot(artifacts_dir / "widget-tap-to-hear-320.png")
+    into_column(widget)
+    assert overflow(widget, "#narrow") == []
+    widget.screenshot(artifacts_dir / "widget-tap-to-hear-260.png")
 
     tap.click()
     wait_for(lambda: audio_playing(widget), timeout=10, what="the assistant's audio to play")
     tap.wait_for(state="hidden")
     assert page.evaluate("__audio") == [{"blocked": True}, {"blocked": False}]
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    context.close()
+
+
+def start_recorded(chromium, app, *scripts: str, **attributes: str) -> Widget:
+    """A page with the recorders of this module, the element's ``attributes`` set, and a call made live."""
+    context, widget = open_widget(chromium, f"{app.url}/")
+    for script in (PC_RECORDER, EVENTS, CONSTRAINTS, *scripts):
+        context.add_init_script(script)
+    widget.page.reload()
+    widget.page.wait_for_function("document.querySelector('#hero-call')?.shadowRoot")
+    widget.set(**attributes)
+    widget.part("launcher").click()
+    widget.wait_state("live")
+    return widget
+
+
+def test_the_microphone_is_asked_with_voice_processing_and_the_chosen_device_as_ideal(chromium, app):
+    widget = start_recorded(chromium, app)
+    page = widget.page
+    processing = {"echoCancellation": True, "noiseSuppression": True, "autoGainControl": True}
+    first = page.evaluate("__asked")[0]["audio"]
+    assert first == {**processing, "voiceIsolation": True}
+    # The visitor chooses a microphone: it is asked for as "ideal" (as iOS wants); Chromium ignores that,
+    # so the widget asks again with "exact", and the call sends the chosen one.
+    widget.part("mic-select").select_option(label="Fake Audio Input 1")
+    wait_for(lambda: sent_mic_labels(widget) == ["Fake Audio Input 1"], timeout=10, what="the chosen microphone")
+    chosen = page.evaluate("localStorage.getItem('hms-webcall:mic')")
+    asked = [a["audio"].get("deviceId") for a in page.evaluate("__asked")]
+    assert asked == [None, {"ideal": chosen}, {"exact": chosen}]
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+
+    # audio-processing="off": the next call asks for none of it.
+    widget.set(audio_processing="off")
+    page.evaluate("__asked.length = 0")
+    widget.part("retry").click()
+    widget.wait_state("live")
+    off = page.evaluate("__asked")[0]["audio"]
+    assert {k: off[k] for k in processing} == dict.fromkeys(processing, False)
+    assert off["deviceId"] == {"ideal": chosen}
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    widget.page.context.close()
+
+
+def test_a_headset_plugged_in_or_pulled_out_mid_call_is_followed(chromium, app):
+    widget = start_recorded(chromium, app, DEVICE_CHANGES)
+    page = widget.page
+    assert sent_mic_labels(widget) == ["Fake Default Audio Input"]
+
+    def moved_to(label: str) -> None:
+        wait_for(lambda: sent_mic_labels(widget) == [label], timeout=10, what=f"the call to send {label}")
+        last = page.evaluate("__dev")[-1]
+        assert (last["kind"], last["label"], last["auto"]) == ("audioinput", label, True)
+
+    # No microphone chosen: the system's default becomes a headset ("Fake Audio Input 1"); the call follows.
+    page.evaluate("__defaultIs('Fake Audio Input 1')")
+    moved_to("Fake Audio Input 1")
+    # The visitor chooses another one, which is then pulled out: back to the default, and to the chosen
+    # one when it is plugged in again.
+    widget.part("mic-select").select_option(label="Fake Audio Input 2")
+    wait_for(lambda: sent_mic_labels(widget) == ["Fake Audio Input 2"], timeout=10, what="the chosen microphone")
+    page.evaluate("__unplug('Fake Audio Input 2')")
+    moved_to("Fake Audio Input 1")
+    page.evaluate("__unplug(null)")
+    moved_to("Fake Audio Input 2")
+    # The call went on throughout, and only the microphone in use is open.
+    assert widget.states() == ["preflight", "requesting", "connecting", "live"]
+    assert widget.live_mic_tracks() == 1
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    page.context.close()
+
+
+def test_a_tab_back_from_the_background_plays_again(chromium, app):
+    widget = start_recorded(chromium, app)
+    page = widget.page
+    wait_for(lambda: audio_playing(widget), timeout=20, what="the assistant's audio to play")
+    # What a phone does to a hidden tab's sound, then the tab comes back.
+    page.evaluate(
+        """(sel) => {
+          for (const a of document.querySelector(sel).shadowRoot.querySelectorAll('audio')) a.pause();
+          const shown = (hidden) => {
+            Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+            Object.defineProperty(document, 'visibilityState', { value: hidden ? 'hidden' : 'visible',
+              configurable: true });
+            document.dispatchEvent(new Event('visibilitychange'));
+          };
+          shown(true);
+          shown(false);
+        }""",
+        widget.selector,
+    )
+    wait_for(lambda: audio_playing(widget), timeout=10, what="the assistant's audio to play again")
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    page.context.close()
+
+
+def test_the_screen_stays_on_during_a_live_call(chromium, app):
+    widget = start_recorded(chromium, app, WAKE_LOCK)
+    page = widget.page
+    wait_for(lambda: page.evaluate("__wake") == [["request", "screen"]], timeout=5, what="a screen wake lock")
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    wait_for(
+        lambda: page.evaluate("__wake") == [["request", "screen"], ["release", "screen"]],
+        timeout=5,
+        what="the wake lock to be let go",
+    )
+    page.context.close()
+
+
+def sent_enabled(widget: Widget) -> list[bool]:
+    """Whether each audio track the call's connections send carries sound (a muted one does not)."""
+    return widget.page.evaluate(
+        "__pcs.flatMap((pc) => pc.getSenders()).filter((s) => s.track && s.track.kind === 'audio')"
+        ".map((s) => s.track.enabled)"
+    )
+
+
+def test_push_to_talk(chromium, app):
+    widget = start_recorded(chromium, app, talk_mode="push")
+    page = widget.page
+    talk = widget.part("talk")
+    hint = widget.host.get_by_role("status").filter(has_text=re.compile("Space"))
+
+    def talking(on: bool) -> None:
+        wait_for(lambda: sent_enabled(widget) == [on], timeout=5, what=f"the microphone {'on' if on else 'off'}")
+        assert talk.get_attribute("aria-pressed") == str(on).lower()
+        assert page.evaluate("document.querySelector('#hero-call').muted") is (not on)
+        assert hint.count() == (0 if on else 1)
+
+    assert talk.inner_text() == "Hold to talk"
+    assert not widget.part("mute").is_visible()
+    assert hint.inner_text() == "Hold the button or Space to talk."
+    talking(False)
+
+    # The Space bar held anywhere on the page...
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.down("Space")
+    talking(True)
+    page.keyboard.up("Space")
+    talking(False)
+    assert page.evaluate("scrollY") == 0  # the Space bar did not scroll the page
+    # ... or on the focused button, by keyboard ...
+    talk.focus()
+    page.keyboard.down("Space")
+    talking(True)
+    page.keyboard.up("Space")
+    talking(False)
+    # ... or the button held with a pointer (a finger on a phone).
+    talk.hover()
+    page.mouse.down()
+    talking(True)
+    page.mouse.up()
+    talking(False)
+    # Typing a space in a field of the page is typing, not talking.
+    page.evaluate("document.body.append(Object.assign(document.createElement('input'), {id: 'field'}))")
+    page.focus("#field")
+    page.keyboard.down("Space")
+    page.wait_for_timeout(300)
+    assert sent_enabled(widget) == [False]
+    page.keyboard.up("Space")
+    assert page.input_value("#field") == " "
+
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    assert not talk.is_visible()
+    page.context.close()
+
+
+def test_the_talk_button_fits_phones_and_a_narrow_column(chromium, app, artifacts_dir):
+    require(AXE.is_file(), f"axe-core is not installed ({AXE})")
+    context, widget = open_widget(chromium, f"{app.url}/")
+    page = widget.page
+    page.set_viewport_size({"width": 320, "height": 700})
+    widget.set(talk_mode="push")
+    widget.part("launcher").click()
+    widget.wait_state("live")
+    widget.part("talk").wait_for(state="visible")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        assert overflow(widget) == [], scheme
+    page.emulate_media(color_scheme="light")
+    widget.screenshot(artifacts_dir / "widget-push-to-talk-320.png")
+    page.add_script_tag(path=str(AXE))
+    # The widget only: the example page's own <pre> blocks scroll sideways at 320 px (axe says so).
+    results = page.evaluate("axe.run({ include: [['#hero-call']] }, { resultTypes: ['violations', 'passes'] })")
+    serious = [(v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"] if v["impact"] in SERIOUS]
+    assert results["passes"], "axe checked nothing"
+    assert not serious, serious
+
+    page.set_viewport_size({"width": 1100, "height": 900})
+    into_column(widget)
+    assert overflow(widget, "#narrow") == []
+    widget.screenshot(artifacts_dir / "widget-push-to-talk-260.png")
     widget.part("hangup").click()
     widget.wait_state("ended")
     context.close()
