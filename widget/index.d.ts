@@ -105,11 +105,23 @@ export interface HMSFeedbackDetail {
   result: 'sent' | 'skipped' | 'already_rated' | 'forbidden';
 }
 
-/** The visitor chose another microphone (audioinput) or speaker (audiooutput). */
+/**
+ * The visitor chose another microphone (audioinput) or speaker (audiooutput), or the widget moved the call
+ * to another microphone by itself (`auto: true`: a headset plugged in or pulled out).
+ */
 export interface HMSDeviceChangeDetail {
   kind: 'audioinput' | 'audiooutput';
   deviceId: string;
   label: string;
+  auto?: boolean;
+}
+
+/**
+ * The browser refused to play the assistant's sound (`blocked: true`; the panel shows "Tap to hear the
+ * assistant"), or plays it again (`false`). Fires on each change.
+ */
+export interface HMSAudioBlockedDetail {
+  blocked: boolean;
 }
 
 /** The call moved to (or came back from) the pop-out window; state "closed" when that window went. */
@@ -152,6 +164,7 @@ export interface HMSWebCallEventMap {
   'hms:consent': CustomEvent<HMSConsentDetail>;
   'hms:feedback': CustomEvent<HMSFeedbackDetail>;
   'hms:device-change': CustomEvent<HMSDeviceChangeDetail>;
+  'hms:audio-blocked': CustomEvent<HMSAudioBlockedDetail>;
   'hms:popout': CustomEvent<HMSPopoutDetail>;
   'hms:agent-state': CustomEvent<HMSAgentStateDetail>;
   'hms:action': CustomEvent<HMSActionDetail>;
@@ -190,6 +203,10 @@ export interface HMSWebCallAttributes {
   'consent-version'?: string;
   'confirm-leave'?: 'true' | 'false' | (string & {});
   popout?: 'true' | 'false' | '' | (string & {});
+  /** "off": no echo cancellation, noise suppression, automatic gain nor voice isolation (default "on") */
+  'audio-processing'?: 'on' | 'off' | (string & {});
+  /** "push": push-to-talk, the microphone is muted except while the visitor holds the button or Space */
+  'talk-mode'?: 'open' | 'push';
   /** set by the extension's pop-out page on its own element, not by sites */
   'popout-window'?: string;
   /** boolean: a floating launcher (the script-tag build adds one unless data-launcher="false") */

@@ -179,7 +179,9 @@ def test_the_microphone_is_asked_with_voice_processing_and_the_chosen_device_as_
     # The visitor chooses a microphone: it is asked for as "ideal" (as iOS wants); Chromium ignores that,
     # so the widget asks again with "exact", and the call sends the chosen one.
     widget.part("mic-select").select_option(label="Fake Audio Input 1")
-    wait_for(lambda: sent_mic_labels(widget) == ["Fake Audio Input 1"], timeout=10, what="the chosen microphone")
+    wait_for(
+        lambda: sent_mic_labels(widget) == ["Fake Audio Input 1"], timeout=10, what="the chosen microphone"
+    )
     chosen = page.evaluate("localStorage.getItem('hms-webcall:mic')")
     asked = [a["audio"].get("deviceId") for a in page.evaluate("__asked")]
     assert asked == [None, {"ideal": chosen}, {"exact": chosen}]
@@ -215,7 +217,9 @@ def test_a_headset_plugged_in_or_pulled_out_mid_call_is_followed(chromium, app):
     # The visitor chooses another one, which is then pulled out: back to the default, and to the chosen
     # one when it is plugged in again.
     widget.part("mic-select").select_option(label="Fake Audio Input 2")
-    wait_for(lambda: sent_mic_labels(widget) == ["Fake Audio Input 2"], timeout=10, what="the chosen microphone")
+    wait_for(
+        lambda: sent_mic_labels(widget) == ["Fake Audio Input 2"], timeout=10, what="the chosen microphone"
+    )
     page.evaluate("__unplug('Fake Audio Input 2')")
     moved_to("Fake Audio Input 1")
     page.evaluate("__unplug(null)")
@@ -282,7 +286,9 @@ def test_push_to_talk(chromium, app):
     hint = widget.host.get_by_role("status").filter(has_text=re.compile("Space"))
 
     def talking(on: bool) -> None:
-        wait_for(lambda: sent_enabled(widget) == [on], timeout=5, what=f"the microphone {'on' if on else 'off'}")
+        wait_for(
+            lambda: sent_enabled(widget) == [on], timeout=5, what=f"the microphone {'on' if on else 'off'}"
+        )
         assert talk.get_attribute("aria-pressed") == str(on).lower()
         assert page.evaluate("document.querySelector('#hero-call').muted") is (not on)
         assert hint.count() == (0 if on else 1)
@@ -342,8 +348,12 @@ def test_the_talk_button_fits_phones_and_a_narrow_column(chromium, app, artifact
     widget.screenshot(artifacts_dir / "widget-push-to-talk-320.png")
     page.add_script_tag(path=str(AXE))
     # The widget only: the example page's own <pre> blocks scroll sideways at 320 px (axe says so).
-    results = page.evaluate("axe.run({ include: [['#hero-call']] }, { resultTypes: ['violations', 'passes'] })")
-    serious = [(v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"] if v["impact"] in SERIOUS]
+    results = page.evaluate(
+        "axe.run({ include: [['#hero-call']] }, { resultTypes: ['violations', 'passes'] })"
+    )
+    serious = [
+        (v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"] if v["impact"] in SERIOUS
+    ]
     assert results["passes"], "axe checked nothing"
     assert not serious, serious
 

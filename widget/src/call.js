@@ -49,8 +49,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   // Not livekit's own page-leave handling: it hangs up on beforeunload, even when the visitor then
   // answers "stay" to the leave question. The UI hangs up on pagehide instead.
   // The room plays the assistant on the chosen speaker. On a device change it moves the sound to the
-  // default one when that speaker is gone (not in Safari, which does so itself), and it stays on the
-  // default one while none was chosen: a headset plugged in, which the system makes its default, is heard.
+  // default one when that speaker is gone (not in Safari, where that slows the sound down), and it stays on
+  // the default one while none was chosen: a headset plugged in, which the system makes its default, is heard.
   const room = new Room({
     adaptiveStream: false,
     dynacast: false,
