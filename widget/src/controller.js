@@ -92,9 +92,9 @@ export class Controller {
     return this.#call.reason;
   }
 
-  /** The open microphone's settings (its deviceId and groupId), or null between calls. */
+  /** The open microphone's settings (its deviceId and groupId); undefined between calls. */
   get micSettings() {
-    return this.#mic?.getSettings?.() || null;
+    return this.#mic?.getSettings?.();
   }
 
   /** Seconds since the call joined its room (the call's billed clock), 0 before. */
@@ -354,9 +354,8 @@ export class Controller {
    */
   unlockAudio() {
     if (this.#audioContext?.state === 'suspended') this.#audioContext.resume().catch(() => {});
-    const run = this.#run;
     this.#session?.startAudio().then(
-      () => run === this.#run && this.#playing(true),
+      () => this.#playing(true),
       () => {},
     );
   }

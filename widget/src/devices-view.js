@@ -46,7 +46,6 @@ export function devicesView({ refs, controller, emit, render, media }) {
     const mic = micToUse(all, remembered('mic'));
     const open = controller.micSettings;
     if (mic && open && !isInUse(open, mic) && (await controller.switchMic(mic.deviceId))) {
-      fill(refs.mic, devices.mics, mic.deviceId);
       emit('device-change', { kind: 'audioinput', deviceId: mic.deviceId, label: mic.label, auto: true });
     }
   }

@@ -15,7 +15,7 @@ import { micConstraints } from './attributes.js';
  */
 async function open(getUserMedia, deviceId, processing) {
   const track = (await getUserMedia(micConstraints(deviceId, processing))).getAudioTracks()[0];
-  if (!track || !deviceId || track.getSettings?.().deviceId === deviceId) return track;
+  if (!track || !deviceId || track.getSettings().deviceId === deviceId) return track;
   track.stop();
   return (await getUserMedia(micConstraints(deviceId, processing, true))).getAudioTracks()[0];
 }

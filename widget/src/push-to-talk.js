@@ -36,7 +36,7 @@ export function pushToTalk({ refs, controller, config, render }) {
   };
 
   refs.talk.addEventListener('pointerdown', (e) => {
-    refs.talk.setPointerCapture?.(e.pointerId); // the release counts wherever the finger went
+    refs.talk.setPointerCapture(e.pointerId); // the release counts wherever the finger went
     set(true);
   });
   for (const type of ['pointerup', 'pointercancel']) refs.talk.addEventListener(type, () => set(false));

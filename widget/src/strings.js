@@ -184,7 +184,7 @@ export const STRINGS = {
     feedback_failed: 'Je feedback kon niet worden verstuurd. Probeer het opnieuw.',
     microphone: 'Microfoon',
     talk: 'Houd ingedrukt om te praten',
-    talkHint: 'Houd de knop of spatie ingedrukt om te praten.',
+    talkHint: 'Houd de knop of spatie ingedrukt.',
     speaker: 'Luidspreker',
     popout: 'Verder in een klein venster',
     popoutAway: 'Het gesprek gaat verder in het andere venster.',

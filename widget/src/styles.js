@@ -79,7 +79,7 @@ textarea,select{font:inherit;color:var(--_fg);background:var(--_bg);border:1px s
 border-radius:10px;padding:6px 8px;width:100%;max-width:100%}
 textarea{resize:vertical;min-height:3em}
 select{min-height:36px}
-.talk{flex:1 0 auto;min-height:44px;touch-action:none;-webkit-user-select:none;-webkit-touch-callout:none}
+.talk{flex:1;min-height:44px;touch-action:none;-webkit-user-select:none}
 .devices{display:flex;flex-wrap:wrap;gap:8px}
 .devices label{flex:1 1 140px;min-width:0;display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:.9em}
 textarea:focus-visible,select:focus-visible,input:focus-visible,.msg:focus-visible{outline:3px solid var(--_accent);outline-offset:2px}

@@ -53,9 +53,6 @@ export function mountUI(options) {
   return new CallPanel(options);
 }
 
-/** The screen is kept on in these states (wake-lock.js). */
-const awake = (/** @type {string} */ state) => state === 'live' || state === 'reconnecting';
-
 /** The panel's parts by their data-r name (panel.js), and the panel itself. */
 function panelRefs(/** @type {HTMLElement} */ root) {
   root.insertAdjacentHTML('beforeend', TEMPLATE);
@@ -142,7 +139,7 @@ class CallPanel {
     document.addEventListener('visibilitychange', () => {
       if (document.hidden || !controller.active) return;
       controller.unlockAudio();
-      if (awake(controller.state)) this.#wakeLock(true);
+      if (controller.connected) this.#wakeLock(true);
     });
   }
 
@@ -233,7 +230,7 @@ class CallPanel {
         this.#devices.list();
         this.#push.started();
       }
-      this.#wakeLock(awake(detail.state));
+      this.#wakeLock(controller.connected && controller.active); // the screen stays on (wake-lock.js)
       if (config.popoutWindow) this.#popout.post(detail.state);
       this.#followActions(detail.state);
       if (detail.state === 'error') {
