@@ -188,16 +188,17 @@ def test_the_microphone_is_asked_with_voice_processing_and_the_chosen_device_as_
     widget.part("hangup").click()
     widget.wait_state("ended")
 
-    # audio-processing="off": the next call asks for none of it.
+    # audio-processing="off": the next call asks for none of it. (The microphone is asked for before the
+    # call is created, which the server may refuse for a moment: the last call's slot is freed when HMS
+    # reports it ended.)
     widget.set(audio_processing="off")
     page.evaluate("__asked.length = 0")
     widget.part("retry").click()
-    widget.wait_state("live")
+    widget.wait_state("requesting", "connecting", "live", "error")
     off = page.evaluate("__asked")[0]["audio"]
     assert {k: off[k] for k in processing} == dict.fromkeys(processing, False)
     assert off["deviceId"] == {"ideal": chosen}
-    widget.part("hangup").click()
-    widget.wait_state("ended")
+    widget.host.evaluate("(el) => el.end()")
     widget.page.context.close()
 
 
