@@ -101,7 +101,7 @@ def walk_states(widget: Widget, column: str | None = None, widths: tuple[int, ..
     widget.wait_state("live")
     wait_for(
         lambda: any("very-long-path" in e["text"] for e in widget.transcript()),
-        timeout=30,
+        timeout=60,  # the visitor's turn first: slow on a loaded machine, in Firefox most
         what="the long transcript line",
     )
     check_both_themes(widget, "live", column, widths)
@@ -188,7 +188,7 @@ def walk_phone_states(widget: Widget, placement: str) -> None:
     widget.wait_state("live")
     wait_for(
         lambda: any("very-long-path" in e["text"] for e in widget.transcript()),
-        timeout=30,
+        timeout=60,  # the visitor's turn first: slow on a loaded machine, in Firefox most
         what="the long transcript line",
     )
     check_screen(widget, placement, "live")
