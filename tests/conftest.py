@@ -1,6 +1,7 @@
 """Fixtures shared by every test suite: strictness, free ports, real server processes, Redis, Chromium.
 
-Tests that need Chromium or Redis skip on a machine without them, unless HMS_TEST_STRICT=1 (CI), where a
+Firefox and the browser-engine parametrisation are in tests/fixtures/firefox.py and tests/fixtures/engines.py.
+Tests that need a browser or Redis skip on a machine without them, unless HMS_TEST_STRICT=1 (CI), where a
 missing dependency is a failure: a skipped test must never hide a broken CI setup.
 """
 
@@ -22,7 +23,12 @@ import requests
 from tests.support import StubHMS, stubbed_hms
 
 # Process fixtures for the sandbox and the example app live in their own modules.
-pytest_plugins = ["tests.fixtures.sandbox", "tests.fixtures.example_app"]
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "tests.fixtures.example_app",
+    "tests.fixtures.engines",
+    "tests.fixtures.firefox",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -177,17 +183,23 @@ def redis_url(redis_server: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """A Playwright Chromium browser: Debian's binary, never a downloaded one."""
-    require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+def playwright():
+    """Playwright, started once per process for every engine (its sync API runs one instance per thread)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         require(False, "playwright is not installed (pip install -e .[dev])")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright):
+    """A Playwright Chromium browser: Debian's binary, never a downloaded one."""
+    require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -562,7 +562,13 @@ def test_the_readme_example_is_the_quickstart_example() -> None:
 
 
 # Environment variables of the example app and the test suite, which the docs mention beside the settings.
-NOT_SETTINGS = {"HMS_SANDBOX_ARGS", "HMS_TEST_STRICT", "HMS_TEST_NO_NETNS", "HMS_TEST_CHROMIUM"}
+NOT_SETTINGS = {
+    "HMS_SANDBOX_ARGS",
+    "HMS_TEST_STRICT",
+    "HMS_TEST_NO_NETNS",
+    "HMS_TEST_CHROMIUM",
+    "HMS_TEST_FIREFOX",
+}
 
 
 def test_every_setting_the_docs_name_exists() -> None:

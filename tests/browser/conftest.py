@@ -1,5 +1,6 @@
 """Helpers for the widget's browser tests: the built widget, a driver for one <hms-webcall> on a page, and
-extra Chromium launches for the microphone cases the shared browser cannot play.
+extra Chromium launches for the microphone cases the shared browser cannot play (Firefox's are in
+tests/fixtures/firefox.py; ``launch_browser`` of tests/fixtures/engines.py picks the engine's).
 
 The shared ``chromium`` fixture (tests/conftest.py) auto-accepts the microphone prompt and has a fake
 microphone. A denied permission needs a browser without ``--use-fake-ui-for-media-stream`` (then a context
@@ -43,6 +44,44 @@ if (gum) {
 }
 """
 
+# Keeps the body of every JSON POST the page's scripts send (observed, not changed): Playwright's request
+# events carry no body in Firefox (WebDriver BiDi leaves request.post_data None).
+POST_RECORDER = """
+window.__posts = [];
+const fetchForPosts = window.fetch;
+window.fetch = function (input, init) {
+  if (init && init.method === 'POST' && typeof init.body === 'string') {
+    window.__posts.push({ url: String(input instanceof Request ? input.url : input), body: init.body });
+  }
+  return fetchForPosts.apply(this, arguments);
+};
+"""
+
+# Firefox's fake microphone is one endless 1 kHz tone, so a listener never hears a turn end: switching each
+# microphone track off and on makes the pauses (1.5 s of tone, 1.5 s of silence) that end a turn.
+TURNS = """
+const gumForTurns = navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+if (gumForTurns) {
+  navigator.mediaDevices.getUserMedia = function (...args) {
+    return gumForTurns.apply(this, args).then((stream) => {
+      for (const track of stream.getAudioTracks()) {
+        const timer = setInterval(() => {
+          if (track.readyState === 'ended') clearInterval(timer);
+          else track.enabled = !track.enabled;
+        }, 1500);
+      }
+      return stream;
+    });
+  };
+}
+"""
+
+
+def turns(engine: str) -> tuple[str, ...]:
+    """The init scripts a test whose visitor must finish speaking needs in ``engine`` (Chromium's fake
+    microphone beeps, with pauses, by itself)."""
+    return (TURNS,) if engine == "firefox" else ()
+
 
 @pytest.fixture(scope="session")
 def widget_built() -> Path:
@@ -69,6 +108,18 @@ def launch_chromium(chromium) -> Iterator[Callable[..., Any]]:
     yield launch
     for browser in browsers:
         browser.close()
+
+
+@pytest.fixture
+def launch_chromium_with(launch_chromium) -> Callable[..., Any]:
+    """``launch(microphone="denied" | "none" | "prompt")``, as ``launch_browser`` asks every engine: the
+    permission refused (a context without it), no fake device, or Chromium's own question."""
+    without = {
+        "denied": ("--use-fake-ui-for-media-stream",),
+        "prompt": ("--use-fake-ui-for-media-stream",),
+        "none": ("--use-fake-device-for-media-stream",),
+    }
+    return lambda *, microphone: launch_chromium(without=without[microphone])
 
 
 class Widget:
@@ -115,6 +166,11 @@ class Widget:
             "window.__mics.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length"
         )
 
+    def posted(self, path: str) -> list[dict]:
+        """The JSON bodies the page POSTed to URLs ending in ``path``, in order."""
+        posts = self.page.evaluate("window.__posts")
+        return [json.loads(p["body"]) for p in posts if p["url"].split("?")[0].endswith(path)]
+
     def states(self) -> list[str]:
         return [d["state"] for d in self.events("state")]
 
@@ -152,18 +208,36 @@ class Widget:
 
 
 def open_widget(
-    browser, url: str, *, permissions: list[str] | None = None, selector: str = "hms-webcall#hero-call"
+    browser,
+    url: str,
+    *,
+    permissions: list[str] | None = None,
+    selector: str = "hms-webcall#hero-call",
+    init_scripts: tuple[str, ...] = (),
 ):
-    """A fresh context and page at ``url`` with the event recorder installed; returns (context, Widget)."""
+    """A fresh context and page at ``url`` with the event recorder (and ``init_scripts``) installed; returns
+    (context, Widget)."""
+    if browser.browser_type.name == "firefox":
+        # Firefox's microphone permission is set by its launch prefs: a context's permissions would leave
+        # Firefox's own question open over WebDriver BiDi.
+        permissions = None
     context = browser.new_context(permissions=permissions, viewport={"width": 1100, "height": 900})
     context.add_init_script(EVENT_RECORDER)
     context.add_init_script(MIC_RECORDER)
+    context.add_init_script(POST_RECORDER)
+    for script in init_scripts:
+        context.add_init_script(script)
     page = context.new_page()
     page.goto(url)
     page.wait_for_function(
         "(sel) => customElements.get('hms-webcall') && document.querySelector(sel)", arg=selector
     )
     return context, Widget(page, selector)
+
+
+def screenshot_path(artifacts_dir: Path, name: str, engine: str = "chromium") -> Path:
+    """Where a screenshot goes: ``name.png`` from Chromium, ``name-firefox.png`` from Firefox."""
+    return artifacts_dir / (f"{name}.png" if engine == "chromium" else f"{name}-{engine}.png")
 
 
 def sign_in(session: requests.Session, app_url: str, name: str) -> None:

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from flask_hms_webcall.signature import delivery_headers
-from tests.browser.conftest import Widget, open_widget, wait_for
+from tests.browser.conftest import Widget, open_widget, screenshot_path, wait_for
 from tests.conftest import ROOT, ServerProcess, free_port, require
 
 pytestmark = pytest.mark.browser
@@ -86,11 +86,12 @@ def shown(widget) -> list[str]:
     )
 
 
+@pytest.mark.engines("chromium", "firefox")
 def test_the_assistant_shows_an_order_in_the_callers_page_and_nobody_elses(
-    chromium, example_app_factory, widget_built, artifacts_dir
+    browser, engine, example_app_factory, widget_built, artifacts_dir
 ):
     app = example_app_factory()
-    context, widget = live_call(chromium, f"{app.url}/")
+    context, widget = live_call(browser, f"{app.url}/")
     call_id = widget.page.evaluate("document.querySelector('#hero-call').callId")
 
     reply, sent = deliver(app.url, app.webhook_secret, tool_calls(call_id, "456", "tc_1"))
@@ -101,14 +102,15 @@ def test_the_assistant_shows_an_order_in_the_callers_page_and_nobody_elses(
     assert action["detail"] == {"name": "show_order", "args": {"order_id": "456"}, "callId": call_id}
     print(f"the page action reached the page {action['at'] - 1000 * sent:.0f} ms after the webhook was sent")
     assert widget.page.locator("#order-shown").inner_text() == "The assistant is showing order 456."
-    widget.page.screenshot(path=str(artifacts_dir / "page-action-show-order.png"), full_page=True)
+    shot = screenshot_path(artifacts_dir, "page-action-show-order", engine)
+    widget.page.screenshot(path=str(shot), full_page=True)
 
     # No such order: the app answers the assistant and sends the page nothing.
     reply, _ = deliver(app.url, app.webhook_secret, tool_calls(call_id, "999", "tc_2"))
     assert "could not find order 999" in reply.json()["results"][0]["result"]
 
     # Another visitor's browser, on the same site: the first call's actions are not theirs to read.
-    other, other_widget = open_widget(chromium, f"{app.url}/")
+    other, other_widget = open_widget(browser, f"{app.url}/")
     path = f"/hms/web-calls/{call_id}/actions"
     for query in ("", "?token=" + "A" * 43):
         answer = other_widget.page.evaluate(

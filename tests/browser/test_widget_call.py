@@ -1,4 +1,5 @@
-"""The widget in Chromium against the example app and its sandbox: whole calls, and how each one ends.
+"""The widget in Chromium and Firefox against the example app and its sandbox: whole calls, and how each
+one ends.
 
 Every test drives the built widget (flask_hms_webcall/static) through the page the example app serves, with
 the real livekit-client talking WebRTC to the sandbox over loopback.
@@ -11,7 +12,7 @@ import json
 import pytest
 
 from flask_hms_webcall.sandbox.config import DEFAULT_FIRST_MESSAGE
-from tests.browser.conftest import open_widget, wait_for
+from tests.browser.conftest import open_widget, screenshot_path, turns, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +22,9 @@ def app(example_app_factory, widget_built):
     return example_app_factory()
 
 
-def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
-    context, widget = open_widget(chromium, f"{app.url}/")
+@pytest.mark.engines("chromium", "firefox")
+def test_full_call_transcripts_hang_up_and_report(browser, engine, app, artifacts_dir):
+    context, widget = open_widget(browser, f"{app.url}/", init_scripts=turns(engine))
     page = widget.page
     chunks = []
     page.on("request", lambda r: chunks.append(r.url) if "/hms/static/call-" in r.url else None)
@@ -30,7 +32,7 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
     # Idle: only the loader is on the page; the call code comes on the first sign of intent.
     launcher = widget.part("launcher")
     assert launcher.inner_text() == "Talk to AI"
-    widget.screenshot(artifacts_dir / "widget-idle.png")
+    widget.screenshot(screenshot_path(artifacts_dir, "widget-idle", engine))
     page.wait_for_timeout(300)
     assert chunks == [], "the call chunk must not load before the visitor shows intent"
     launcher.hover()
@@ -47,7 +49,7 @@ def test_full_call_transcripts_hang_up_and_report(chromium, app, artifacts_dir):
         timeout=25,
         what="final transcript lines from the user and the assistant",
     )
-    widget.screenshot(artifacts_dir / "widget-live.png")
+    widget.screenshot(screenshot_path(artifacts_dir, "widget-live", engine))
 
     # Segments arrive interim first and are replaced by their final text, under the same segment id.
     updates = [e["entry"] for e in widget.events("transcript") if e["entry"]]

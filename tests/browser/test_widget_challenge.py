@@ -22,18 +22,12 @@ def app(example_app_factory, widget_built):
     return example_app_factory(env={"FLASK_HMS_CHALLENGE": "altcha"})
 
 
-def test_the_widget_solves_the_challenge_and_the_call_goes_live(chromium, app):
-    context, widget = open_widget(chromium, f"{app.url}/")
+@pytest.mark.engines("chromium", "firefox")
+def test_the_widget_solves_the_challenge_and_the_call_goes_live(browser, app):
+    context, widget = open_widget(browser, f"{app.url}/")
     page = widget.page
     requests_seen: list[tuple[str, str]] = []
     page.on("request", lambda r: requests_seen.append((r.method, r.url)))
-    bodies: list[dict] = []
-
-    def record_create(request):
-        if request.url.endswith("/hms/web-calls"):
-            bodies.append(json.loads(request.post_data or "{}"))
-
-    page.on("request", record_create)
     widget.part("launcher").click()
     widget.wait_state("live", timeout=30)
     # The challenge was asked for before the create, and the create carried its solution.
@@ -41,6 +35,7 @@ def test_the_widget_solves_the_challenge_and_the_call_goes_live(chromium, app):
     challenge_at = next(i for i, url in enumerate(urls) if url.endswith("/hms/challenge"))
     create_at = next(i for i, url in enumerate(urls) if url.endswith("/hms/web-calls"))
     assert challenge_at < create_at
+    bodies = widget.posted("/hms/web-calls")
     assert len(bodies) == 1 and isinstance(bodies[0].get("challenge"), str)
     payload = json.loads(base64.b64decode(bodies[0]["challenge"]))
     assert set(payload) == {"algorithm", "challenge", "number", "salt", "signature"}
@@ -49,8 +44,9 @@ def test_the_widget_solves_the_challenge_and_the_call_goes_live(chromium, app):
     context.close()
 
 
-def test_a_refused_solution_is_shown_to_the_visitor(chromium, app):
-    context, widget = open_widget(chromium, f"{app.url}/")
+@pytest.mark.engines("chromium", "firefox")
+def test_a_refused_solution_is_shown_to_the_visitor(browser, app):
+    context, widget = open_widget(browser, f"{app.url}/")
     page = widget.page
 
     def corrupt(route, request):

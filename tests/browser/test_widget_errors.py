@@ -1,8 +1,10 @@
-"""The widget's failure states in Chromium: each with its own words, a way forward, and nothing spent.
+"""The widget's failure states in Chromium (the microphone's in Firefox too): each with its own words, a way
+forward, and nothing spent.
 
-The microphone cases use real browser behaviour, not a patched getUserMedia: a Chromium without the
-auto-accept flag and a context without the permission (denied), and a Chromium without the fake capture
-device on a machine without a microphone (missing).
+The microphone cases use real browser behaviour, not a patched getUserMedia: a browser that refuses the
+microphone (Chromium without the auto-accept flag and a context without the permission; Firefox with
+permissions.default.microphone=2), and one without the fake capture device on a machine without a
+microphone (missing).
 """
 
 from __future__ import annotations
@@ -10,10 +12,17 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.browser.conftest import create_call, open_widget, sign_in
+from tests.browser.conftest import create_call, open_widget, screenshot_path, sign_in
 from tests.conftest import require
 
 pytestmark = pytest.mark.browser
+
+
+# Where each browser shows a site's microphone permission (widget/src/strings.js words it per browser).
+HOW_TO_ALLOW = {
+    "chromium": "Click the icon left of the address bar, set Microphone to Allow, then try again.",
+    "firefox": "Click the crossed-out microphone in the address bar, clear the block, then try again.",
+}
 
 
 @pytest.fixture
@@ -21,8 +30,9 @@ def app(example_app_factory, widget_built):
     return example_app_factory()
 
 
-def test_microphone_denied_creates_no_call(launch_chromium, app, artifacts_dir):
-    browser = launch_chromium(without=("--use-fake-ui-for-media-stream",))
+@pytest.mark.engines("chromium", "firefox")
+def test_microphone_denied_creates_no_call(launch_browser, engine, app, artifacts_dir):
+    browser = launch_browser(microphone="denied")
     context, widget = open_widget(browser, f"{app.url}/", permissions=[])
     widget.part("launcher").click()
     widget.wait_state("error")
@@ -30,16 +40,17 @@ def test_microphone_denied_creates_no_call(launch_chromium, app, artifacts_dir):
     message = widget.message()
     assert "Microphone access is blocked for this site." in message
     # How to fix it, in this browser's terms, and a retry.
-    assert "left of the address bar" in message and "Allow" in message
+    assert HOW_TO_ALLOW[engine] in message
     assert widget.part("retry").is_visible() and widget.part("retry").is_enabled()
-    widget.screenshot(artifacts_dir / "widget-mic-denied.png")
+    widget.screenshot(screenshot_path(artifacts_dir, "widget-mic-denied", engine))
     assert app.sandbox_stats()["create_requests"] == 0
     assert widget.states() == ["preflight", "error"]
     context.close()
 
 
-def test_no_microphone_creates_no_call(launch_chromium, app):
-    browser = launch_chromium(without=("--use-fake-device-for-media-stream",))
+@pytest.mark.engines("chromium", "firefox")
+def test_no_microphone_creates_no_call(launch_browser, app):
+    browser = launch_browser(microphone="none")
     context, widget = open_widget(browser, f"{app.url}/")
     has_input = widget.page.evaluate(
         "async () => (await navigator.mediaDevices.enumerateDevices()).some((d) => d.kind === 'audioinput')"

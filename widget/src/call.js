@@ -3,6 +3,7 @@
 // mean is decided by the controller, which stays free of livekit and is unit-tested in Node.
 
 import { ConnectionErrorReason, Room, RoomEvent, Track } from 'livekit-client';
+import { sendLeaveNow } from './leave-signal.js';
 
 const TOPIC = 'lk.transcription';
 
@@ -191,6 +192,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       stopMetering();
       removeEventListener('online', online);
       removeEventListener('offline', offline);
+      sendLeaveNow(room); // now: the page may be going, and room.disconnect()'s own leave is awaited
       return room.disconnect();
     },
   };

@@ -1,6 +1,11 @@
 // Leaving the page mid-call. While a call exists (connecting or live), beforeunload asks the browser's own
 // "leave site?" question, unless confirm-leave="false". When the page goes anyway (pagehide), the call is
 // hung up cleanly (room.disconnect(): the call's report says user_hangup, not a lost connection).
+// With confirm-leave="false" it hangs up at beforeunload already: Firefox closes the call's connection as
+// the next page is requested, before pagehide, so a hang-up there never reaches the server (the call would
+// end only at the server's departure timeout, as a dropped one). beforeunload comes after the navigate
+// event, and a navigation a script takes over (Navigation API intercept) fires none, so a single-page app's
+// own route changes do not end the call.
 
 /** @type {string[]} */
 const IN_CALL = ['connecting', 'live', 'reconnecting'];
@@ -20,7 +25,11 @@ export function leaveHandlers(controller, config, gone = () => {}) {
   return {
     /** @param {BeforeUnloadEvent} event */
     beforeunload(event) {
-      if (!config().confirmLeave || !inCall(controller.state)) return;
+      if (!inCall(controller.state)) return;
+      if (!config().confirmLeave) {
+        controller.end();
+        return;
+      }
       event.preventDefault();
       event.returnValue = ''; // older browsers ask only when returnValue is set
     },

@@ -29,10 +29,19 @@ describe('leaving the page', () => {
     });
   }
 
-  it('never asks with confirm-leave="false"', () => {
-    const event = beforeunload(leaveHandlers({ state: 'live' }, config({ 'confirm-leave': 'false' })));
+  it('never asks with confirm-leave="false", and hangs up before the page is requested', () => {
+    let ended = 0;
+    const controller = { state: 'live', end: () => ended++ };
+    const event = beforeunload(leaveHandlers(controller, config({ 'confirm-leave': 'false' })));
     assert.equal(event.prevented, false);
     assert.equal(event.returnValue, undefined);
+    assert.equal(ended, 1);
+  });
+
+  it('hangs up nothing at beforeunload when it asks first (the visitor may stay)', () => {
+    let ended = 0;
+    beforeunload(leaveHandlers({ state: 'live', end: () => ended++ }, config()));
+    assert.equal(ended, 0);
   });
 
   it('hangs up when the page goes (the controller ends it as user_hangup)', () => {
