@@ -22,6 +22,7 @@ import { statusView } from './status-view.js';
 import { STRINGS } from './strings.js';
 import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
+import { typingView } from './typing-view.js';
 
 /** @typedef {import('./state.js').CallError} CallError */
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -90,6 +91,8 @@ class CallPanel {
   #transcript;
   /** @type {ReturnType<typeof popoutView>} */
   #popout;
+  /** @type {ReturnType<typeof typingView>} */
+  #typing;
   /** @type {ReturnType<typeof actionsFollower>} */
   #followActions;
 
@@ -118,6 +121,8 @@ class CallPanel {
     this.#devices = devicesView({ refs, controller, emit, render, media: navigator.mediaDevices });
     this.#transcript = transcriptView(refs.list);
     this.#agent = agentView({ root, refs, emit });
+    const typeInstead = () => this.#consent.start({ typing: true });
+    this.#typing = typingView({ refs, controller, typeInstead, render });
     refs.close.addEventListener('click', close);
     refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
@@ -137,6 +142,11 @@ class CallPanel {
 
   end() {
     this.#controller.end();
+  }
+
+  /** @param {unknown} text a line to send into the live call (lk.chat) */
+  sendText(text) {
+    return this.#controller.sendText(text);
   }
 
   /** @param {boolean} on */
@@ -186,7 +196,7 @@ class CallPanel {
 
   #names() {
     const t = this.#strings();
-    return { user: t('you'), assistant: this.#options.config().assistantName || t('assistant') };
+    return { user: t('you'), assistant: this.#options.config().assistantName || t('assistant'), typed: t('typed') };
   }
 
   #emit(/** @type {string} */ type, /** @type {object} */ detail) {
@@ -286,6 +296,7 @@ class CallPanel {
     show(refs.list, !quiet && config.showTranscript && (active || controller.entries.length));
     refs.list.setAttribute('aria-label', t('transcript'));
     this.#controls.update(t, { quiet, error, showTranscript: config.showTranscript });
+    this.#typing.update(t, { quiet, enabled: config.textInput });
 
     // Keep keyboard focus in the widget when the control that had it disappears.
     if (focused && focused.closest('[hidden]')) {
