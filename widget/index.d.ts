@@ -47,6 +47,13 @@ export interface HMSTranscriptEntry {
   text: string;
   /** false while the speaker is still talking (the text may still change) */
   final: boolean;
+  /** true for a line the visitor typed (the text field, or sendText()) */
+  typed?: boolean;
+}
+
+/** How sendText() rejects: no call is live, nothing to send, or more than 500 characters. */
+export interface HMSSendTextError extends Error {
+  code: 'not_live' | 'empty' | 'too_long';
 }
 
 export interface HMSError {
@@ -183,6 +190,8 @@ export interface HMSWebCallAttributes {
   assistant?: string;
   'assistant-name'?: string;
   'show-transcript'?: 'true' | 'false' | (string & {});
+  /** "off" hides the text field of a live call and the "Type instead" offer */
+  'text-input'?: 'on' | 'off' | 'true' | 'false' | (string & {});
   /** a JSON object */
   context?: string;
   credentials?: 'include' | 'same-origin' | 'omit';
@@ -220,6 +229,12 @@ export interface HMSWebCallElement extends HTMLElement {
   end(): void;
   /** mute() or mute(true) mutes the microphone, mute(false) unmutes; returns the muted state. */
   mute(on?: boolean): boolean;
+  /**
+   * Sends a typed line (at most 500 characters) into the live call on LiveKit's lk.chat topic and shows it
+   * in the transcript as the visitor's, marked typed; resolves to the line as sent (trimmed). Rejects with
+   * an HMSSendTextError: not_live, empty or too_long.
+   */
+  sendText(text: string): Promise<string>;
   readonly state: HMSWebCallState;
   /** the transcript so far, in order (a copy) */
   readonly transcript: HMSTranscriptEntry[];

@@ -485,7 +485,7 @@ def test_the_assistant_does_not_hear_the_echo_of_its_own_last_words():
         a._listening = True
         a._deaf_until = asyncio.get_running_loop().time() + deaf_for  # as say() leaves it
         await a.hear(Microphone())
-        return a._heard.qsize()
+        return len(a.turns)
 
     assert ECHO_TAIL_SECONDS > 0.2
     # In a thread of its own: the browser tests' Playwright may own this thread's event loop.

@@ -14,6 +14,7 @@
  * @property {string | null} assistant
  * @property {string} assistantName
  * @property {boolean} showTranscript
+ * @property {boolean} textInput
  * @property {Record<string, unknown> | null} context
  * @property {RequestCredentials} credentials
  * @property {string} csrfHeader
@@ -44,6 +45,7 @@ export const ATTRIBUTES = [
   'assistant',
   'assistant-name',
   'show-transcript',
+  'text-input',
   'context',
   'credentials',
   'csrf-header',
@@ -206,6 +208,7 @@ export function parseConfig(get, { base, pageUrl }) {
     assistant: get('assistant') || null,
     assistantName: get('assistant-name') || '',
     showTranscript: bool(get('show-transcript'), true),
+    textInput: bool(get('text-input'), true),
     context: jsonObject('context', get('context')),
     credentials: /** @type {RequestCredentials} */ (oneOf('credentials', get('credentials'), CREDENTIALS)),
     csrfHeader: get('csrf-header') || '',

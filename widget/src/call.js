@@ -188,6 +188,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       await room.switchActiveDevice('audiooutput', deviceId || 'default').catch(() => {});
     },
     startAudio: () => room.startAudio(),
+    /** A typed line, as LiveKit agents take text input. @param {string} text */
+    sendText: (text) => room.localParticipant.sendText(text, { topic: 'lk.chat' }),
     disconnect() {
       stopMetering();
       removeEventListener('online', online);

@@ -16,6 +16,8 @@ import { remember } from './attributes.js';
  */
 export function consentView({ refs, host, controller, config, needsConsent, emit, render, close, shown }) {
   let asking = false; // the consent text is shown, waiting for the visitor's agreement
+  /** @type {{typing?: boolean} | undefined} how the call starts once accepted */
+  let how;
 
   const template = () =>
     /** @type {HTMLTemplateElement | null} */ (host.querySelector(':scope>template[slot=consent]'));
@@ -27,7 +29,7 @@ export function consentView({ refs, host, controller, config, needsConsent, emit
     remember('consent', version);
     asking = false;
     emit('consent', { version, accepted: true });
-    controller.start(); // still inside the click: the audio unlock counts
+    controller.start(how); // still inside the click: the audio unlock counts
   }
 
   refs.cbox.addEventListener('click', render);
@@ -47,9 +49,13 @@ export function consentView({ refs, host, controller, config, needsConsent, emit
     version() {
       return configured() && !needsConsent() ? config().consentVersion : null;
     },
-    /** Starts the call, or first shows the consent text when the visitor has not accepted it yet. */
-    start() {
-      if (!needsConsent()) return controller.start();
+    /**
+     * Starts the call, or first shows the consent text when the visitor has not accepted it yet.
+     * @param {{typing?: boolean}} [options] as Controller.start() takes them
+     */
+    start(options) {
+      how = options;
+      if (!needsConsent()) return controller.start(options);
       asking = true;
       const tpl = template();
       refs.ctext.textContent = tpl ? '' : config().consent;

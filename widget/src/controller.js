@@ -15,6 +15,7 @@ import { openSession } from './session-events.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { Timers } from './timers.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
+import { isEcho, typedLine, typingError, withTyped } from './typing.js';
 
 const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this is only a safety net
 
@@ -50,6 +51,7 @@ export class Controller {
   /** @type {Entry[]} */ entries = [];
   /** @type {string | null} */ callId = null;
   muted = false;
+  typing = false; // the call was started without a microphone: the visitor types
   audioBlocked = false;
   maxDuration = 0; // seconds
   /** @type {string | null} */ feedbackToken = null;
@@ -114,8 +116,11 @@ export class Controller {
     return next !== previous;
   }
 
-  /** Must be called synchronously from the click (or key press) for the audio unlock to count. */
-  async start() {
+  /**
+   * Must be called synchronously from the click (or key press) for the audio unlock to count.
+   * @param {{typing?: boolean}} [options] `typing`: no microphone is asked for; the visitor types
+   */
+  async start({ typing = false } = {}) {
     if (!this.#set({ type: 'start' })) return;
     const deps = this.#deps;
     const run = ++this.#run;
@@ -125,6 +130,7 @@ export class Controller {
     this.muted = this.audioBlocked = false;
     this.#joinedAt = 0;
     this.#hungUp = false;
+    this.typing = typing;
     this.#agent.reset();
     this.#notify('transcript', { entries: [], entry: null });
     const config = deps.config();
@@ -138,19 +144,21 @@ export class Controller {
     // fetched and worked out while the microphone prompt is up, so it costs the visitor no time.
     this.#proof = proofForCreate(deps, config);
 
-    // 1. Microphone first.
-    if (!deps.getUserMedia) return this.#fail({ code: 'mic_unsupported' });
+    // 1. Microphone first (none for a typed call).
     let mic;
-    try {
-      mic = await openMic(/** @type {GetUserMedia} */ (deps.getUserMedia), deps.micId?.(), config.audioProcessing);
-      if (!mic) throw { name: 'NotFoundError' };
-    } catch (err) {
-      if (!stale()) this.#fail({ code: micErrorCode(/** @type {{name?: string} | null} */ (err)) });
-      return;
+    if (!typing) {
+      if (!deps.getUserMedia) return this.#fail({ code: 'mic_unsupported' });
+      try {
+        mic = await openMic(/** @type {GetUserMedia} */ (deps.getUserMedia), deps.micId?.(), config.audioProcessing);
+        if (!mic) throw { name: 'NotFoundError' };
+      } catch (err) {
+        if (!stale()) this.#fail({ code: micErrorCode(/** @type {{name?: string} | null} */ (err)) });
+        return;
+      }
+      if (stale()) return mic.stop();
+      this.#mic = mic;
+      mic.enabled = !this.muted;
     }
-    if (stale()) return mic.stop();
-    this.#mic = mic;
-    mic.enabled = !this.muted;
     this.#set({ type: 'mic_ok' });
 
     // 2 + 3. Create the call and join its room; a token that expired on the way gets one fresh retry.
@@ -239,11 +247,26 @@ export class Controller {
   /** @param {TranscriptUpdate} update */
   #transcript(update) {
     const role = roleOf(update.identity, update.local);
+    if (role === 'user' && isEcho(this.entries, update.text)) return; // shown when it was typed
     const entry = { id: update.id, role, text: update.text, final: isFinal(update.final) };
     const entries = applyUpdate(this.entries, entry);
     if (entries === this.entries) return;
     this.entries = entries;
     this.#notify('transcript', { entries, entry: entries.find((e) => e.id === update.id) });
+  }
+
+  /**
+   * Sends a typed line into the live call (lk.chat) and shows it as the visitor's, marked typed. Rejects
+   * with an Error whose `code` is not_live, empty or too_long (typing.js).
+   * @param {unknown} text
+   */
+  async sendText(text) {
+    const line = typedLine(text);
+    if (this.state !== 'live' || !this.#session) throw typingError('not_live', 'no call is live');
+    await this.#session.sendText(line);
+    const entries = (this.entries = withTyped(this.entries, line));
+    this.#notify('transcript', { entries, entry: entries[entries.length - 1] });
+    return line;
   }
 
   /**

@@ -58,7 +58,7 @@ export function controlsView({ refs, root, controller, start, names, render }) {
      */
     update(t, { quiet, error, showTranscript }) {
       const { state, active, muted } = controller;
-      show(refs.mute, active);
+      show(refs.mute, active && !controller.typing); // a typed call has no microphone
       show(refs.hangup, active);
       refs.mute.textContent = t(muted ? 'unmute' : 'mute');
       refs.mute.setAttribute('aria-pressed', String(muted));

@@ -5,10 +5,12 @@
  * The panel's elements by their data-r name (and the panel itself).
  * @typedef {Record<'panel' | 'title' | 'timer' | 'line' | 'status' | 'speaking' | 'msg' | 'text' | 'hint'
  *   | 'consent' | 'ctext' | 'clabel' | 'away' | 'awayText' | 'list' | 'fb' | 'fbAsk' | 'fbErr' | 'fbDone'
- *   | 'devices' | 'micRow' | 'micLabel' | 'spkRow' | 'spkLabel' | 'audioHost' | 'talkHint', HTMLElement>
+ *   | 'devices' | 'micRow' | 'micLabel' | 'spkRow' | 'spkLabel' | 'audioHost' | 'talkHint' | 'say' | 'sayHint',
+ *   HTMLElement>
  *   & Record<'close' | 'ccancel' | 'cstart' | 'focus' | 'audio' | 'up' | 'down' | 'skip' | 'send' | 'popout'
- *   | 'copy' | 'mute' | 'hangup' | 'retry' | 'talk', HTMLButtonElement>
- *   & {cbox: HTMLInputElement, comment: HTMLTextAreaElement, mic: HTMLSelectElement, spk: HTMLSelectElement}}
+ *   | 'copy' | 'mute' | 'hangup' | 'retry' | 'talk' | 'saySend' | 'typeInstead', HTMLButtonElement>
+ *   & {cbox: HTMLInputElement, sayText: HTMLInputElement, comment: HTMLTextAreaElement, mic: HTMLSelectElement,
+ *   spk: HTMLSelectElement}}
  *   Refs
  */
 
@@ -31,6 +33,8 @@ export const TEMPLATE = `<section class="panel" part="panel" hidden>
 <button class="primary" part="popout-focus" data-r="focus"></button></div></div>
 <button class="primary" part="audio-unlock" data-r="audio"></button>
 <ol part="transcript" aria-live="polite" tabindex="0" data-r="list"></ol>
+<form class="say" part="text-form" data-r="say"><input part="text-input" enterkeyhint="send" autocomplete="off" aria-describedby="say-hint" data-r="sayText">
+<button class="primary" part="text-send" data-r="saySend"></button><span class="hint" part="text-hint" id="say-hint" role="status" data-r="sayHint"></span></form>
 <div class="box" part="feedback" data-r="fb"><span data-r="fbAsk"></span><div class="controls rate">
 <button class="thumb" part="feedback-up" aria-pressed="false" data-r="up">\u{1F44D}</button>
 <button class="thumb" part="feedback-down" aria-pressed="false" data-r="down">\u{1F44E}</button></div>
@@ -42,4 +46,4 @@ export const TEMPLATE = `<section class="panel" part="panel" hidden>
 <select part="speaker-select" data-r="spk"></select></label></div>
 <div class="controls" part="controls"><button part="popout" data-r="popout"></button><button part="copy" data-r="copy"></button>
 <button class="primary talk" part="talk" data-r="talk"></button><button part="mute" data-r="mute"></button><button class="danger" part="hangup" data-r="hangup"></button>
-<button class="primary" part="retry" data-r="retry"></button></div><span class="sr" role="status" data-r="talkHint"></span></section><div class="sr" data-r="audioHost"></div>`;
+<button class="primary" part="retry" data-r="retry"></button><button class="primary" part="type-instead" data-r="typeInstead"></button></div><span class="sr" role="status" data-r="talkHint"></span></section><div class="sr" data-r="audioHost"></div>`;

@@ -24,6 +24,7 @@ export const POPOUT_ATTRIBUTES = [
   'assistant',
   'assistant-name',
   'show-transcript',
+  'text-input',
   'context',
   'agent-timeout',
   'max-duration',

@@ -143,6 +143,18 @@ export class HMSWebCallElement extends HTMLElement {
     else if (this.#loading) this.#cancelLoading();
   }
 
+  /**
+   * Sends a typed line into the live call (LiveKit's lk.chat topic) and shows it in the transcript as the
+   * visitor's. Rejects with an Error whose `code` is not_live, empty or too_long.
+   * @param {string} text
+   * @returns {Promise<string>} the line as sent (trimmed)
+   */
+  sendText(text) {
+    return this.#ui
+      ? this.#ui.sendText(text)
+      : Promise.reject(Object.assign(new Error('hms-webcall: no call is live'), { code: 'not_live' }));
+  }
+
   /** mute() or mute(true) mutes the microphone, mute(false) unmutes; returns the muted state. */
   mute(on = true) {
     return this.#ui ? this.#ui.mute(on) : false;

@@ -95,6 +95,13 @@ export const STRINGS = {
     popout: 'Continue in a small window',
     popoutAway: 'The call continues in the other window.',
     popoutFocus: 'Show that window',
+    // Typing into the call (text-input)
+    typeLabel: 'Type a message',
+    typeSend: 'Send',
+    typeTooLong: 'Too long: at most {max} characters.',
+    typeFailed: 'Not sent. Please try again.',
+    typeInstead: 'Type instead',
+    typed: 'typed',
     consent_required: 'This site asks for your consent before a call. Reload the page, then try again.',
   },
   nl: {
@@ -189,6 +196,12 @@ export const STRINGS = {
     popout: 'Verder in een klein venster',
     popoutAway: 'Het gesprek gaat verder in het andere venster.',
     popoutFocus: 'Toon dat venster',
+    typeLabel: 'Typ een bericht',
+    typeSend: 'Verstuur',
+    typeTooLong: 'Te lang: hooguit {max} tekens.',
+    typeFailed: 'Niet verstuurd. Probeer het opnieuw.',
+    typeInstead: 'Liever typen',
+    typed: 'getypt',
     consent_required: 'Deze site vraagt je toestemming voor een gesprek. Herlaad de pagina en probeer het opnieuw.',
   },
 };

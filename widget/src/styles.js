@@ -75,7 +75,7 @@ li.interim span:after{content:" …"}
 .check input{width:1.2em;height:1.2em;margin:.15em 0 0;flex:none;accent-color:var(--_accent)}
 .thumb{font-size:1.2em;padding:.2em .8em}
 .rate{justify-content:flex-start}
-textarea,select{font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);
+textarea,select,.say input{font:inherit;color:var(--_fg);background:var(--_bg);border:1px solid var(--_border);
 border-radius:10px;padding:6px 8px;width:100%;max-width:100%}
 textarea{resize:vertical;min-height:3em}
 select{min-height:36px}
@@ -84,6 +84,11 @@ select{min-height:36px}
 .devices label{flex:1 1 140px;min-width:0;display:flex;flex-direction:column;gap:2px;color:var(--_muted);font-size:.9em}
 textarea:focus-visible,select:focus-visible,input:focus-visible,.msg:focus-visible{outline:3px solid var(--_accent);outline-offset:2px}
 .box a{color:var(--_accent)}
+.say{display:flex;flex-wrap:wrap;gap:8px}
+.say input{flex:1 1 8em;width:auto;min-width:0}
+[aria-invalid=true]~.hint{color:var(--_warn)}
+.say .hint{flex-basis:100%;margin:0}
+.hint:empty{position:absolute}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media (prefers-reduced-motion:reduce){.orb{transform:none;transition:none}
 [data-speaking] .orb{outline:3px solid var(--_accent);outline-offset:2px}}

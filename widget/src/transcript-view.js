@@ -33,10 +33,12 @@ export function transcriptView(list) {
         list.append(li);
       }
       li.className = e.final ? e.role : `${e.role} interim`;
-      li.setAttribute('part', `entry entry-${e.role}${e.final ? '' : ' entry-interim'}`);
+      const typed = e.typed ? ' entry-typed' : '';
+      li.setAttribute('part', `entry entry-${e.role}${e.final ? '' : ' entry-interim'}${typed}`);
       // Screen readers wait for a line to be final instead of reading it again word by word.
       li.setAttribute('aria-busy', String(!e.final));
-      /** @type {ChildNode} */ (li.firstChild).textContent = who[e.role];
+      // A typed line says so (who.typed: "typed"), for the eye and for screen readers alike.
+      /** @type {ChildNode} */ (li.firstChild).textContent = e.typed ? `${who[e.role]} · ${who.typed}` : who[e.role];
       const said = /** @type {ChildNode} */ (li.lastChild);
       if (said.textContent !== e.text) said.textContent = e.text;
     }

@@ -5,7 +5,7 @@
 // grows chunk by chunk as it is spoken, so an interrupted reply stays truncated to what was said).
 
 /** @typedef {'user' | 'assistant'} Role */
-/** @typedef {{id: string, role: Role, text: string, final: boolean}} Entry */
+/** @typedef {{id: string, role: Role, text: string, final: boolean, typed?: boolean}} Entry `typed`: sent as text */
 
 /**
  * lk.transcription_final arrives as the strings "true"/"false" from HMS, as a boolean from some servers.

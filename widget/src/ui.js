@@ -24,6 +24,7 @@ import { STRINGS } from './strings.js';
 import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
 import { screenWakeLock } from './wake-lock.js';
+import { typingView } from './typing-view.js';
 
 /** @typedef {import('./state.js').CallError} CallError */
 /** @typedef {import('./panel.js').Refs} Refs */
@@ -92,6 +93,8 @@ class CallPanel {
   #transcript;
   /** @type {ReturnType<typeof popoutView>} */
   #popout;
+  /** @type {ReturnType<typeof typingView>} */
+  #typing;
   /** @type {ReturnType<typeof actionsFollower>} */
   #followActions;
   /** @type {ReturnType<typeof pushToTalk>} */
@@ -124,6 +127,8 @@ class CallPanel {
     this.#transcript = transcriptView(refs.list);
     this.#agent = agentView({ root, refs, emit });
     this.#push = pushToTalk({ refs, controller, config, render });
+    const typeInstead = () => this.#consent.start({ typing: true });
+    this.#typing = typingView({ refs, controller, typeInstead, render });
     refs.close.addEventListener('click', close);
     refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
@@ -150,6 +155,11 @@ class CallPanel {
 
   end() {
     this.#controller.end();
+  }
+
+  /** @param {unknown} text a line to send into the live call (lk.chat) */
+  sendText(text) {
+    return this.#controller.sendText(text);
   }
 
   /** @param {boolean} on */
@@ -199,7 +209,7 @@ class CallPanel {
 
   #names() {
     const t = this.#strings();
-    return { user: t('you'), assistant: this.#options.config().assistantName || t('assistant') };
+    return { user: t('you'), assistant: this.#options.config().assistantName || t('assistant'), typed: t('typed') };
   }
 
   #emit(/** @type {string} */ type, /** @type {object} */ detail) {
@@ -306,6 +316,7 @@ class CallPanel {
     refs.list.setAttribute('aria-label', t('transcript'));
     this.#controls.update(t, { quiet, error, showTranscript: config.showTranscript });
     this.#push.update(t);
+    this.#typing.update(t, { quiet, enabled: config.textInput });
 
     // Keep keyboard focus in the widget when the control that had it disappears.
     if (focused && focused.closest('[hidden]')) {

@@ -10,11 +10,14 @@ Two ways to answer, picked per call:
 
 The mouth is eSpeak NG when available (else tones), the ears PocketSphinx (else the energy detector): see
 ``espeak``, ``ears``. Speech is half-duplex: what the visitor says while the assistant talks is not heard.
+Typed text (``lk.chat``, see ``chat``) is a final turn like a spoken one; as in LiveKit Agents it cuts the
+assistant short when it arrives while the assistant is thinking or speaking.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -32,6 +35,7 @@ from . import espeak, recognizer, transcription
 from .audio import SpeechPlan, SpeechTrack, plan_speech, to_mono_int16
 from .ears import EnergyEars, Heard, SpeechEars, describe_speech
 from .room import AGENT_STATE, Participant
+from .turns import TurnInbox, Typed
 
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
@@ -118,7 +122,8 @@ class ScriptedAssistant:
         self.script = script if script is not None or self.recognizes_words else Script()
         self.ears: EnergyEars | SpeechEars = EnergyEars()
         self._voices = voices_of(call.assistant)
-        self._heard: asyncio.Queue[Heard] = asyncio.Queue()
+        self.turns = TurnInbox()
+        self._interrupted = asyncio.Event()  # typed text cut in: the reply being made or spoken is dropped
         self._listening = False
         self.state = "initializing"  # LiveKit Agents' lk.agent.state
         self.publish_state = publish_state
@@ -184,8 +189,8 @@ class ScriptedAssistant:
             else:
                 await asyncio.sleep(THINKING_SECONDS)
                 text = decision.text
-            await self.say(text)
-            if decision.hang_up:
+            said = await self.say(text)
+            if decision.hang_up and said:  # a goodbye cut short by typed text does not hang up
                 await self._say_goodbye(f"the visitor said {heard.words!r}")
                 return
 
@@ -226,11 +231,29 @@ class ScriptedAssistant:
         plan = espeak.synthesize(text, self._voices) if self.speaks_words else None
         return plan if plan is not None else plan_speech(text)
 
-    async def say(self, text: str) -> None:
-        """Speak ``text``, streaming its transcript word by word as each word starts playing."""
+    def typed(self, text: str) -> None:
+        """The visitor typed ``text`` (``lk.chat``): a turn, which cuts the current reply short as LiveKit
+        Agents' default text input does (``session.interrupt()``, then a reply to the text)."""
+        if not self.turns.typed(text):
+            log.info(
+                "call %s: a typed message dropped, %d are waiting",
+                self.call.call_id,
+                self.turns.typed_waiting,
+            )
+            return
+        if self.state in ("thinking", "speaking"):
+            self._interrupted.set()
+
+    async def say(self, text: str) -> bool:
+        """Speak ``text``, streaming its transcript word by word as each word starts playing; False when
+        typed text cut it short."""
+        if self._interrupted.is_set():  # the visitor typed while this reply was being made
+            self._interrupted.clear()
+            return False
         plan = self.speech_for(text)
         if not plan.words:
-            return
+            return True
+        said = True
         await self.link.wait_present()  # nobody to talk to while the visitor's connection is down
         segment = transcription.SpokenSegment(self.agent.identity, self.voice.id)
         delivered: list[str] = []
@@ -240,12 +263,18 @@ class ScriptedAssistant:
         try:
             for word in plan.words:
                 await self._sleep_until(start + word.start)
-                if not self.link.present:
-                    break  # the visitor dropped mid-sentence: the rest goes unsaid (the room cut the voice)
+                # The visitor dropped mid-sentence (the room cut the voice) or typed over it: the rest goes
+                # unsaid.
+                if not self.link.present or self._interrupted.is_set():
+                    break
                 self.link.send_data(segment.word(word.text))
                 delivered.append(word.text)
             else:
                 await self._sleep_until(start + plan.duration)
+            if self._interrupted.is_set():  # the audio stops too; the transcript ends at the last word sent
+                self._interrupted.clear()
+                said = False
+                self.voice.stop_speaking()
             self.link.send_data(segment.close())
         finally:
             # Cut short (the call ended mid-sentence): the transcript keeps what was actually said.
@@ -253,18 +282,22 @@ class ScriptedAssistant:
                 self.call.add_transcript("assistant", "".join(delivered).strip())
             self._deaf_until = asyncio.get_running_loop().time() + ECHO_TAIL_SECONDS
         await self._set_state("listening")
+        return said
 
     async def listen_for_turn(self) -> Heard:
         """Wait for the visitor to speak and stop; publish interim and final transcripts; return the turn."""
-        while not self._heard.empty():
-            self._heard.get_nowait()
+        self.turns.forget_heard()
         self.ears.reset()
         self._listening = True
         await self._set_state("listening")
         segment_id = transcription.new_segment_id()
         try:
             while True:
-                heard = await self._heard.get()
+                heard = await self.turns.next()
+                # Typed: the visitor's client shows what it sent (LiveKit Agents publish no transcript).
+                if isinstance(heard, Typed):
+                    self.call.add_transcript("user", str(heard))
+                    return Heard(text=str(heard), final=True, duration=0.0, words=str(heard))
                 for packet in transcription.heard_update(
                     self.link.user_identity,
                     self.link.user_track_sid,
@@ -292,7 +325,7 @@ class ScriptedAssistant:
             if asyncio.get_running_loop().time() < self._deaf_until:
                 continue
             for heard in self.ears.feed(to_mono_int16(frame), frame.sample_rate):
-                self._heard.put_nowait(heard)
+                self.turns.heard(heard)
 
     async def _set_state(self, state: str) -> None:
         """As LiveKit Agents do: the state as the ``lk.agent.state`` attribute (and the server's
@@ -304,6 +337,8 @@ class ScriptedAssistant:
             await self.link.agent_changed()
 
     async def _sleep_until(self, timeline_seconds: float) -> None:
+        """Wait until then on the voice's timeline, or until typed text cuts the assistant short."""
         delay = timeline_seconds - self.voice.now()
         if delay > 0:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._interrupted.wait(), delay)

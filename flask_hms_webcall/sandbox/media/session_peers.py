@@ -40,9 +40,16 @@ class SessionPeers:
         """The connection that carries the assistant's voice: once it connects, the visitor is in the room."""
         return self.subscriber or self.publisher
 
-    def listen(self, *, on_state: Callable[[Peer], None], on_audio: Callable[[Any], None]) -> None:
+    def listen(
+        self,
+        *,
+        on_state: Callable[[Peer], None],
+        on_audio: Callable[[Any], None],
+        on_data: Callable[[bytes | str], None],
+    ) -> None:
         """Call ``on_state(peer)`` when a connection's state changes, ``on_audio(track)`` for the browser's
-        audio; the data link takes the reliable channel (the server's own in v0, the browser's in v1)."""
+        audio, ``on_data(message)`` for what it sends on its reliable channel; the data link takes the
+        reliable channel (the server's own in v0, the browser's in v1)."""
         primary = self.primary
         primary.on("connectionstatechange", lambda: on_state(primary))
         if self.subscriber is not None:
@@ -50,7 +57,10 @@ class SessionPeers:
             self.publisher.on("connectionstatechange", lambda: on_state(self.publisher))
 
         def on_datachannel(channel: Any) -> None:
-            if channel.label == "_reliable" and not self.data.attached:
+            if channel.label != "_reliable":
+                return
+            channel.on("message", on_data)  # the browser's packets (typed text) come on its own channel
+            if not self.data.attached:
                 self.data.attach(channel)
 
         def on_track(track: Any) -> None:

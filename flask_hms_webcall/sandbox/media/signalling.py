@@ -28,6 +28,7 @@ from livekit.protocol import models, rtc
 
 from ...hms import AGENT_HANGUP, ERROR, USER_HANGUP
 from ..calls import Call
+from .chat import ChatReceiver
 from .room import Participant, new_sid, now_ms, published_track, room_info, server_info, speakers
 from .session_peers import Peer, SessionPeers
 from .session_tasks import SessionTasks
@@ -80,7 +81,8 @@ class SignalSession:
         self._end_reason: str | None = None
         self._dropped = True  # until the browser says it leaves, an end of the connection is a drop
         self._end_error: str | None = None
-        self.peers.listen(on_state=self._connection_changed, on_audio=self._hear)
+        self._chat = ChatReceiver(self.assistant.typed, agent_identity=self.agent.identity)
+        self.peers.listen(on_state=self._connection_changed, on_audio=self._hear, on_data=self._chat.feed)
 
     # --- for the room (presence.CallRoom), the assistant's link --------------------------------------
 
