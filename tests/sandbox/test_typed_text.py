@@ -2,8 +2,8 @@
 
 ``room.local_participant.send_text(text, topic="lk.chat")`` is how LiveKit Agents take typed input. The
 sandbox treats it as a final spoken turn: rules, tools, the transcript and the end-of-call report, and it
-cuts the assistant short when it types over it. As LiveKit's own agents do, it does not publish the typed
-line back on ``lk.transcription`` (the visitor's client shows what it sent).
+cuts the assistant short when it types over it. The typed line is published on ``lk.transcription`` as the
+visitor's final segment, like speech, so that every client in the room shows it.
 
 libwebrtc (inside the SDK) gathers no ICE candidate on ``lo``: the test adds a veth pair inside its private
 network namespace (``tests/isolated.sh``) and the sandbox takes host candidates on it, so nothing leaves the
@@ -175,8 +175,13 @@ def test_a_typed_order_question_is_answered_with_the_tool_and_reported(veth, spe
                 "name": "lookup_order",
                 "arguments": {"order_id": "123"},
             }
-            # As LiveKit Agents: the typed line is not published back (only the assistant's speech was).
-            assert {who for who, _, _ in visitor.lines} == {visitor.agent_identity()}, visitor.lines
+            # The typed line comes back once, as the visitor's final segment, like a spoken turn.
+            mine = [
+                (a.get("lk.transcription_final"), text)
+                for who, a, text in visitor.lines
+                if who != visitor.agent_identity()
+            ]
+            assert mine == [("true", QUESTION)], visitor.lines
 
             await visitor.room.disconnect()
             report = await visitor.until(visitor.report, "the end-of-call report")

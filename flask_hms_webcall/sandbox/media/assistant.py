@@ -294,10 +294,10 @@ class ScriptedAssistant:
         try:
             while True:
                 heard = await self.turns.next()
-                # Typed: the visitor's client shows what it sent (LiveKit Agents publish no transcript).
                 if isinstance(heard, Typed):
-                    self.call.add_transcript("user", str(heard))
-                    return Heard(text=str(heard), final=True, duration=0.0, words=str(heard))
+                    # Published like a spoken final turn, so that every client in the room shows it, not only
+                    # the one that typed it (LiveKit Agents leave that to the sender; the widget drops the echo).
+                    heard = Heard(text=str(heard), final=True, duration=0.0, words=str(heard))
                 for packet in transcription.heard_update(
                     self.link.user_identity,
                     self.link.user_track_sid,
