@@ -209,6 +209,11 @@ class WebKitWidget:
         for name, value in attributes.items():
             self.js("el.setAttribute(arguments[1], arguments[2]);", name.replace("_", "-"), value)
 
+    def screenshot(self, path: Path) -> None:
+        """The browser's viewport as a PNG artifact: WebKitGTK under Xvfb paints element screenshots black
+        (the whole viewport comes out right; on a phone screen or in a column the widget is most of it)."""
+        self.driver.save_screenshot(str(path))
+
     def focused_part(self) -> str | None:
         """The part that has keyboard focus inside the widget, if any."""
         return self.js(
@@ -235,8 +240,13 @@ def tab_to(widget: WebKitWidget, part: str = "launcher") -> None:
 
 
 def open_widget(driver, url: str, *scripts: str, selector: str = "hms-webcall#hero-call") -> WebKitWidget:
-    """``url`` loaded, the widget defined, EVENT_RECORDER and ``scripts`` run in the page."""
+    """``url`` loaded, then as ``widget_in_page``."""
     driver.get(url)
+    return widget_in_page(driver, *scripts, selector=selector)
+
+
+def widget_in_page(driver, *scripts: str, selector: str = "hms-webcall#hero-call") -> WebKitWidget:
+    """The widget of the current page (or frame) once defined, with EVENT_RECORDER and ``scripts`` run."""
     wait_for(
         lambda: driver.execute_script(
             "return !!customElements.get('hms-webcall')"

@@ -38,7 +38,7 @@ def test_element_shadow_dom_and_styles(launch_webkit, example_app_factory, artif
     assert box["right"] > viewport[0] - 60 and box["bottom"] > viewport[1] - 60
     # The widget's parts are in its shadow root, out of the page's selectors (and styles).
     assert driver.execute_script("return document.querySelectorAll('[part]').length;") == 0
-    widget.part("launcher").screenshot(str(artifacts_dir / "webkit-launcher.png"))
+    widget.screenshot(artifacts_dir / "webkit-launcher.png")
 
     # Elements added later are upgraded, each configured by its own attributes.
     driver.execute_script(
