@@ -55,14 +55,14 @@ window.__hms = [];
 for (const type of ['hms:state', 'hms:error', 'hms:consent', 'hms:ended']) {
   document.addEventListener(type, (e) => window.__hms.push({ type, detail: e.detail }));
 }
+// Counted on the prototype: WebKit may collect navigator.mediaDevices' wrapper, with a property set on it,
+// and make a new one (a patch on the instance was seen to vanish between two clicks).
 window.__mics = 0;
-const gum = navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
-if (gum) {
-  navigator.mediaDevices.getUserMedia = function (...args) {
-    window.__mics++;
-    return gum.apply(this, args);
-  };
-}
+const getUserMedia = MediaDevices.prototype.getUserMedia;
+MediaDevices.prototype.getUserMedia = function (...args) {
+  window.__mics++;
+  return getUserMedia.apply(this, args);
+};
 """
 # A stand-in for the RTCPeerConnection Debian's build lacks, for tests of what comes before the connection.
 PRETEND_WEBRTC = "window.RTCPeerConnection = class RTCPeerConnection { addTrack() {} };"
