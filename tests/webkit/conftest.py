@@ -118,9 +118,12 @@ def launch_webkit(xvfb_display: str, widget_built: Path) -> Iterator[Callable[..
         WEBKIT_DRIVER is not None and MINIBROWSER is not None,
         "WebKitGTK's WebKitWebDriver and MiniBrowser are not installed (apt-get install webkit2gtk-driver)",
     )
-    from selenium import webdriver
-    from selenium.webdriver.webkitgtk.options import Options
-    from selenium.webdriver.webkitgtk.service import Service
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.webkitgtk.options import Options
+        from selenium.webdriver.webkitgtk.service import Service
+    except ImportError:
+        require(False, "selenium is not installed (pip install -e .[dev])")
 
     drivers = []
 
