@@ -214,7 +214,9 @@ class WebKitWidget:
 
     def screenshot(self, path: Path) -> None:
         """The browser's viewport as a PNG artifact: WebKitGTK under Xvfb paints element screenshots black
-        (the whole viewport comes out right; on a phone screen or in a column the widget is most of it)."""
+        (the whole viewport comes out right; on a phone screen or in a column the widget is most of it).
+        Two animation frames first: a screenshot taken at once may show the page as it was painted last."""
+        self.driver.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]));")
         self.driver.save_screenshot(str(path))
 
     def focused_part(self) -> str | None:
