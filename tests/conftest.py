@@ -22,12 +22,14 @@ import requests
 
 from tests.support import StubHMS, stubbed_hms
 
-# Process fixtures for the sandbox and the example app live in their own modules.
+# Process fixtures for the sandbox and the example app, the browser engines, and the WebKit tests' summary
+# line live in their own modules.
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.example_app",
     "tests.fixtures.engines",
     "tests.fixtures.firefox",
+    "tests.fixtures.webkit_summary",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

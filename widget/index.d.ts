@@ -33,6 +33,7 @@ export type HMSErrorCode =
   | 'no_mic'
   | 'mic_in_use'
   | 'mic_unsupported'
+  | 'unsupported_browser'
   | 'network'
   | 'connect_failed'
   | 'rate_limited'

@@ -116,12 +116,19 @@ export class Controller {
     return next !== previous;
   }
 
+  /** This browser can make a call (it has WebRTC); see support.js. */
+  get supported() {
+    return this.#deps.canCall?.() !== false;
+  }
+
   /**
    * Must be called synchronously from the click (or key press) for the audio unlock to count.
    * @param {{typing?: boolean}} [options] `typing`: no microphone is asked for; the visitor types
    */
   async start({ typing = false } = {}) {
     if (!this.#set({ type: 'start' })) return;
+    // A browser without WebRTC is told so before anything is spent: no prompt, no call created.
+    if (!this.supported) return this.#fail({ code: 'unsupported_browser' });
     const deps = this.#deps;
     const run = ++this.#run;
     const stale = () => run !== this.#run;

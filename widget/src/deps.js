@@ -34,6 +34,7 @@
  * @property {(fn: () => void, ms: number) => number} setInterval
  * @property {(id: number) => void} clearInterval
  * @property {() => string | null} [micId]
+ * @property {() => boolean} [canCall] whether the browser can make a call (support.js); true when absent
  * @property {(challenge: unknown) => Promise<string | null>} [solveChallenge]
  * @property {() => unknown} [challengeToken]
  */

@@ -28,10 +28,24 @@ export const BACKEND_CODES = [
 ];
 
 // Codes the widget itself reports; with BACKEND_CODES, every code with a message of its own.
-const LOCAL_CODES = ['mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'network', 'connect_failed'];
+const LOCAL_CODES = [
+  'mic_denied',
+  'no_mic',
+  'mic_in_use',
+  'mic_unsupported',
+  'unsupported_browser',
+  'network',
+  'connect_failed',
+];
 
 // Failures that trying again cannot fix without the visitor or the site owner changing something first.
-const NO_RETRY = new Set(['mic_unsupported', 'forbidden_origin', 'misconfigured', 'unauthenticated']);
+const NO_RETRY = new Set([
+  'mic_unsupported',
+  'unsupported_browser',
+  'forbidden_origin',
+  'misconfigured',
+  'unauthenticated',
+]);
 
 /**
  * getUserMedia's rejection -> our code.

@@ -5,6 +5,7 @@
 import { remembered } from './attributes.js';
 import { createSession } from './call.js';
 import { solveChallenge } from './challenge.js';
+import { canCall } from './support.js';
 
 /**
  * The controller's view of the page: the browser's microphone, network, cookies, <meta> and clocks.
@@ -20,6 +21,7 @@ export function pageDeps({ host, config, context, audioContext, takeMic }, refs,
     context,
     consent,
     micId: () => remembered('mic'),
+    canCall,
     solveChallenge,
     challengeToken: () => (typeof host.challenge === 'function' ? host.challenge() : null),
     getUserMedia: media?.getUserMedia && ((constraints) => takeMic() || media.getUserMedia(constraints)),

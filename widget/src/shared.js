@@ -9,6 +9,7 @@ import { micConstraints, remembered } from './attributes.js';
 import { SHELL, translator } from './i18n.js';
 import { CHANNEL, popoutBusy } from './popout.js';
 import { adoptStyles } from './styles.js';
+import { canCall } from './support.js';
 
 // A plain object rather than the module's namespace: esbuild would add its getter helper to the loader.
-export const SHARED = { micConstraints, remembered, SHELL, translator, CHANNEL, popoutBusy, adoptStyles };
+export const SHARED = { micConstraints, remembered, SHELL, translator, CHANNEL, popoutBusy, adoptStyles, canCall };

@@ -12,6 +12,7 @@ import { ATTRIBUTES, consentNeeded, micConstraints, parseConfig, remembered } fr
 import { SHELL, resolveLang, translator } from './i18n.js';
 import { CHANNEL, popoutBusy, receiveCall } from './popout.js';
 import { BASE_CSS, adoptStyles } from './styles.js';
+import { canCall } from './support.js';
 
 /** The element's tag name, unless a page defines it under another one. */
 export const TAG = 'hms-webcall';
@@ -110,10 +111,12 @@ export class HMSWebCallElement extends HTMLElement {
     if (!this.#loading) {
       // First call before the chunk is here: ask for the microphone and unlock audio now, inside the
       // gesture, while the call code loads; the UI picks both up. Not before the visitor has agreed to
-      // the consent text, which the UI shows first.
+      // the consent text, which the UI shows first, nor in a browser that cannot call (the UI says so).
       const media = navigator.mediaDevices;
       const processing = this.#parsedConfig().audioProcessing;
-      if (!this.#needsConsent()) this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic'), processing));
+      if (canCall() && !this.#needsConsent()) {
+        this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic'), processing));
+      }
       this.#mic?.catch(() => {});
       this.#audioContext();
       this.#busy(true);

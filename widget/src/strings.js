@@ -56,6 +56,8 @@ export const STRINGS = {
     no_mic: 'No microphone found. Connect one, then try again.',
     mic_in_use: 'Your microphone is in use by another app or tab. Close it, then try again.',
     mic_unsupported: 'This page cannot use a microphone: it needs a secure (https) address.',
+    unsupported_browser:
+      "This browser can't make voice calls. Please use an up-to-date Chrome, Edge, Firefox or Safari.",
     invalid_request: 'The call request was refused. Reload the page, then try again.',
     unauthenticated: 'Please sign in to start a call.',
     forbidden_origin: "Calls can't be started from this website.",
@@ -158,6 +160,8 @@ export const STRINGS = {
     mic_in_use: 'Je microfoon wordt door een andere app of tab gebruikt. Sluit die en probeer het opnieuw.',
     mic_unsupported:
       'Deze pagina kan geen microfoon gebruiken: daarvoor is een beveiligd (https) adres nodig.',
+    unsupported_browser:
+      'Met deze browser kun je niet bellen. Gebruik een recente Chrome, Edge, Firefox of Safari.',
     invalid_request: 'Het verzoek werd geweigerd. Herlaad de pagina en probeer het opnieuw.',
     unauthenticated: 'Log in om een gesprek te starten.',
     forbidden_origin: 'Vanaf deze website kan geen gesprek worden gestart.',

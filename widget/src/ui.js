@@ -148,9 +148,12 @@ class CallPanel {
     });
   }
 
-  /** start() asks for consent first when it is needed: the microphone is not asked for before. */
+  /**
+   * start() asks for consent first when it is needed: the microphone is not asked for before. A browser
+   * that cannot call is told so at once, without a consent question for a call it cannot make.
+   */
   start() {
-    return this.#consent.start();
+    return this.#controller.supported ? this.#consent.start() : this.#controller.start();
   }
 
   end() {

@@ -72,9 +72,10 @@ function setup({
   attrs = {},
   cross = false,
   context = null,
+  webrtc = true,
 } = {}) {
   const clock = new FakeClock();
-  const log = { events: [], fetches: [], connects: [], sessions: [], muted: [] };
+  const log = { events: [], fetches: [], connects: [], sessions: [], muted: [], mics: 0 };
   const track = { enabled: true, stopped: false, stop() { this.stopped = true; } };
   const session = {
     on: null,
@@ -96,12 +97,14 @@ function setup({
   };
   const deps = {
     crossOrigin: () => cross,
+    canCall: () => webrtc,
     config: () => parseConfig((n) => attrs[n] ?? null, { base: 'https://site.example/hms/', pageUrl: 'https://site.example/' }),
     context: () => context,
     getUserMedia:
       mic === 'unsupported'
         ? null
         : async () => {
+            log.mics++;
             await tick();
             if (mic !== 'ok') throw Object.assign(new Error(mic), { name: mic });
             return { getAudioTracks: () => [track] };
@@ -159,6 +162,21 @@ describe('microphone preflight comes before any backend request', () => {
     const { c, log, last } = setup({ mic: 'unsupported' });
     await c.start();
     assert.equal(last('error').code, 'mic_unsupported');
+    assert.equal(log.fetches.length, 0);
+  });
+
+  it('reports a browser without WebRTC before the microphone or the backend is asked', async () => {
+    const { c, log, states, last } = setup({ webrtc: false });
+    assert.equal(c.supported, false);
+    await c.start();
+    await settle();
+    assert.equal(last('error').code, 'unsupported_browser');
+    assert.deepEqual(states(), ['preflight', 'error']);
+    assert.equal(log.mics, 0, 'no microphone prompt for a call that cannot happen');
+    assert.equal(log.fetches.length, 0);
+    assert.equal(log.sessions.length, 0, 'no livekit room is made either');
+    // Trying again (the element's start() from script) is refused the same way, never spending anything.
+    await c.start();
     assert.equal(log.fetches.length, 0);
   });
 

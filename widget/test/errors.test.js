@@ -70,7 +70,8 @@ describe('backendError', () => {
 
 describe('describeError', () => {
   it('gives every error code its own message', () => {
-    const codes = [...BACKEND_CODES, 'mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'network', 'connect_failed'];
+    const local = ['mic_denied', 'no_mic', 'mic_in_use', 'mic_unsupported', 'unsupported_browser', 'network'];
+    const codes = [...BACKEND_CODES, ...local, 'connect_failed'];
     const messages = codes.map((code) => describeError({ code, retryAfter: 5 }, t, CHROME).message);
     assert.equal(new Set(messages).size, codes.length, messages.join('\n'));
     for (const m of messages) assert.doesNotMatch(m, /[{}]|_/, `unfilled or raw key: ${m}`);
@@ -102,6 +103,7 @@ describe('describeError', () => {
     assert.equal(describeError({ code: 'forbidden_origin' }, t).retry, false);
     assert.equal(describeError({ code: 'misconfigured' }, t).retry, false);
     assert.equal(describeError({ code: 'mic_unsupported' }, t).retry, false);
+    assert.equal(describeError({ code: 'unsupported_browser' }, t).retry, false);
   });
 
   it('has a generic message for codes it does not know', () => {
