@@ -295,8 +295,9 @@ class ScriptedAssistant:
             while True:
                 heard = await self.turns.next()
                 if isinstance(heard, Typed):
-                    # Published like a spoken final turn, so that every client in the room shows it, not only
-                    # the one that typed it (LiveKit Agents leave that to the sender; the widget drops the echo).
+                    # Published like a spoken final turn, so that every client in the room shows it, not
+                    # only the one that typed it (LiveKit Agents leave that to the sender; the widget drops
+                    # the echo).
                     heard = Heard(text=str(heard), final=True, duration=0.0, words=str(heard))
                 for packet in transcription.heard_update(
                     self.link.user_identity,
