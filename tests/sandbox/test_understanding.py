@@ -1,5 +1,6 @@
 """The sandbox assistant's brain on what people actually say: numbers said their ways, asking back when a
-number may be misheard, and hanging up only on a goodbye the visitor means. Words only, no audio."""
+number may be misheard, and hanging up only on a goodbye the visitor means. Words only, no audio (the
+recogniser's side is in test_speech.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules
+from flask_hms_webcall.sandbox.calls import Call
+from flask_hms_webcall.sandbox.media import assistant as media_assistant
+from flask_hms_webcall.sandbox.media.ears import Heard
+from flask_hms_webcall.sandbox.webhooks import ToolAnswer
+from tests.sandbox.test_media_protocol import run  # a fresh loop in its own thread
 
 PHRASING = Path(__file__).parents[2] / "benchmarks" / "data" / "rule_phrasing.json"
 
@@ -65,6 +71,7 @@ def test_grouped_numbers_join_up_for_a_rule_of_any_length():
     ("heard", "checked"),
     [
         ("order three hundred and", "300"),  # the rest of it was not heard
+        ("order three hundred and something please", "300"),
         ("order three hundred and will please", "300"),  # "and twelve", heard by the ears as "and will"
         ("order three hundred and two will please", "302"),  # "and twelve" split into "two will"
         ("order three hundred five to a please", "305"),  # "to" next to it: a digit may be missing
@@ -137,7 +144,8 @@ def test_an_unclear_answer_gets_the_question_once_more_then_the_call_moves_on():
 def test_another_question_instead_of_an_answer_is_answered_and_the_check_dropped():
     brain = fresh()
     brain.decide("order three hundred and will")
-    assert brain.decide("what are your opening hours").text.startswith("We are open")
+    hours = brain.decide("what are your opening hours on the twenty second")  # its number is no answer
+    assert hours.tool is None and hours.text.startswith("We are open")
     assert brain.decide("yes").tool is None
 
 
@@ -236,3 +244,55 @@ def test_held_out_sentences_call_no_wrong_tool_and_end_no_call_unasked():
         assert not decision.hang_up or sentence.get("hang_up"), sentence
         if decision.tool is not None:
             assert decision.arguments == {"order_id": sentence["order_id"]}, sentence
+
+
+# --- the same through the assistant's conversation loop ---------------------------------------------
+
+
+def test_the_conversation_loop_asks_back_calls_the_tool_on_yes_and_checks_a_doubtful_goodbye(monkeypatch):
+    monkeypatch.setattr(media_assistant, "THINKING_SECONDS", 0)
+    monkeypatch.setattr(media_assistant, "HANGUP_GRACE_SECONDS", 0)
+    turns = ["order three hundred and will", "yes", "thank you bye", "no thanks"]
+    said: list[str] = []
+    tools: list[tuple[str, dict]] = []
+    hung_up: list[bool] = []
+
+    async def app_tool(call, tool_call_id, name, arguments):
+        tools.append((name, arguments))
+        return ToolAnswer(ok=True, result={"order_id": arguments["order_id"], "status": "on its way"})
+
+    call = Call(call_id="c-1", room_name="web-c", identity="web-user-1", assistant={})
+    assistant = media_assistant.ScriptedAssistant(
+        call=call,
+        script=None,
+        agent=None,
+        voice=None,
+        link=None,
+        hang_up=lambda: hung_up.append(True),
+        present=True,
+        join_delay=0,
+        tools=app_tool,
+        speech=False,
+    )
+
+    async def listen_for_turn():
+        words = turns.pop(0)
+        return Heard(text=words, final=True, duration=1.0, words=words)
+
+    async def say(text):
+        said.append(text)
+
+    async def set_state(state):
+        pass
+
+    monkeypatch.setattr(assistant, "listen_for_turn", listen_for_turn)
+    monkeypatch.setattr(assistant, "say", say)
+    monkeypatch.setattr(assistant, "_set_state", set_state)
+    run(assistant._converse())
+    assert said == [
+        "Order 300, is that right?",
+        "Order 300 is on its way.",
+        "Anything else I can help with?",
+        "Thanks for calling. Goodbye!",
+    ]
+    assert tools == [("lookup_order", {"order_id": "300"})] and hung_up == [True]
