@@ -38,7 +38,9 @@ ANSWERS = (
     "yes", "yes that's right", "yeah", "yep", "correct", "that's right", "no", "no that's wrong", "nope",
     "no thanks", "no thank you", "nothing else", "no that's it",
 )  # fmt: skip
-_AROUND_ANSWER = AROUND_GOODBYE | {"what", "said", "think", "be", "number"}
+_AROUND_ANSWER = AROUND_GOODBYE | {
+    "what", "said", "think", "be", "number", "order", "go", "ahead", "check", "look", "up", "do", "my",
+}  # fmt: skip
 _VOWELS = re.compile(r"[aeiouy]+")
 
 

@@ -103,7 +103,10 @@ def test_the_recognisers_confidence_makes_a_number_doubtful_when_given():
 # --- the ask-back turn --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer", ["yes", "yeah that's right", "correct", "yes please", "yes three hundred"])
+@pytest.mark.parametrize(
+    "answer",
+    ["yes", "yeah that's right", "correct", "yes please go ahead", "yes three hundred", "yep check it"],
+)
 def test_yes_to_the_check_looks_up_the_number_checked(answer):
     brain = fresh()
     assert brain.decide("order three hundred and will").tool is None
