@@ -84,6 +84,7 @@ class Rule:
     examples: tuple[str, ...] = ()
     digits: int | None = None  # the length of the rule's numbers: one of another length was misheard
     confirm: str | None = None  # the question that checks a doubtful number or goodbye before acting on it
+    also: tuple[str, ...] = ()  # more phrases, matched like ``when`` but not added to the ears' model
 
     def matches(self, heard: str) -> bool:
         return self.match_end(heard.split()) is not None
@@ -92,7 +93,7 @@ class Rule:
         """Where this rule's phrases are in ``said`` (normalised words), left to right, not overlapping."""
         heard = [_stem(w) for w in said]
         found = []
-        for phrase in self.when:
+        for phrase in (*self.when, *self.also):
             wanted = [_stem(w) for w in normalise(phrase).split()]
             n = len(wanted)
             found += [(i, i + n) for i in range(len(heard) - n + 1) if heard[i : i + n] == wanted]
@@ -205,10 +206,10 @@ class Brain:
 
     def phrases(self) -> list[str]:
         """What the ears should expect: the rules' phrases and examples as people say them, with numbers
-        after the phrases of rules that take one (see :func:`.language.sentences`), and the answers to the
-        questions the brain asks back ("yes", "no thanks")."""
+        after the phrases of rules that take one (see :func:`.language.sentences`). Not the ``also``
+        phrases: they are words the everyday sentences already carry, and a rule's phrases weigh on how
+        the ears hear everything else."""
         said = [phrase for rule in self.rules for phrase in (*rule.when, *rule.examples)]
-        said += courtesy.ANSWERS  # to the questions the brain asks back
         leads = [
             lead
             for rule in self.rules
@@ -351,6 +352,9 @@ def parse_rules(value: Any) -> list[Rule]:
         examples = item.get("examples", [])
         if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
             raise ValueError(f"{where}.examples must be a list of sentences")
+        also = item.get("also", [])
+        if not isinstance(also, list) or not all(isinstance(w, str) and words(w) for w in also):
+            raise ValueError(f"{where}.also must be a list of phrases")
         digits = item.get("digits")
         if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < 1):
             raise ValueError(f"{where}.digits must be a positive whole number")
@@ -368,6 +372,7 @@ def parse_rules(value: Any) -> list[Rule]:
                 examples=tuple(examples),
                 digits=digits,
                 confirm=texts["confirm"] or None,
+                also=tuple(" ".join(words(w)) for w in also),
             )
         )
     return rules

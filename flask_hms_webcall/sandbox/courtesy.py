@@ -31,13 +31,8 @@ AROUND_GOODBYE = frozenset({
     "talk", "soon", "again", "and", "lovely", "perfect", "brilliant", "awesome", "wonderful", "many",
     "million", "your", "help", "the", "i", "am", "was", "me", "take", "care", "fine", "just", "really",
     "kind", "kindly", "appreciate", "please", "sir", "madam", "done", "else", "more", "no", "nope", "yes",
-    "yeah", "nothing",
+    "yeah", "nothing", "know",  # "know": what the ears make of "no"
 })  # fmt: skip
-# Answers to the questions the brain asks ("Order 300, is that right?", "Anything else?"), for the ears.
-ANSWERS = (
-    "yes", "yes that's right", "yeah", "yep", "correct", "that's right", "no", "no that's wrong", "nope",
-    "no thanks", "no thank you", "nothing else", "no that's it",
-)  # fmt: skip
 _AROUND_ANSWER = AROUND_GOODBYE | {
     "what", "said", "think", "be", "number", "order", "go", "ahead", "check", "look", "up", "do", "my",
 }  # fmt: skip
@@ -69,7 +64,9 @@ def about_goodbye(words: Sequence[str], hits: Sequence[tuple[int, int]]) -> bool
     other words are words people say around one ("okay, thanks a lot, bye"), not a sentence about something
     else ("can you recommend a good restaurant nearby" heard with a "bye")."""
     inside = {k for start, end in hits for k in range(start, end)}
-    return bool(hits) and all(k in inside or w in AROUND_GOODBYE for k, w in enumerate(words))
+    # The ears split a "goodbye" they did not quite catch: "alright look bye then", "of bye".
+    split = {start - 1 for start, end in hits if end - start == 1}
+    return bool(hits) and all(k in inside or k in split or w in AROUND_GOODBYE for k, w in enumerate(words))
 
 
 def goodbye_meant(said: Reading, hits: Sequence[tuple[int, int]]) -> bool:

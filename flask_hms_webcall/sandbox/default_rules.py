@@ -20,37 +20,24 @@ DEFAULT_CONFIRM = "{number}, is that right?"  # a tool rule's number that may be
 DEFAULT_CLOSING_CHECK = "Anything else I can help with?"  # a goodbye that may be a misheard thanks
 GO_ON = "Sure, what can I help you with?"  # "anything else?" "yes"
 
+# "when" and "examples" are what the ears expect (their language model); "also" holds people's other words
+# for a rule, which the everyday sentences already carry: more phrases there would tilt how everything else
+# is heard (measured with benchmarks/speech_wer.py).
 DEFAULT_RULES: list[dict[str, Any]] = [
     {
-        "when": [
-            "opening hours",
-            "opening times",
-            "open",
-            "hours",
-            "close",
-            "closed",
-            "closing",
-            "shut",
-        ],
-        "examples": [
-            "what are your opening hours",
-            "when are you open",
-            "are you open on saturday",
-            "what time do you close",
-            "is the shop closed on sunday",
-        ],
+        "when": ["opening hours", "open", "hours"],
+        "also": ["opening times", "close", "closed", "closing", "shut"],
+        "examples": ["what are your opening hours", "when are you open", "are you open on saturday"],
         "say": "We are open Monday to Friday from nine to five, and on Saturday from ten to two.",
     },
     {
-        "when": ["order", "parcel", "package", "shipment", "tracking", "my delivery"],
+        "when": ["order", "parcel", "package"],
+        "also": ["shipment", "tracking", "my delivery"],
         "examples": [
             "what is the status of order one two three",
             "where is my order four five six",
             "check order seven eight nine",
             "can you look up my order",
-            "my order number is three oh four",
-            "order three hundred and twelve",
-            "has my parcel double two five shipped",
         ],
         "tool": "lookup_order",
         "arguments": {"order_id": "{number}"},
@@ -61,45 +48,28 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "confirm": "Order {number}, is that right?",
     },
     {
-        "when": [
-            "person",
-            "human",
-            "agent",
-            "someone",
-            "somebody",
-            "representative",
-            "customer service",
-        ],
-        "examples": [
-            "can i talk to a person",
-            "i want to speak to a human",
-            "can i speak to a representative",
-        ],
+        "when": ["person", "human", "agent", "someone"],
+        "also": ["somebody", "representative", "customer service"],
+        "examples": ["can i talk to a person", "i want to speak to a human"],
         "say": "I am the sandbox assistant, there is nobody else here. I can look up an order for you.",
     },
     {
-        "when": [
-            "goodbye",
-            "bye",
-            "that's all",
-            "that is all",
-            "that's it",
-            "that's everything",
-            "nothing else",
-            "see you",
-        ],
-        "examples": ["goodbye", "bye bye", "that is all thanks bye", "nothing else thanks"],
+        "when": ["goodbye", "bye", "that's all", "that is all"],
+        "also": ["that's it", "that's everything", "nothing else", "see you"],
+        "examples": ["goodbye", "thank you bye", "that is all thanks"],
         "say": "Thanks for calling. Goodbye!",
         "hang_up": True,
     },
     {
-        "when": ["thank you", "thanks", "cheers", "appreciated", "appreciate it"],
-        "examples": ["thank you", "thanks a lot", "thank you very much", "much appreciated"],
+        "when": ["thank you", "thanks"],
+        "also": ["cheers", "appreciated", "appreciate it"],
+        "examples": ["thank you", "thanks a lot"],
         "say": "You are welcome. Anything else?",
     },
     {
-        "when": ["hello", "hi", "hey", "good morning", "good afternoon", "good evening"],
-        "examples": ["hello", "hi there", "hello can you hear me", "good morning"],
+        "when": ["hello", "hi", "hey"],
+        "also": ["good morning", "good afternoon", "good evening"],
+        "examples": ["hello", "hi there", "hello can you hear me"],
         "say": "Hello! I can hear you. Ask me about our opening hours or an order.",
     },
 ]

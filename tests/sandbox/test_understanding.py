@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules
+from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules, rules_error
 from flask_hms_webcall.sandbox.calls import Call
 from flask_hms_webcall.sandbox.media import assistant as media_assistant
 from flask_hms_webcall.sandbox.media.ears import Heard
@@ -62,6 +62,21 @@ def test_grouped_numbers_join_up_for_a_rule_of_any_length():
     brain = Brain(parse_rules(rules))
     assert brain.decide("ticket twelve thirty four").arguments == {"id": "1234"}
     assert brain.decide("ticket double nine double one").arguments == {"id": "9911"}
+
+
+def test_a_rules_also_phrases_trigger_it_without_weighing_on_the_ears():
+    rules = [
+        {"when": ["ticket"], "also": ["docket"], "tool": "lookup_ticket", "arguments": {"id": "{number}"},
+         "confirm": "Ticket {number}? Yes or no?"},
+    ]  # fmt: skip
+    brain = Brain(parse_rules(rules))
+    assert brain.decide("my docket four two").arguments == {"id": "42"}
+    assert brain.decide("ticket three hundred and").text == "Ticket 300? Yes or no?"
+    expected = " ".join(brain.phrases())
+    assert "ticket" in expected.split() and "docket" not in expected.split()
+    assert rules_error({"llm_config": {"rules": [{**rules[0], "also": "docket"}]}}) == (
+        "llm_config.rules[0].also must be a list of phrases"
+    )
 
 
 # --- a number that may be misheard is checked, not guessed -------------------------------------------
@@ -200,6 +215,8 @@ def test_after_anything_else_a_question_is_answered_and_a_yes_invited():
         "alright that's it, bye",
         "no that is all thank you",
         "nothing else, bye",
+        "know that is all thank you",  # "no", as the ears heard it
+        "alright look bye then",  # "goodbye" split by the ears
     ],
 )
 def test_a_goodbye_the_visitor_means_ends_the_call(heard):
