@@ -28,7 +28,8 @@ yes. A ``hang_up`` rule ends the call only on a turn that is a goodbye (see ``co
 misheard thanks is checked with its ``confirm`` line ("Anything else I can help with?"). A tool's result is
 read out through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a
 text result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears
-should expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
+should expect for the rule; ``also`` (optional) more phrases that trigger it, which the ears are not told
+to expect. Rules and fallback are used only when the assistant's speech recognition is
 available; see the docs.
 """
 

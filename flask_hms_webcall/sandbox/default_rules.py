@@ -1,7 +1,7 @@
 """The sandbox's default assistant: its rules (what it listens for, says and calls), its lines and its tool.
 
-Each rule's ``when`` phrases are the words people use for it, not only the words a script would: "when do
-you close", "a representative", "much appreciated". Its ``examples`` are sentences the ears should expect.
+Each rule's ``when`` phrases and ``examples`` are what the ears expect; its ``also`` phrases are people's
+other words for it ("when do you close", "a representative", "cheers"), matched the same way.
 The phrases were tuned on the ``tuning`` sentences of ``benchmarks/data/rule_phrasing.json``, never on its
 ``held_out`` ones (``benchmarks/rule_phrasing.py`` prints both).
 """
