@@ -14,17 +14,22 @@ sandbox's assistants file or a transient/override config::
       "fallback": "Sorry, I can only tell you our opening hours or an order's status."
     }
 
-The heard words are normalised first (``language.normalise``: fillers dropped, "what's" spelled out,
-numbers as people say them written as digits: "one two three" and "one twenty three" are both "123"). The
-first rule with a ``when`` phrase among them (whole words, a plural "s" ignored) wins; none: the
-``fallback`` line. Argument templates take ``{number}`` (the first number after the rule's phrase, else the
-first one heard) and ``{text}`` (all of it); a rule whose arguments need a number nobody said answers with
-its ``ask`` line instead, and a number said on its own next turn completes it. ``digits`` (optional) is how
-long the rule's numbers are: a number of another length counts as misheard ("three one alright" for "three
-one four"), so the rule asks rather than calling its tool with a wrong argument. A tool's result is read out
-through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a text
-result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears should
-expect for the rule. Rules and fallback are used only when the assistant's speech recognition is
+The heard words are normalised first (``language.understand``: fillers dropped, "what's" spelled out,
+numbers as people say them written as digits: "one two three", "one twenty three" and "one hundred and
+twenty three" are all "123"; see ``numbers``). The first rule with a ``when`` phrase among them (whole
+words, a plural "s" ignored) wins; none: the ``fallback`` line. Argument templates take ``{number}`` (the
+first number after the rule's phrase, else the first one heard) and ``{text}`` (all of it); a rule whose
+arguments need a number nobody said answers with its ``ask`` line instead, and a number said on its own
+next turn completes it. ``digits`` (optional) is how long the rule's numbers are: a number of another
+length counts as misheard ("three one alright" for "three one four"), so the rule asks rather than calling
+its tool with a wrong argument. A number that may be misheard ("three hundred and" with nothing after it)
+is checked with the rule's ``confirm`` line ("Order {number}, is that right?") and the tool called on a
+yes. A ``hang_up`` rule ends the call only on a turn that is a goodbye (see ``courtesy``); one that may be a
+misheard thanks is checked with its ``confirm`` line ("Anything else I can help with?"). A tool's result is
+read out through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a
+text result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears
+should expect for the rule; ``also`` (optional) more phrases that trigger it, which the ears are not told
+to expect. Rules and fallback are used only when the assistant's speech recognition is
 available; see the docs.
 """
 
@@ -34,75 +39,27 @@ import itertools
 import json
 import logging
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from .language import normalise, sentences, words
+from . import courtesy
+from .default_rules import (
+    DEFAULT_ASK,
+    DEFAULT_CLOSING_CHECK,
+    DEFAULT_CONFIRM,
+    DEFAULT_FALLBACK,
+    DEFAULT_RULES,
+    DEFAULT_TOOL_ERROR,
+    GO_ON,
+    LOOKUP_ORDER_TOOL,
+)
+from .language import normalise, sentences, understand, words
+from .numbers import Reading
 
 log = logging.getLogger("flask_hms_webcall.sandbox")
 
-DEFAULT_FALLBACK = (
-    "Sorry, I can tell you our opening hours or the status of an order. "
-    "Try: what is the status of order one two three?"
-)
-DEFAULT_ASK = "Which number? Please say it digit by digit."
-DEFAULT_TOOL_ERROR = "Sorry, I could not get an answer from {tool} just now. Is there anything else?"
-
-DEFAULT_RULES: list[dict[str, Any]] = [
-    {
-        "when": ["opening hours", "open", "hours"],
-        "examples": ["what are your opening hours", "when are you open", "are you open on saturday"],
-        "say": "We are open Monday to Friday from nine to five, and on Saturday from ten to two.",
-    },
-    {
-        "when": ["order", "parcel", "package"],
-        "examples": [
-            "what is the status of order one two three",
-            "where is my order four five six",
-            "check order seven eight nine",
-            "can you look up my order",
-        ],
-        "tool": "lookup_order",
-        "arguments": {"order_id": "{number}"},
-        "digits": 3,
-        # Fields of the example app's answer; a text answer (or other fields) is read out as it is.
-        "say": "Order {order_id} is {status}.",
-        "ask": "Which order? Please say its number digit by digit, for example: order one two three.",
-    },
-    {
-        "when": ["person", "human", "agent", "someone"],
-        "examples": ["can i talk to a person", "i want to speak to a human"],
-        "say": "I am the sandbox assistant, there is nobody else here. I can look up an order for you.",
-    },
-    {
-        "when": ["goodbye", "bye", "that's all", "that is all"],
-        "examples": ["goodbye", "thank you bye", "that is all thanks"],
-        "say": "Thanks for calling. Goodbye!",
-        "hang_up": True,
-    },
-    {
-        "when": ["thank you", "thanks"],
-        "examples": ["thank you", "thanks a lot"],
-        "say": "You are welcome. Anything else?",
-    },
-    {
-        "when": ["hello", "hi", "hey"],
-        "examples": ["hello", "hi there", "hello can you hear me"],
-        "say": "Hello! I can hear you. Ask me about our opening hours or an order.",
-    },
-]
-
-# The tool the default rules call; the sandbox's default assistant declares it, as a real assistant would.
-LOOKUP_ORDER_TOOL: dict[str, Any] = {
-    "name": "lookup_order",
-    "description": "Look up the status of an order by its number.",
-    "parameters": {
-        "type": "object",
-        "properties": {"order_id": {"type": "string", "description": "The order number, digits only."}},
-        "required": ["order_id"],
-    },
-}
+__all__ = ["DEFAULT_FALLBACK", "DEFAULT_RULES", "LOOKUP_ORDER_TOOL", "Brain", "Decision", "parse_rules"]
 
 
 def _stem(word: str) -> str:
@@ -127,19 +84,35 @@ class Rule:
     hang_up: bool = False
     examples: tuple[str, ...] = ()
     digits: int | None = None  # the length of the rule's numbers: one of another length was misheard
+    confirm: str | None = None  # the question that checks a doubtful number or goodbye before acting on it
+    also: tuple[str, ...] = ()  # more phrases, matched like ``when`` but not added to the ears' model
 
     def matches(self, heard: str) -> bool:
         return self.match_end(heard.split()) is not None
 
-    def match_end(self, said: list[str]) -> int | None:
-        """Where the first of this rule's phrases heard in ``said`` (normalised words) ends, if any."""
+    def hits(self, said: Sequence[str]) -> list[tuple[int, int]]:
+        """Where this rule's phrases are in ``said`` (normalised words), left to right, not overlapping."""
         heard = [_stem(w) for w in said]
-        ends = []
-        for phrase in self.when:
+        found = []
+        for phrase in (*self.when, *self.also):
             wanted = [_stem(w) for w in normalise(phrase).split()]
             n = len(wanted)
-            ends += [i + n for i in range(len(heard) - n + 1) if heard[i : i + n] == wanted]
-        return min(ends, default=None)
+            found += [(i, i + n) for i in range(len(heard) - n + 1) if heard[i : i + n] == wanted]
+        hits: list[tuple[int, int]] = []
+        for start, end in sorted(found, key=lambda hit: (hit[0], -hit[1])):
+            if not hits or start >= hits[-1][1]:
+                hits.append((start, end))
+        return hits
+
+    def match_end(self, said: Sequence[str]) -> int | None:
+        """Where the first of this rule's phrases heard in ``said`` (normalised words) ends, if any."""
+        return min((end for _, end in self.hits(said)), default=None)
+
+    @property
+    def confirm_line(self) -> str:
+        if self.confirm:
+            return self.confirm
+        return DEFAULT_CLOSING_CHECK if self.hang_up and self.tool is None else DEFAULT_CONFIRM
 
     @property
     def needs_number(self) -> bool:
@@ -157,6 +130,21 @@ class Decision:
     hang_up: bool = False
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A question the assistant asked and waits for the answer to, next turn.
+
+    ``number``: it asked for the rule's number. ``confirm``: it asked whether it heard ``number`` right
+    ("Order 300, is that right?"). ``closing``: it asked "anything else?" after a goodbye it was not sure of.
+    """
+
+    kind: Literal["number", "confirm", "closing"]
+    rule: Rule
+    number: str = ""
+    text: str = ""  # the words of the turn that asked for the tool, for its {text} argument
+    repeated: bool = False  # the question was asked again once already: the next unclear answer moves on
+
+
 def _fill(template: str, values: Mapping[str, Any]) -> str | None:
     """``template`` with ``{name}`` placeholders filled from ``values``; None if one is missing or bad."""
     try:
@@ -164,6 +152,12 @@ def _fill(template: str, values: Mapping[str, Any]) -> str | None:
         return string.Formatter().vformat(template, (), {k: _spoken(v) for k, v in values.items()})
     except (KeyError, IndexError, ValueError, AttributeError):
         return None
+
+
+def _checking(rule: Rule, number: str) -> str:
+    """The question that checks ``number`` before ``rule`` calls its tool with it."""
+    values = {"number": number}
+    return _fill(rule.confirm_line, values) or _fill(DEFAULT_CONFIRM, values) or number
 
 
 def _spoken(value: Any) -> str:
@@ -192,7 +186,7 @@ class Brain:
     def __init__(self, rules: list[Rule], fallback: str = DEFAULT_FALLBACK) -> None:
         self.rules = rules
         self.fallback = fallback
-        self._asked: Rule | None = None  # a tool rule that asked for a number last turn
+        self._pending: Pending | None = None  # the question the assistant asked last turn, if any
 
     @classmethod
     def from_assistant(cls, assistant: Mapping[str, Any]) -> Brain:
@@ -213,7 +207,9 @@ class Brain:
 
     def phrases(self) -> list[str]:
         """What the ears should expect: the rules' phrases and examples as people say them, with numbers
-        after the phrases of rules that take one (see :func:`.language.sentences`)."""
+        after the phrases of rules that take one (see :func:`.language.sentences`). Not the ``also``
+        phrases: they are words the everyday sentences already carry, and a rule's phrases weigh on how
+        the ears hear everything else."""
         said = [phrase for rule in self.rules for phrase in (*rule.when, *rule.examples)]
         leads = [
             lead
@@ -223,31 +219,94 @@ class Brain:
         ]
         return list(sentences(said, leads))
 
-    def decide(self, heard: str) -> Decision:
+    def decide(self, heard: str, confidence: Sequence[float] | None = None) -> Decision:
         """The reply to one turn's recognised words (empty: nothing intelligible was heard).
 
         The first rule with a phrase among the words wins. A number fills the rule's ``{number}``: the first
-        one after the phrase ("order 123"), else the first one heard. A turn with only a number answers the
-        rule that asked for one the turn before.
+        one after the phrase ("order 123"), else the first one heard. A number that may be misheard is
+        checked first ("Order 300, is that right?"), and so is a goodbye that may be a misheard thanks; the
+        answer to such a question, or to the rule's ``ask``, is read with the question in mind.
+        ``confidence`` (optional): the recogniser's probability (0..1) for each word of ``heard``.
         """
-        said = normalise(heard).split()
-        asked, self._asked = self._asked, None
-        rule, end = next(((r, e) for r in self.rules if (e := r.match_end(said)) is not None), (None, 0))
-        if rule is None and asked is not None and any(w.isdigit() for w in said):
-            rule = asked
+        said = understand(heard, confidence)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            decision = self._answer_to(pending, said)
+            if decision is not None:
+                return decision
+        rule, end = self._match(said)
         if rule is None:
             return Decision(text=self.fallback)
+        return self._act(rule, end, said)
+
+    def _match(self, said: Reading) -> tuple[Rule | None, int]:
+        """The first rule with a phrase in ``said``, and where the phrase ends; a rule that hangs up only if
+        the turn is about saying goodbye (a "bye" in a sentence about something else is not one)."""
+        for rule in self.rules:
+            hits = rule.hits(said.words)
+            if hits and (not rule.hang_up or courtesy.about_goodbye(said.words, hits)):
+                return rule, hits[0][1]
+        return None, 0
+
+    def _act(self, rule: Rule, end: int, said: Reading) -> Decision:
+        if rule.hang_up and not courtesy.goodbye_meant(said, rule.hits(said.words)):
+            self._pending = Pending("closing", rule)
+            return Decision(text=rule.confirm_line, rule=rule)
         if rule.tool is None:
             return Decision(text=rule.say, rule=rule, hang_up=rule.hang_up)
-        numbers = [w for w in said[end:] if w.isdigit()] + [w for w in said if w.isdigit()]
+        return self._use(rule, end, said)
+
+    def _use(self, rule: Rule, end: int, said: Reading) -> Decision:
+        """Call ``rule``'s tool with the number heard after word ``end``; or ask for one, or check it."""
+        text = " ".join(said.words)
+        if not rule.needs_number:
+            return self._call(rule, "", text)
+        after = said.numbers(end)
+        numbers = after + said.numbers()
         if rule.digits is not None:  # "three one alright" for "three one four": ask, not look up order 31
-            numbers = [n for n in numbers if len(n) == rule.digits]
-        if rule.needs_number and not numbers:
-            self._asked = rule
+            numbers = [(n, sure) for n, sure in numbers if len(n) == rule.digits]
+            after = [(n, sure) for n, sure in after if len(n) == rule.digits]
+        if not numbers:
+            self._pending = Pending("number", rule)
             return Decision(text=rule.ask, rule=rule)
-        values = {"number": numbers[0] if numbers else "", "text": " ".join(said)}
+        number, sure = numbers[0]
+        if sure and len({n for n, _ in after}) <= 1:  # two numbers after "order": which one?
+            return self._call(rule, number, text)
+        self._pending = Pending("confirm", rule, number, text)
+        return Decision(text=_checking(rule, number), rule=rule)
+
+    @staticmethod
+    def _call(rule: Rule, number: str, text: str) -> Decision:
+        values = {"number": number, "text": text}
         arguments = {name: _fill(template, values) or "" for name, template in rule.arguments.items()}
+        assert rule.tool is not None
         return Decision(text="", rule=rule, tool=rule.tool, arguments=arguments, hang_up=rule.hang_up)
+
+    def _answer_to(self, pending: Pending, said: Reading) -> Decision | None:
+        """The reply to the answer to the assistant's own question; None: the turn is not an answer."""
+        words = said.words
+        if pending.kind == "closing":
+            if courtesy.is_nothing_else(words) or self._match(said)[0] is pending.rule:
+                return Decision(text=pending.rule.say, rule=pending.rule, hang_up=True)
+            return Decision(text=GO_ON) if courtesy.is_yes(words) else None
+        rule, end = self._match(said)
+        if rule is not None and rule is not pending.rule:
+            return None  # another question altogether
+        if pending.kind == "confirm":
+            numbers = said.numbers()
+            if numbers and all(n == pending.number for n, _ in numbers) and not courtesy.is_no(words):
+                return self._call(pending.rule, pending.number, pending.text)  # "yes, three hundred"
+            if courtesy.is_yes(words):
+                return self._call(pending.rule, pending.number, pending.text)
+            if courtesy.is_no(words):
+                self._pending = Pending("number", pending.rule)
+                return Decision(text=pending.rule.ask, rule=pending.rule)
+        if any(w.isdigit() for w in words):  # the number asked for, or a new one instead of the one checked
+            return self._use(pending.rule, end, said)
+        if pending.kind == "confirm" and not pending.repeated and rule is None:
+            self._pending = Pending("confirm", pending.rule, pending.number, pending.text, repeated=True)
+            return Decision(text=f"Sorry? {_checking(pending.rule, pending.number)}", rule=pending.rule)
+        return None
 
     @staticmethod
     def answer(decision: Decision, result: Any) -> str:
@@ -284,7 +343,7 @@ def parse_rules(value: Any) -> list[Rule]:
             when = [when]
         if not isinstance(when, list) or not when or not all(isinstance(w, str) and words(w) for w in when):
             raise ValueError(f"{where}.when must be a non-empty list of phrases")
-        texts = {k: item.get(k) for k in ("say", "tool", "ask", "on_error")}
+        texts = {k: item.get(k) for k in ("say", "tool", "ask", "on_error", "confirm")}
         for key, text in texts.items():
             if text is not None and not isinstance(text, str):
                 raise ValueError(f"{where}.{key} must be a string")
@@ -294,6 +353,9 @@ def parse_rules(value: Any) -> list[Rule]:
         examples = item.get("examples", [])
         if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
             raise ValueError(f"{where}.examples must be a list of sentences")
+        also = item.get("also", [])
+        if not isinstance(also, list) or not all(isinstance(w, str) and words(w) for w in also):
+            raise ValueError(f"{where}.also must be a list of phrases")
         digits = item.get("digits")
         if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < 1):
             raise ValueError(f"{where}.digits must be a positive whole number")
@@ -310,6 +372,8 @@ def parse_rules(value: Any) -> list[Rule]:
                 hang_up=bool(item.get("hang_up", False)),
                 examples=tuple(examples),
                 digits=digits,
+                confirm=texts["confirm"] or None,
+                also=tuple(" ".join(words(w)) for w in also),
             )
         )
     return rules

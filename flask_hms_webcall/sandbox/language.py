@@ -8,7 +8,8 @@ Two halves, one vocabulary:
   with the words people use around them. Words outside this vocabulary come out as the nearest words in it,
   so it is broad enough that "do you sell shoes" does not come out as a rule's key words.
 * **Reading.** :func:`normalise` turns recognised words into what the rules match on: lower case, no
-  fillers ("um"), contractions spelled out ("what's" → "what is") and spoken numbers as digits.
+  fillers ("um"), contractions spelled out ("what's" → "what is") and spoken numbers as digits;
+  :func:`understand` gives the same words with whether each may be misheard (see :mod:`.numbers`).
 
 English only, like the recogniser's model.
 """
@@ -19,19 +20,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from .everyday import SENTENCES as EVERYDAY
+from .numbers import TEENS, TENS, Reading, read
 
-UNITS = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9,
-}  # fmt: skip
-TEENS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _TENS_WORDS = tuple(TENS)
 _TEEN_WORDS = tuple(TEENS)
@@ -90,74 +80,37 @@ def normalise(text: str) -> str:
     return words_to_digits(spell_out(text))
 
 
-def _number_word(word: str) -> bool:
-    return word in UNITS or word in TEENS or word in TENS or word.isdigit()
-
-
-def _is_number(ws: Sequence[str], i: int) -> bool:
-    w = ws[i]
-    if w == "oh":  # a zero only next to another number word: "oh, hello" stays as it is
-        return any(0 <= j < len(ws) and ws[j] != "oh" and _number_word(ws[j]) for j in (i - 1, i + 1))
-    if w == "hundred":  # "one hundred", not "a hundred" or "hundreds"
-        return i > 0 and ws[i - 1] in UNITS and UNITS[ws[i - 1]] > 0
-    return _number_word(w)
-
-
-def _below_hundred(ws: Sequence[str], i: int) -> tuple[int, int]:
-    """What follows "hundred" at ``i`` ("and five", "twenty three", "twelve"): its value and where it ends."""
-    j = i + 1 if i < len(ws) and ws[i] == "and" else i
-    if j < len(ws) and ws[j] in TENS:
-        if j + 1 < len(ws) and ws[j + 1] in UNITS and UNITS[ws[j + 1]] > 0:
-            return TENS[ws[j]] + UNITS[ws[j + 1]], j + 2
-        return TENS[ws[j]], j + 1
-    if j < len(ws) and ws[j] in TEENS:
-        return TEENS[ws[j]], j + 1
-    if j < len(ws) and ws[j] in UNITS and ws[j] != "oh":
-        return UNITS[ws[j]], j + 1
-    return 0, i  # nothing of its own: "and" (if any) is a word again
+def understand(text: str, confidence: Sequence[float] | None = None) -> Reading:
+    """What the rules read in recognised ``text``: its words as :func:`normalise` gives them, with how sure
+    each is (see :mod:`.numbers`). ``confidence``: the recogniser's probability for each of ``words(text)``.
+    """
+    said = words(text)
+    measured = confidence is not None and len(confidence) == len(said)
+    plain: list[str] = []
+    sure: list[float] = []
+    for k, word in enumerate(said):
+        if word not in FILLERS:
+            spelled = CONTRACTIONS.get(word, word).split()
+            plain += spelled
+            sure += [confidence[k] if measured else 1.0] * len(spelled)  # type: ignore[index]
+    return read(plain, sure if measured else None)
 
 
 def words_to_digits(text: str) -> str:
     """``text`` lower-cased, without punctuation, each run of spoken numbers written as digits.
 
     Digits said one by one join up ("one two three" → "123"), as do the groups people say ("one twenty
-    three" → "123", "six oh two" → "602"); tens combine with a unit ("twenty three" → "23") and "hundred"
-    with what follows ("one hundred and five" → "105"). "oh" counts as zero only next to another number
-    word, so "oh, hello" stays as it is.
+    three" → "123", "six oh two" → "602", "double five two" → "552"); tens combine with a unit ("twenty
+    three" → "23") and "hundred" with what follows ("one hundred and five" → "105"). "oh" counts as zero only
+    next to another number word, so "oh, hello" stays as it is. See :mod:`.numbers`.
     """
-    ws = words(text)
-    out: list[str] = []
-    run: list[str] = []
-    i = 0
-    while i < len(ws):
-        w = ws[i]
-        if not _is_number(ws, i):
-            if run:
-                out.append("".join(run))
-                run = []
-            out.append(w)
-            i += 1
-        elif w == "hundred":
-            below, i = _below_hundred(ws, i + 1)
-            run[-1] = str(int(run[-1]) * 100 + below)
-        elif w in TENS:
-            value = TENS[w]
-            if i + 1 < len(ws) and ws[i + 1] in UNITS and UNITS[ws[i + 1]] > 0:
-                value += UNITS[ws[i + 1]]
-                i += 1
-            run.append(str(value))
-            i += 1
-        else:
-            run.append(w if w.isdigit() else str(TEENS.get(w, UNITS.get(w, 0))))
-            i += 1
-    if run:
-        out.append("".join(run))
-    return " ".join(out)
+    return " ".join(read(words(text)).words)
 
 
 def spoken_numbers() -> tuple[str, ...]:
     """Ways to say order-like numbers, for the language model: every pair of digits once in three-digit
-    runs, longer runs, and the groupings people use ("four fifty six", "six oh two", "one hundred and five").
+    runs, longer runs, and the groupings people use ("four fifty six", "six oh two", "double five two",
+    "one hundred and five", "twelve thirty four").
     """
     runs = [" ".join(DIGIT_WORDS[(a + k * b) % 10] for k in range(3)) for a in range(10) for b in range(10)]
     longer = [
@@ -174,9 +127,19 @@ def spoken_numbers() -> tuple[str, ...]:
         + [f"{units[k % 9]} hundred and {units[(k * 2 + 4) % 9]}" for k in range(9)]
         + [f"{units[k % 9]} hundred {_TENS_WORDS[k % 8]} {units[(k + 2) % 9]}" for k in range(9)]
     )
+    doubles = [f"double {units[k]} {units[(k * 4 + 2) % 9]}" for k in range(9)] + [
+        f"{units[(k * 2 + 1) % 9]} double {units[k]}" for k in range(9)
+    ]
+    noughts = [f"{units[k * 2]} nought {units[(k * 3 + 1) % 9]}" for k in range(4)]
+    hundreds += [f"{units[k % 9]} hundred and {_TEEN_WORDS[(k * 7) % 10]}" for k in range(9)]
+    pairs = [f"{_TEEN_WORDS[k + 1]} {_TENS_WORDS[(k * 3) % 8]} {units[(k * 5 + 3) % 9]}" for k in range(8)]
     tens_units = [f"{t} {units[k]}" for k, t in enumerate(_TENS_WORDS)]
     single = [*DIGIT_WORDS, *_TEEN_WORDS, *_TENS_WORDS, *tens_units]
-    return tuple(dict.fromkeys([*runs, *longer, *grouped, *teens, *ohs, *hundreds, *single]))
+    return tuple(
+        dict.fromkeys(
+            [*runs, *longer, *grouped, *teens, *ohs, *doubles, *noughts, *hundreds, *pairs, *single]
+        )
+    )
 
 
 def wrapped(phrase: str, seed: int, count: int) -> list[str]:

@@ -304,7 +304,7 @@ def test_rules_pick_reply_tool_or_goodbye(brain):
     order = brain.decide("what is the status of order one two three")
     assert order.tool == "lookup_order" and order.arguments == {"order_id": "123"}
 
-    bye = brain.decide("thank you bye")
+    bye = brain.decide("that's all thank you bye")
     assert bye.hang_up and "Goodbye" in bye.text
 
     assert brain.decide("").text == brain.fallback
