@@ -301,6 +301,7 @@ def test_the_conversation_loop_asks_back_calls_the_tool_on_yes_and_checks_a_doub
 
     async def say(text):
         said.append(text)
+        return True  # said to the end (not cut short)
 
     async def set_state(state):
         pass
