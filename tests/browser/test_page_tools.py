@@ -6,6 +6,8 @@ what it shows (the order highlighted in "Your orders"), when the assistant calls
   assistant the timeout result, and the webhook is answered (within HMS's 10 s); another visitor's page
   cannot answer for the caller.
 - A spoken "which order is on my screen?" makes the sandbox call the tool and say the answer.
+- With 4 gunicorn workers and Redis: the delivery, the stream and the page's answer are served by three
+  different worker processes (their pids, from gunicorn's access log), and the answer still arrives.
 
 How long the answers took is printed (never asserted: the machine is shared).
 """
@@ -13,14 +15,16 @@ How long the answers took is printed (never asserted: the machine is shared).
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import threading
 import time
 
 import pytest
 
 from tests.browser.conftest import open_widget, wait_for
-from tests.browser.test_page_actions import GREETING, deliver, live_call
-from tests.conftest import require
+from tests.browser.test_page_actions import GREETING, GunicornExampleApp, deliver, live_call
+from tests.conftest import free_port, require
 
 pytestmark = pytest.mark.browser
 
@@ -175,4 +179,48 @@ def test_a_spoken_question_is_answered_from_the_page(
         timeout=30,
         what="the assistant saying the answer",
     )
+    context.close()
+
+
+@pytest.fixture
+def four_workers(sandbox_factory, redis_url, tmp_path):
+    """The example app under gunicorn with 4 workers on Redis, each request on a connection of its own (as
+    from a proxy that does not keep upstream connections): the browser's one kept-alive connection would
+    otherwise take every answer to the same worker."""
+    port, secret = free_port(), secrets.token_urlsafe(24)
+    webhooks = f"--webhook-url=http://127.0.0.1:{port}/hms/webhooks"
+    sandbox = sandbox_factory(webhooks, f"--webhook-secret={secret}", "--no-speech")
+    app = GunicornExampleApp(port, secret, sandbox, redis_url, tmp_path, extra=("--keep-alive", "0"))
+    yield app
+    app.process.stop()
+
+
+def test_with_four_workers_and_redis_delivery_stream_and_answer_on_three_workers(
+    chromium, four_workers, widget_built
+):
+    app = four_workers
+    context, widget = live_call(chromium, f"{app.url}/")
+    call_id = widget.page.evaluate("document.querySelector('#hero-call').callId")
+    highlight(widget, "123")
+    tools = rf"/hms/web-calls/{re.escape(call_id)}/tools/order_on_screen\.[\w-]+"
+    # Deliveries go on (each answered by the page) until two of them, each with its answer on another
+    # worker than its own, used four different workers: then, whichever worker holds the stream (logged
+    # only when it ends), one of the two is on two workers that are not the stream's.
+    pairs: list[tuple[str, str]] = []
+    for n in range(32):
+        reply, _ = deliver(app.url, app.secret, asked(call_id, f"tc_{n}"))
+        assert reply.json()["results"][0]["result"].startswith("Your screen shows order 123. It is "), (
+            reply.text
+        )
+        webhook_pids, answer_pids = app.pids("POST", r"/hms/webhooks"), app.pids("POST", tools)
+        pairs = [(w, a) for w, a in zip(webhook_pids, answer_pids, strict=False) if w != a]
+        if any(not set(p) & set(q) for p in pairs for q in pairs):
+            break
+    widget.part("hangup").click()
+    widget.wait_state("ended")
+    stream = rf"/hms/web-calls/{re.escape(call_id)}/actions"
+    [stream_pid] = wait_for(lambda: app.pids("GET", stream), timeout=20, what="the stream's log line")
+    apart = [p for p in pairs if stream_pid not in p]
+    assert apart, (stream_pid, pairs)
+    print(f"stream on worker {stream_pid}; deliveries and answers on {apart[0]} (and {len(pairs)} pairs)")
     context.close()
