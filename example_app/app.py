@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
+from marshmallow import Schema, fields, validate
 
 from flask_hms_webcall import (
     EndOfCallReport,
@@ -28,6 +29,13 @@ from flask_hms_webcall import (
 from flask_hms_webcall._budgets import day_name
 
 from . import db
+
+
+class OrderOnScreen(Schema):
+    """What the page may answer to ``order_on_screen``: the highlighted order's number, or null."""
+
+    order_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20))
+
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MAX_NAME_LENGTH = 40
@@ -159,6 +167,22 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
         if call.call_id:
             db.record_tool_call(call.call_id, name="show_order", arguments=call.arguments, result=result)
         return result, action
+
+    @webcall.page_tool("order_on_screen", schema=OrderOnScreen, timeout=4)
+    def order_on_screen(call: PageActionCall, answer: dict[str, Any]) -> str:
+        """The assistant asks the caller's page which order it shows (the one highlighted in "Your orders");
+        the page answers only that number, and this server says what it knows of that order."""
+        order_id = "".join(ch for ch in str(answer.get("order_id") or "") if ch.isdigit())[:20]
+        status = SAMPLE_ORDERS.get(order_id)
+        if not order_id:
+            result = "No order is highlighted on your screen. Ask me to show you one."
+        elif status is None:
+            result = f"Your screen shows order {order_id}, which I do not know."
+        else:
+            result = f"Your screen shows order {order_id}. It is {status}."
+        if call.call_id:
+            db.record_tool_call(call.call_id, name="order_on_screen", arguments=answer, result=result)
+        return result
 
 
 def _register_pages(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """The example app's sandbox assistant: the sandbox's default one plus a rule that calls the app's page
-action ``show_order``, so "show me order one two three" highlights that order on the page the call runs in.
+action ``show_order``, so "show me order one two three" highlights that order on the page the call runs in,
+and one that calls its page tool ``order_on_screen`` ("which order is on my screen?").
 
 Configuration only, as a site would write it for the real HMS (a tool in ``llm_config.tools``); the rule is
 the sandbox's stand-in for what an LLM would decide.
@@ -38,12 +39,27 @@ SHOW_ORDER_RULE: dict[str, Any] = {
 }
 
 
+ORDER_ON_SCREEN_TOOL: dict[str, Any] = {
+    "name": "order_on_screen",
+    "description": "Ask the visitor's page which order it shows highlighted; answers what is known of it.",
+    "parameters": {"type": "object", "properties": {}},
+}
+
+# The page tool: the page answers, the app's server turns the answer into what the assistant says.
+ORDER_ON_SCREEN_RULE: dict[str, Any] = {
+    "when": ["screen"],
+    "examples": ["which order is on my screen", "what is on my screen"],
+    "tool": "order_on_screen",
+    "arguments": {},
+}
+
+
 def demo_assistant(config: SandboxConfig) -> dict[str, Any]:
     """The sandbox's default assistant with the page action's tool and rule added."""
     assistant = copy.deepcopy(default_assistant(config))
     llm = assistant["llm_config"]
-    llm["tools"].append(copy.deepcopy(SHOW_ORDER_TOOL))
-    llm["rules"].insert(0, copy.deepcopy(SHOW_ORDER_RULE))
+    llm["tools"] += [copy.deepcopy(SHOW_ORDER_TOOL), copy.deepcopy(ORDER_ON_SCREEN_TOOL)]
+    llm["rules"][:0] = [copy.deepcopy(SHOW_ORDER_RULE), copy.deepcopy(ORDER_ON_SCREEN_RULE)]
     return assistant
 
 

@@ -41,6 +41,8 @@ __all__ = [
     "actions_path",
     "actions_token",
     "check_action",
+    "check_caller",
+    "event_kind",
     "open_stream",
 ]
 
@@ -123,6 +125,15 @@ def publish(state: WebCallState, call_id: str, name: str, action: dict[str, Any]
     state.store.publish_action(call_id, event, ttl=CALL_TTL)
 
 
+def event_kind(entry: str) -> tuple[str, str]:
+    """An entry of the log as (SSE event name, JSON text): an action is stored as its JSON; anything else
+    (a page tool's request, ``_page_tools.py``) as its event name, a space, and its JSON."""
+    if entry.startswith("{"):
+        return "action", entry
+    kind, _, data = entry.partition(" ")
+    return kind, data
+
+
 def end_stream(state: WebCallState, call_id: str) -> None:
     """The call is over: open streams get an ``end`` event and close."""
     try:
@@ -140,7 +151,7 @@ def open_stream(
     or a wrong token: one answer, so nobody learns which call ids exist), ``invalid_request`` (a
     ``Last-Event-ID`` this stream did not send), ``call_ended`` (the creator, after the end, with no
     ``Last-Event-ID``) or ``unavailable`` (the store)."""
-    _check_caller(state, caller, call_id, token)
+    check_caller(state, caller, call_id, token)
     after = _sent_id(state, call_id, last_event_id) if last_event_id else None
     try:
         first = state.store.read_actions(call_id, after, timeout=0)
@@ -154,7 +165,7 @@ def open_stream(
     return _events(state, call_id, after, first.events, first.ended, time.monotonic)
 
 
-def _check_caller(state: WebCallState, caller: Caller, call_id: str, token: str | None) -> None:
+def check_caller(state: WebCallState, caller: Caller, call_id: str, token: str | None) -> None:
     forbidden = BrowserError("forbidden", "Only whoever made this call can follow it.")
     expected = actions_token(state, call_id)
     # An anonymous visitor without the call's token is refused before the store is asked anything, so a
@@ -204,9 +215,10 @@ def _events(
     try:
         yield f"retry: {RETRY_MS}\n\n"
         while not stop.is_set():
-            for event_id, data in events:
+            for event_id, entry in events:
                 after = event_id
-                yield f"id: {_signed_id(state, call_id, event_id)}\nevent: action\ndata: {data}\n\n"
+                kind, data = event_kind(entry)
+                yield f"id: {_signed_id(state, call_id, event_id)}\nevent: {kind}\ndata: {data}\n\n"
             if ended:
                 yield "event: end\ndata: {}\n\n"
                 return

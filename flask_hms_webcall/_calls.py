@@ -103,8 +103,9 @@ def create_call(state: WebCallState, caller: Caller, request_data: dict[str, Any
     }
     if caller.anonymous:
         answer["feedback_token"] = feedback_token(state, web_call.call_id)
-    if state.hooks.page_actions:
-        # Only sites with page actions: the widget opens a stream (a server thread) only when given one.
+    if state.hooks.has_page_stream():
+        # Only sites with page actions or tools: the widget opens a stream (a server thread) only when
+        # given one.
         answer["actions_url"] = actions_path(state, web_call.call_id, caller.anonymous)
     return answer
 

@@ -20,7 +20,7 @@ PREFLIGHT_MAX_AGE = 600
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 # Routes a browser page calls, possibly from another allowed origin: CORS applies to these.
 BROWSER_ENDPOINTS = frozenset(
-    f"{EXTENSION_KEY}.{n}" for n in ("web_calls", "challenge", "feedback", "actions")
+    f"{EXTENSION_KEY}.{n}" for n in ("web_calls", "challenge", "feedback", "actions", "page_tool_answer")
 )
 
 

@@ -14,7 +14,8 @@ from flask import Flask
 from . import _ratelimit
 from ._actions import ACTION_NAME
 from ._config import resolve_settings
-from ._hooks import Hooks
+from ._hooks import Hooks, PageTool
+from ._page_tools import MAX_PAGE_TOOL_TIMEOUT, MIN_PAGE_TOOL_TIMEOUT
 from ._state import EXTENSION_KEY, WebCallState
 from ._views import create_blueprint, webhooks
 from .client import HMSClient
@@ -123,8 +124,9 @@ class HMSWebCall:
         return register
 
     def _not_a_page_action(self, name: str) -> None:
-        if name in self.hooks.page_actions:
-            raise ValueError(f"{name!r} is already a page action; a tool name is either one or the other")
+        for kind, names in (("page action", self.hooks.page_actions), ("page tool", self.hooks.page_tools)):
+            if name in names:
+                raise ValueError(f"{name!r} is already a {kind}; a tool name is one kind of tool only")
 
     def page_action(self, name: str) -> Callable[[F], F]:
         """Register what the assistant may do in the caller's page when it calls the tool ``name``:
@@ -135,11 +137,41 @@ class HMSWebCall:
             raise ValueError("a page action name must be 1-64 letters, digits, '_' or '-'")
         if name in self.hooks.tools:
             raise ValueError(f"{name!r} is already a @webcall.tool; a tool name is either one or the other")
+        if name in self.hooks.page_tools:
+            raise ValueError(f"{name!r} is already a page tool; a tool name is one kind of tool only")
 
         def register(func: F) -> F:
             if not callable(func):
                 raise TypeError("@webcall.page_action(name) decorates a function")
             self.hooks.page_actions[name] = func
+            return func
+
+        return register
+
+    def page_tool(self, name: str, *, schema: Any, timeout: float = 4) -> Callable[[F], F]:
+        """Register a tool the caller's own page answers: when the assistant calls ``name``, the page's
+        handler (``element.tools.register``) is asked; its answer must come within ``timeout`` seconds
+        (0.5-8: HMS waits 10 s for a tool) and pass ``schema`` (a marshmallow ``Schema`` class or instance;
+        unknown fields are dropped); ``f(call: PageActionCall, answer: dict)`` makes the assistant's result
+        of it. See the Page actions docs."""
+        if not isinstance(name, str) or not ACTION_NAME.match(name):
+            raise ValueError("a page tool name must be 1-64 letters, digits, '_' or '-'")
+        for kind, names in (("@webcall.tool", self.hooks.tools), ("page action", self.hooks.page_actions)):
+            if name in names:
+                raise ValueError(f"{name!r} is already a {kind}; a tool name is one kind of tool only")
+        checked_schema = _schema(schema)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError("page_tool(timeout=...) is a number of seconds")
+        if not MIN_PAGE_TOOL_TIMEOUT <= timeout <= MAX_PAGE_TOOL_TIMEOUT:
+            raise ValueError(
+                f"page_tool(timeout=...) must be {MIN_PAGE_TOOL_TIMEOUT}-{MAX_PAGE_TOOL_TIMEOUT} "
+                "seconds: HMS waits 10 s for a tool's answer"
+            )
+
+        def register(func: F) -> F:
+            if not callable(func):
+                raise TypeError("@webcall.page_tool(name, ...) decorates a function")
+            self.hooks.page_tools[name] = PageTool(func, checked_schema, float(timeout))
             return func
 
         return register
@@ -162,3 +194,37 @@ class HMSWebCall:
         signal's ``follow_up`` is false."""
         self.hooks.feedback_handlers.append(func)
         return func
+
+
+def _schema(schema: Any) -> Any:
+    """``schema`` as an instance of its own that drops unknown fields, nested ones too; ``TypeError`` unless
+    it is a marshmallow Schema class or instance."""
+    from marshmallow import Schema
+
+    if isinstance(schema, Schema) and not schema.many:
+        only = None if schema.only is None else set(schema.only)
+        schema = type(schema)(only=only, exclude=tuple(schema.exclude))
+    elif not (isinstance(schema, type) and issubclass(schema, Schema)):
+        raise TypeError("page_tool(schema=...) must be a marshmallow Schema class or instance")
+    else:
+        schema = schema()
+    _exclude_unknown(schema, 0)
+    return schema
+
+
+def _exclude_unknown(schema: Any, depth: int) -> None:
+    # A page's answer may carry more than the tool asked for (a whole cart object): that is dropped, not
+    # refused, at every level, on this instance only (the owner's own schema is left as it is).
+    from marshmallow import EXCLUDE, fields
+
+    schema.unknown = EXCLUDE
+    if depth > 16:
+        return
+    for field in schema.fields.values():
+        while isinstance(field, (fields.List, fields.Dict)):
+            inner = field.inner if isinstance(field, fields.List) else field.value_field
+            if inner is None:
+                break
+            field = inner
+        if isinstance(field, fields.Nested):
+            _exclude_unknown(field.schema, depth + 1)

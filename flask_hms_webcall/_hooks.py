@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .events import Event, ToolCalls
 
-__all__ = ["CallRequest", "FeedbackHandler", "Hooks", "PageActionCall"]
+__all__ = ["CallRequest", "FeedbackHandler", "Hooks", "PageActionCall", "PageTool"]
 
 
 @dataclass
@@ -76,6 +76,17 @@ class PageActionCall:
     event: Any  # the whole ToolCalls event
 
 
+@dataclass(frozen=True)
+class PageTool:
+    """A tool the caller's page answers (``@webcall.page_tool``): the owner's function, which turns the
+    page's answer into the assistant's result, the marshmallow schema the answer must pass (unknown fields
+    excluded) and the seconds the page is given."""
+
+    func: Callable[[PageActionCall, Any], Any]
+    schema: Any  # a marshmallow Schema instance
+    timeout: float
+
+
 FeedbackHandler = Callable[[str, str, "str | None", "str | None"], Any]
 
 
@@ -90,3 +101,8 @@ class Hooks:
     challenge_verifier: Callable[[str], bool] | None = None
     feedback_handlers: list[FeedbackHandler] = field(default_factory=list)
     page_actions: dict[str, Callable[[PageActionCall], Any]] = field(default_factory=dict)
+    page_tools: dict[str, PageTool] = field(default_factory=dict)
+
+    def has_page_stream(self) -> bool:
+        """Whether calls follow a stream from the server: page actions or page tools registered."""
+        return bool(self.page_actions or self.page_tools)

@@ -10,7 +10,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from . import _actions, _calls, _challenge, _feedback, _webhooks
+from . import _actions, _calls, _challenge, _feedback, _page_tools, _webhooks
 from ._callers import identify
 from ._cors import browser_origin
 from ._popout import popout_response
@@ -40,6 +40,13 @@ def create_blueprint(url_prefix: str) -> Blueprint:
         provide_automatic_options=False,
     )
     bp.add_url_rule("/web-calls/<call_id>/actions", "actions", actions, methods=["GET"])
+    bp.add_url_rule(
+        "/web-calls/<call_id>/tools/<request_id>",
+        "page_tool_answer",
+        page_tool_answer,
+        methods=["POST", "OPTIONS"],
+        provide_automatic_options=False,
+    )
     bp.add_url_rule(
         "/challenge", "challenge", challenge, methods=["GET", "OPTIONS"], provide_automatic_options=False
     )
@@ -104,6 +111,18 @@ def actions(call_id: str) -> Response:  # the call's page actions, as Server-Sen
     token, last_id = request.args.get("token"), request.headers.get("Last-Event-ID")
     events = _actions.open_stream(state, caller, call_id, token, last_id)
     return Response(events, mimetype="text/event-stream", headers=_actions.STREAM_HEADERS)
+
+
+def page_tool_answer(call_id: str, request_id: str) -> Response:  # the page's answer to a page tool
+    state = current_state()
+    preflight = browser_origin(state, "POST")
+    if preflight is not None:
+        return preflight
+    caller = identify(state, request.remote_addr)
+    token = request.headers.get(_page_tools.TOKEN_HEADER)
+    body = read_body(state.settings.page_action_max_bytes)
+    _page_tools.take_answer(state, caller, call_id, request_id, token, body)
+    return Response(status=204)
 
 
 def webhooks() -> Response:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import _actions, signals
+from . import _actions, _page_tools, signals
 from ._actions import PageActionError
 from ._hooks import Hooks, PageActionCall
 from ._state import WebCallState, current_app_object
@@ -33,6 +33,8 @@ MAX_TOOL_NAME_SHOWN = 200
 
 # publish(call_id, name, action): sends a page action to the call's browser (PageActionError, StoreError).
 Publish = Callable[[str, str, Any], None]
+# ask(event, call): sends a page tool's request to the call's browser; what waits for its result text.
+Ask = Callable[[ToolCalls, ToolCall], Callable[[], str]]
 
 
 def handle_webhook(
@@ -55,7 +57,7 @@ def handle_webhook(
     try:
         if event.is_final and event.call_id:
             store.release_call(event.call_id)
-            if state.hooks.page_actions:
+            if state.hooks.has_page_stream():
                 _actions.end_stream(state, event.call_id)
         claimed = store.claim_delivery(key, ttl=settings.webhook_claim_ttl)
         if not claimed and not store.delivery_handled(key):
@@ -69,7 +71,12 @@ def handle_webhook(
             return 200, {"results": [], "duplicate": True}
         return 200, {"ok": True, "duplicate": True}
     try:
-        reply = dispatch(state.hooks, event, publish=lambda *args: _actions.publish(state, *args))
+        reply = dispatch(
+            state.hooks,
+            event,
+            publish=lambda *args: _actions.publish(state, *args),
+            ask=lambda *args: _page_tools.ask(state, *args),
+        )
     except Exception as exc:
         log.exception("a %s webhook handler failed for call %s", event.type or "webhook", event.call_id)
         _quietly(store.abandon_delivery, key)
@@ -98,14 +105,26 @@ def _call_ended(state: WebCallState, app: Any, event: EndOfCallReport) -> None:
     )
 
 
-def dispatch(hooks: Hooks, event: Event, *, publish: Publish | None = None) -> dict[str, Any]:
+def dispatch(
+    hooks: Hooks, event: Event, *, publish: Publish | None = None, ask: Ask | None = None
+) -> dict[str, Any]:
     """Run the handlers registered for ``event``; the reply body (tool results for ``tool-calls``).
-    ``publish`` sends page actions on (without it, a page action's action goes nowhere)."""
+    ``publish`` sends page actions on (without it, a page action's action goes nowhere); ``ask`` sends page
+    tools' requests (without it, a page tool is not available)."""
     for event_type, handler in list(hooks.handlers):
         if event_type is None or event_type == event.type:
             handler(event)
     if isinstance(event, ToolCalls):
-        return {"results": [_run_tool(hooks, call, event, publish) for call in event.tool_calls]}
+        # Every page tool of the delivery is asked first, so they wait for the page together.
+        calls = event.tool_calls
+        waiting = {i: ask(event, c) for i, c in enumerate(calls) if ask and c.name in hooks.page_tools}
+        results = [
+            {"tool_call_id": c.id, "result": waiting[i]()}
+            if i in waiting
+            else _run_tool(hooks, c, event, publish)
+            for i, c in enumerate(calls)
+        ]
+        return {"results": results}
     return {"ok": True}
 
 

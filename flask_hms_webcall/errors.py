@@ -148,6 +148,7 @@ BROWSER_ERRORS: dict[str, tuple[int, str]] = {
     "forbidden": (403, "You cannot do this."),
     "already_rated": (409, "This call has already been rated. Thank you!"),
     "call_ended": (410, "This call has ended."),
+    "not_waiting": (409, "Nothing is waiting for this answer."),
     "rate_limited": (429, "Too many call attempts. Please wait before trying again."),
     "too_many_calls": (429, "You already have a call in progress."),
     "budget_exhausted": (429, "Calls are used up for today. Please try again tomorrow."),

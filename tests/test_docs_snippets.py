@@ -458,11 +458,41 @@ def run_sandbox_cli(block: Block, tmp_path: Path, **_: Any) -> None:
         assert shown in printed, printed
 
 
+def run_page_tool(block: Block, **_: Any) -> None:
+    import threading
+
+    app, webcall = base_app()
+    run_python(block, {"webcall": webcall})
+    client = app.test_client()
+    with responses.RequestsMock() as hms:
+        hms.post(HMS_URL, json=CREATED)
+        created = client.post("/hms/web-calls", json={}).json
+    call_id = CREATED["call_id"]
+    stream = client.get(created["actions_url"], buffered=False)
+    token = created["actions_url"].partition("?token=")[2]
+    replies: list[Any] = []
+    event = sample_event("tool-calls", call_id, tool="cart_contents", arguments={})
+    delivery = threading.Thread(target=lambda: replies.append(deliver(app, event)))
+    delivery.start()
+    request = next(
+        json.loads(chunk.decode().split("data: ", 1)[1]) for chunk in stream.response if b"tool" in chunk
+    )
+    cart = {"items": [{"name": "teapot", "quantity": 2, "colour": "blue"}]}
+    answered = client.post(
+        request["answerUrl"], json={"answer": cart}, headers={"X-HMS-Actions-Token": token}
+    )
+    assert answered.status_code == 204, answered.get_data(as_text=True)
+    delivery.join(20)
+    assert replies[0].json["results"][0]["result"] == "In your basket: 2 × teapot."
+    deliver(app, sample_event("end-of-call-report", call_id))
+
+
 RUNNERS: dict[str, Callable[..., None]] = {
     "readme-example": run_readme_example,
     "hooks": run_hooks,
     "client": run_client,
     "page-action": run_page_action,
+    "page-tool": run_page_tool,
     "config-keywords": run_config_keywords,
     "digits-secret": run_digits_secret,
     "cross-origin": run_cross_origin,

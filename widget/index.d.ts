@@ -40,6 +40,7 @@ export type HMSErrorCode =
   | 'busy'
   | 'action_failed'
   | 'action_refused'
+  | 'tool_failed'
   | (string & {});
 
 export interface HMSTranscriptEntry {
@@ -67,6 +68,8 @@ export interface HMSError {
   retryAfter?: number;
   /** the page action whose handler failed or was refused (`action_failed`, `action_refused`) */
   action?: string;
+  /** the page tool whose handler failed or is not registered (`tool_failed`) */
+  tool?: string;
 }
 
 export interface HMSStateDetail {
@@ -161,6 +164,33 @@ export interface HMSActions {
   register(name: string, handler: HMSActionHandler): () => void;
 }
 
+/** A page tool's request (`@webcall.page_tool` on the site's server), as the page's handler gets it. */
+export interface HMSToolRequest {
+  name: string;
+  /** the tool call's arguments, as the assistant gave them: plain JSON data */
+  args: Record<string, unknown>;
+  callId: string;
+  /** the request's id: unguessable, answered once */
+  request: string;
+  /** where the widget posts the answer */
+  answerUrl: string;
+  /** milliseconds the server waits for the answer */
+  timeout: number;
+}
+
+/**
+ * Answers the page tool of its name with JSON data (an object the tool's schema accepts), from the page's
+ * own state; may be async. A throw, a rejection or a value that is not JSON answers "failed" at once
+ * (hms:error `tool_failed`); a promise that never settles lets the server's timeout answer.
+ */
+export type HMSToolHandler = (args: Record<string, unknown>, request: HMSToolRequest) => unknown;
+
+/** `element.tools`: how the page answers the site's page tools. */
+export interface HMSTools {
+  /** Answers the page tool `name`; returns the unregister. */
+  register(name: string, handler: HMSToolHandler): () => void;
+}
+
 /** Every event the element dispatches (they bubble and are composed: a listener on document hears all). */
 export interface HMSWebCallEventMap {
   'hms:state': CustomEvent<HMSStateDetail>;
@@ -252,6 +282,8 @@ export interface HMSWebCallElement extends HTMLElement {
   strings: HMSStrings;
   /** the page's handlers of page actions */
   readonly actions: HMSActions;
+  /** the page's handlers of page tools */
+  readonly tools: HMSTools;
 
   addEventListener<K extends keyof HMSWebCallEventMap>(
     type: K,

@@ -28,6 +28,11 @@
         order.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
         document.getElementById('order-shown').textContent = `The assistant is showing order ${id}.`;
       });
+      // The page tool order_on_screen: the assistant asks which order this page shows; the page answers
+      // from its own state (the highlighted order), the server checks it and says what it knows of it.
+      call.tools.register('order_on_screen', async () => ({
+        order_id: orders.querySelector('.shown')?.dataset.order ?? null,
+      }));
     });
   }
 

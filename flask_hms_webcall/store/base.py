@@ -144,6 +144,21 @@ class CallStore(Protocol):
         """The actions after the id ``after`` (all of them for ``None``), waiting up to ``timeout`` seconds
         for one when there is none yet and the log has not ended."""
 
+    def open_tool_request(self, call_id: str, request_id: str, *, limit: int, ttl: float) -> bool:
+        """Let the page tool request ``request_id`` of ``call_id`` wait ``ttl`` seconds for its answer;
+        ``False`` (nothing kept) when ``limit`` requests of that call are waiting already."""
+
+    def answer_tool_request(self, call_id: str, request_id: str, answer: str, *, ttl: float) -> bool:
+        """Hand ``answer`` to the waiting request ``request_id`` of ``call_id``, once: ``False`` when no such
+        request of that call is waiting (unknown, answered already, closed or its time is up)."""
+
+    def take_tool_answer(self, call_id: str, request_id: str, *, timeout: float) -> str | None:
+        """The answer of ``request_id``, waiting up to ``timeout`` seconds (more than 0) for it."""
+
+    def close_tool_request(self, call_id: str, request_id: str) -> str | None:
+        """Stop waiting for ``request_id``: later answers are refused. The answer that came just now, if
+        any."""
+
 
 def retry_after(soonest_expiry: float | None, now: float) -> int | None:
     """Whole seconds (at least 1) until ``soonest_expiry``, or ``None`` when nothing will expire."""

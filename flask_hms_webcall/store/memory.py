@@ -78,6 +78,9 @@ class MemoryCallStore:
         # Readers of action logs wait on this; every change to a log wakes them all (few readers, one each
         # per live call) and each checks its own log.
         self._actions_changed = threading.Condition(self._lock)
+        # call id -> {request id: expiry}: page tool requests waiting for the page; (call, request) -> answer
+        self._tool_requests: dict[str, dict[str, float]] = {}
+        self._tool_answers: dict[tuple[str, str], str] = {}
         self._sweep_at = self._SWEEP_MIN
 
     def admit(
@@ -247,6 +250,46 @@ class MemoryCallStore:
             del table[key]
             return None
         return entry
+
+    def open_tool_request(self, call_id: str, request_id: str, *, limit: int, ttl: float) -> bool:
+        with self._lock:
+            now = self._clock()
+            waiting = {k: t for k, t in self._tool_requests.get(call_id, {}).items() if t > now}
+            if len(waiting) >= limit:
+                return False
+            waiting[request_id] = now + ttl
+            self._tool_requests[call_id] = waiting
+            return True
+
+    def answer_tool_request(self, call_id: str, request_id: str, answer: str, *, ttl: float) -> bool:
+        with self._lock:
+            waiting = self._tool_requests.get(call_id, {})
+            expires = waiting.pop(request_id, None)
+            if not waiting:
+                self._tool_requests.pop(call_id, None)
+            if expires is None or expires <= self._clock():
+                return False
+            self._tool_answers[(call_id, request_id)] = answer
+            self._actions_changed.notify_all()
+            return True
+
+    def take_tool_answer(self, call_id: str, request_id: str, *, timeout: float) -> str | None:
+        deadline = self._clock() + timeout
+        with self._lock:
+            while True:
+                answer = self._tool_answers.pop((call_id, request_id), None)
+                left = deadline - self._clock()
+                if answer is not None or left <= 0:
+                    return answer
+                self._actions_changed.wait(left)
+
+    def close_tool_request(self, call_id: str, request_id: str) -> str | None:
+        with self._lock:
+            waiting = self._tool_requests.get(call_id, {})
+            waiting.pop(request_id, None)
+            if not waiting:
+                self._tool_requests.pop(call_id, None)
+            return self._tool_answers.pop((call_id, request_id), None)
 
     def _budget(self, name: str, now: float) -> _Counter:
         counter = self._budgets.get(name)

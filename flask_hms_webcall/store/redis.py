@@ -28,7 +28,9 @@ SENTINEL_SCHEME = "redis+sentinel://"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", CLUSTER_SCHEME, SENTINEL_SCHEME)
 DEFAULT_TIMEOUT = 2.0
 # Scripts that read Redis's clock or give budget seconds back start with the shared helpers.
-_NEEDS_COMMON = frozenset({"admit", "bind", "release_slot", "settle_call"})
+_NEEDS_COMMON = frozenset(
+    {"admit", "bind", "release_slot", "settle_call", "open_tool_request", "answer_tool_request"}
+)
 # One hash tag for every key: each script's keys live in one Redis Cluster hash slot.
 KEY_PREFIX = "{hms_webcall}:"
 
@@ -151,7 +153,9 @@ class RedisCallStore:
     Keys: ``org``, ``anonymous`` and ``user:<user key>`` (sorted sets: slot id → expiry in ms),
     ``slot:<slot id>``, ``call:<call id>`` and ``record:<call id>`` (hashes), ``budget:<name>`` (counters),
     ``delivery:<key>`` and ``once:<key>``, ``actions:<call id>`` (a stream of page actions; its entry
-    ``end`` closes it). Errors talking to Redis are raised as :class:`StoreError`.
+    ``end`` closes it), ``tools:<call id>`` (a sorted set: the call's waiting page tool requests, request
+    id → expiry in ms) and ``tool-answer:<call id>:<request id>`` (a list holding the answer). Errors
+    talking to Redis are raised as :class:`StoreError`.
     """
 
     def __init__(self, client: Any) -> None:
@@ -171,6 +175,8 @@ class RedisCallStore:
         self._delivery_prefix = f"{base}delivery:"
         self._once_prefix = f"{base}once:"
         self._actions_prefix = f"{base}actions:"
+        self._tools_prefix = f"{base}tools:"
+        self._tool_answer_prefix = f"{base}tool-answer:"
         register = client.register_script
         self._admit = register(script_source("admit"))
         self._bind = register(script_source("bind"))
@@ -179,6 +185,9 @@ class RedisCallStore:
         self._settle_call = register(script_source("settle_call"))
         self._abandon = register(script_source("abandon"))
         self._remember_once = register(script_source("remember_once"))
+        self._open_tool_request = register(script_source("open_tool_request"))
+        self._answer_tool_request = register(script_source("answer_tool_request"))
+        self._close_tool_request = register(script_source("close_tool_request"))
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> RedisCallStore:
@@ -341,3 +350,28 @@ class RedisCallStore:
                 if values.get("a") is not None:
                     events.append((str(_text(entry_id)), str(values["a"])))
         return ActionBatch(tuple(events), False)
+
+    def _tool_keys(self, call_id: str, request_id: str) -> list[str]:
+        return [self._tools_prefix + call_id, f"{self._tool_answer_prefix}{call_id}:{request_id}"]
+
+    @_redis_errors
+    def open_tool_request(self, call_id: str, request_id: str, *, limit: int, ttl: float) -> bool:
+        keys = [self._tools_prefix + call_id]
+        return bool(int(self._open_tool_request(keys=keys, args=[request_id, int(limit), _ms(ttl)])))
+
+    @_redis_errors
+    def answer_tool_request(self, call_id: str, request_id: str, answer: str, *, ttl: float) -> bool:
+        keys = self._tool_keys(call_id, request_id)
+        return bool(int(self._answer_tool_request(keys=keys, args=[request_id, answer, _ms(ttl)])))
+
+    @_redis_errors
+    def take_tool_answer(self, call_id: str, request_id: str, *, timeout: float) -> str | None:
+        # One BLPOP on the request's own list: whichever worker took the answer pushed it there. The caller
+        # keeps ``timeout`` below the socket timeout, as for read_actions.
+        popped = self._client.blpop(self._tool_keys(call_id, request_id)[1], timeout=max(0.01, timeout))
+        return None if popped is None else _text(popped[1])
+
+    @_redis_errors
+    def close_tool_request(self, call_id: str, request_id: str) -> str | None:
+        keys = self._tool_keys(call_id, request_id)
+        return _text(self._close_tool_request(keys=keys, args=[request_id]))

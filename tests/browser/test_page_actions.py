@@ -208,7 +208,9 @@ class GunicornExampleApp:
     """The example app under gunicorn (deploy/gunicorn.conf.py with 4 workers) on Redis, against a sandbox
     process; gunicorn's access log names the worker pid of every request."""
 
-    def __init__(self, port: int, secret: str, sandbox, redis_url: str, workdir: Path) -> None:
+    def __init__(
+        self, port: int, secret: str, sandbox, redis_url: str, workdir: Path, extra: tuple[str, ...] = ()
+    ) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.secret = secret
         self.access_log = workdir / "access.log"
@@ -223,7 +225,7 @@ class GunicornExampleApp:
         }
         args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
         args += ["--bind", f"127.0.0.1:{port}", "--workers", "4", "--access-logfile", str(self.access_log)]
-        args += ["--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "example_app.app:create_app()"]
+        args += ["--access-logformat", "%(p)s %(m)s %(U)s %(s)s", *extra, "example_app.app:create_app()"]
         self.process = ServerProcess(args, ready_url=f"{self.url}/", env=env, name="gunicorn-example")
 
     def pids(self, method: str, path_pattern: str) -> list[str]:

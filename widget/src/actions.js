@@ -4,6 +4,7 @@
 // handler the page registered for its name (element.actions.register), or the built-in `navigate`.
 // An action's args are data: nothing here ever puts them into the DOM as markup or runs them as code.
 
+import { answerPoster, toolAnswerer } from './page-tools.js';
 import { CHANNEL } from './popout.js';
 
 /** @typedef {{name: string, args: Record<string, unknown>, callId: string | null}} PageAction */
@@ -107,8 +108,9 @@ export function runAction(data, r) {
 
 /**
  * Follows the call's actions until close() or the server's `end`.
- * @param {Runner & {url: string, credentials: boolean, EventSource?: typeof EventSource}} o `url` is the
- *   stream's address (absolute); `credentials` sends cookies cross-origin (credentials="include")
+ * @param {Runner & {url: string, credentials: boolean, EventSource?: typeof EventSource,
+ *   onTool?: (data: string) => unknown}} o `url` is the stream's address (absolute); `credentials` sends
+ *   cookies cross-origin (credentials="include"); `onTool` takes each page tool request (page-tools.js)
  */
 export function followActions(o) {
   const source = new (o.EventSource || EventSource)(o.url, { withCredentials: o.credentials });
@@ -121,6 +123,7 @@ export function followActions(o) {
     }
     runAction(data, o);
   });
+  if (o.onTool) source.addEventListener('tool', (event) => o.onTool?.(/** @type {MessageEvent} */ (event).data));
   source.addEventListener('end', () => source.close());
   return () => source.close();
 }
@@ -134,6 +137,7 @@ export function followActions(o) {
  * @param {{readonly actionsUrl: string | null}} o.controller
  * @param {() => import('./attributes.js').Config} o.config
  * @param {Handlers} o.handlers
+ * @param {import('./page-tools.js').ToolHandlers} [o.tools] the page's tool handlers (element.tools)
  * @param {(type: string, detail: object) => void} o.emit
  * @param {Window} [o.win]
  * @param {BroadcastChannel | null} [o.channel] the pop-out's channel (popout.js)
@@ -142,6 +146,7 @@ export function actionsFollower({
   controller,
   config,
   handlers,
+  tools = new Map(),
   emit,
   win = window,
   channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null,
@@ -164,11 +169,13 @@ export function actionsFollower({
   return (/** @type {string} */ state) => {
     if (state === 'live' && !stop && controller.actionsUrl) {
       const { cfg, go } = here();
+      const url = new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href;
       stop = followActions({
-        url: new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href,
+        url,
         credentials: cfg.credentials === 'include',
         handlers,
         emit,
+        onTool: toolAnswerer({ tools, emit, post: answerPoster(cfg, url) }),
         builtin: (a) =>
           cfg.popoutWindow && a.name !== 'navigate' ? channel?.postMessage({ type: 'popout-action', action: a }) : go(a),
       });

@@ -84,6 +84,8 @@ export class HMSWebCallElement extends HTMLElement {
   #config = null;
   /** @type {import('./actions.js').Handlers} the page's action handlers (element.actions) */
   #handlers = new Map();
+  /** @type {import('./page-tools.js').ToolHandlers} the page's tool handlers (element.tools) */
+  #tools = new Map();
   /** @type {object | null} */
   #context = null;
   /** @type {import('./i18n.js').Strings} */
@@ -184,6 +186,11 @@ export class HMSWebCallElement extends HTMLElement {
   /** Page actions: actions.register(name, fn) handles the action `name`; it returns the unregister. */
   get actions() {
     return actionRegistry(this.#handlers);
+  }
+
+  /** Page tools: tools.register(name, async fn) answers the server's page tool `name` with fn's JSON. */
+  get tools() {
+    return actionRegistry(/** @type {import('./actions.js').Handlers} */ (/** @type {unknown} */ (this.#tools)));
   }
 
   /** The last error {code, message, retryAfter, status}, or null. */
@@ -344,6 +351,7 @@ export class HMSWebCallElement extends HTMLElement {
         attribute: (name) => this.getAttribute(name) ?? this.#env.scriptDefault(name),
         base: this.#env.base,
         handlers: this.#handlers,
+        tools: this.#tools,
         audioContext: () => this.#audioContext(),
         // The microphone request the first click already made, handed over once.
         takeMic: () => {

@@ -44,6 +44,7 @@ import { typingView } from './typing-view.js';
  * @property {(name: string) => string | null} attribute
  * @property {string} base
  * @property {import('./actions.js').Handlers} handlers the page's action handlers (element.actions)
+ * @property {import('./page-tools.js').ToolHandlers} tools the page's tool handlers (element.tools)
  */
 
 /**
@@ -132,7 +133,8 @@ class CallPanel {
     refs.close.addEventListener('click', close);
     refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
-    this.#followActions = actionsFollower({ controller, config, handlers: options.handlers, emit });
+    const { handlers, tools } = options;
+    this.#followActions = actionsFollower({ controller, config, handlers, tools, emit });
     // The pop-out: its button and notice, and the window's side (it reports its state to the page).
     const opened = () => this.#consent.dismiss();
     this.#popout = popoutView({ $: refs, c: controller, opts: options, emit, render, opened });
