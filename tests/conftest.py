@@ -22,14 +22,13 @@ import requests
 
 from tests.support import StubHMS, stubbed_hms
 
-# Process fixtures for the sandbox and the example app, the browser engines, and the WebKit tests' summary
-# line live in their own modules.
+# Process fixtures for the sandbox and the example app, and the browser engines (with the count per engine
+# at the end of the run), live in their own modules.
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.example_app",
     "tests.fixtures.engines",
     "tests.fixtures.firefox",
-    "tests.fixtures.webkit_summary",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,6 +43,7 @@ XVFB = shutil.which("Xvfb")
 WEBKIT_MARKS = [
     pytest.mark.browser,
     pytest.mark.webkit,
+    pytest.mark.engine("webkit"),  # counted in the run's "browser tests per engine" lines
     pytest.mark.filterwarnings("ignore:setting remote_server_addr in RemoteConnection:DeprecationWarning"),
 ]
 # --automation: naming the browser's binary means passing it ourselves (WebKitWebDriver would otherwise).
