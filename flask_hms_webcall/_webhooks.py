@@ -197,7 +197,19 @@ def _quietly(method: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
 
 def _parse(body: bytes) -> Event:
     try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
+        # UTF-8, as HMS sends it, decoded here: given bytes, json.loads first works out their encoding,
+        # which cost more than decoding them. Anything that does not parse this way (another encoding, a
+        # byte-order mark, a lone surrogate) gets json.loads' own reading, so what parses is unchanged.
+        payload = json.loads(body.decode())
+    except ValueError:
+        payload = _parse_any_encoding(body)
+    except RecursionError:
         raise WebhookPayloadError("webhook body is not JSON") from None
     return parse_event(payload)  # refuses anything without a message object
+
+
+def _parse_any_encoding(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise WebhookPayloadError("webhook body is not JSON") from None

@@ -280,6 +280,25 @@ def test_authentic_but_unusable_bodies_are_400(body):
     assert seen.every == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(message()).encode("utf-16"),
+        json.dumps(message()).encode("utf-32-le"),
+        b"\xef\xbb\xbf" + encode(message()),
+        encode(message(summary="x")).replace(b'"x"', b'"\xed\xa0\x80"'),  # a lone surrogate
+    ],
+    ids=["utf-16", "utf-32-le", "utf-8 byte-order mark", "lone surrogate"],
+)
+def test_a_body_json_reads_in_another_encoding_is_still_dispatched(body):
+    # UTF-8 is read the fast way; whatever json.loads also accepts, as it did before, still parses.
+    app, webcall = make_app()
+    seen = Recorder(webcall)
+    response = deliver(app, body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [event.call_id for event in seen.every] == [CALL_ID]
+
+
 # ---------------------------------------------------------------------------------- dispatch rules
 
 
