@@ -15,14 +15,22 @@ through the default rules as in a call. Reported per condition and overall:
   wrong tools so each shows; goal 0 too;
 * words from silence and room noise alone, goal none.
 
-Two sets of sentences are measured apart: ``UTTERANCES``, which the ears were tuned on, and ``HELD_OUT``,
-written afterwards and never tuned on, to show how far the tuning carries (add to it, never tune on it).
+Four sets of sentences are measured apart. ``UTTERANCES``, which the ears were first tuned on, and
+``HELD_OUT``, written afterwards and never tuned on, in the seven conditions of ``CONDITIONS`` (every
+turn's words joined). Then the own-words sets of ``own_words.py``: requests for each rule phrased as people
+phrase them, and off-topic ones, said by three voices (an American male, an American female, a British
+voice at a raised pitch) at the normal and a 1.3x rate, and at the normal rate under 20 dB babble of six
+other eSpeak talkers; there the first final turn decides, as in a call, and two more counts show: hang-ups
+nobody asked for (a goodbye heard in a sentence that said none) and sentences split into several turns.
+``OWN_HELD_OUT`` was written before any tuning on ``OWN_TUNING``. A held-out set is only ever reported as
+totals: its sentences' results are not printed (add to it, never tune on it).
 eSpeak NG's random breath noise is seeded, so a run's figures repeat exactly. One set alone (``--only``)
-gives other figures than a run of both: the ears carry what they learnt (the speaker's level, pitch and
-cepstral mean) from one sentence to the next, as in a call, and the quoted figures are from a run of both.
+gives other figures than a run of them all: the ears carry what they learnt (the speaker's level, pitch
+and cepstral mean) from one sentence to the next, as in a call; the quoted figures are from a run of
+``tuning`` with ``held-out`` and one of ``own-tuning`` with ``own-held-out``.
 
-Run as ``python benchmarks/speech_wer.py [--verbose] [--only tuning|held-out]``. Figures only; nothing here
-passes or fails a test.
+Run as ``python benchmarks/speech_wer.py [--verbose] [--only SET ...] [--condition TEXT]`` (``--condition``
+keeps the conditions whose name holds TEXT, while tuning). Figures only; nothing here passes or fails a test.
 """
 
 from __future__ import annotations
