@@ -15,14 +15,22 @@ through the default rules as in a call. Reported per condition and overall:
   wrong tools so each shows; goal 0 too;
 * words from silence and room noise alone, goal none.
 
-Two sets of sentences are measured apart: ``UTTERANCES``, which the ears were tuned on, and ``HELD_OUT``,
-written afterwards and never tuned on, to show how far the tuning carries (add to it, never tune on it).
+Four sets of sentences are measured apart. ``UTTERANCES``, which the ears were first tuned on, and
+``HELD_OUT``, written afterwards and never tuned on, in the seven conditions of ``CONDITIONS`` (every
+turn's words joined). Then the own-words sets of ``own_words.py``: requests for each rule phrased as people
+phrase them, and off-topic ones, said by three voices (an American male, an American female, a British
+voice at a raised pitch) at the normal and a 1.3x rate, and at the normal rate under 20 dB babble of six
+other eSpeak talkers; there the first final turn decides, as in a call, and two more counts show: hang-ups
+nobody asked for (a goodbye heard in a sentence that said none) and sentences split into several turns.
+``OWN_HELD_OUT`` was written before any tuning on ``OWN_TUNING``. A held-out set is only ever reported as
+totals: its sentences' results are not printed (add to it, never tune on it).
 eSpeak NG's random breath noise is seeded, so a run's figures repeat exactly. One set alone (``--only``)
-gives other figures than a run of both: the ears carry what they learnt (the speaker's level, pitch and
-cepstral mean) from one sentence to the next, as in a call, and the quoted figures are from a run of both.
+gives other figures than a run of them all: the ears carry what they learnt (the speaker's level, pitch
+and cepstral mean) from one sentence to the next, as in a call; the quoted figures are from a run of
+``tuning`` with ``held-out`` and one of ``own-tuning`` with ``own-held-out``.
 
-Run as ``python benchmarks/speech_wer.py [--verbose] [--only tuning|held-out]``. Figures only; nothing here
-passes or fails a test.
+Run as ``python benchmarks/speech_wer.py [--verbose] [--only SET ...] [--condition TEXT]`` (``--condition``
+keeps the conditions whose name holds TEXT, while tuning). Figures only; nothing here passes or fails a test.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from own_words import BABBLE_DB, OWN_HELD_OUT, OWN_TUNING, VOICES, Sentence, babble, fast_rate
 
 from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules
 from flask_hms_webcall.sandbox.media import espeak, recognizer
@@ -40,7 +49,7 @@ from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
 from flask_hms_webcall.sandbox.media.ears import SpeechEars
 
 # (what is said, a `when` phrase of the rule it should trigger or None for the fallback, the tool's order_id)
-UTTERANCES: list[tuple[str, str | None, str | None]] = [
+UTTERANCES: list[Sentence] = [
     ("hi could you tell me the status of order one two three", "order", "123"),
     ("could you tell me where my order one twenty three is", "order", "123"),
     ("please check order four five six", "order", "456"),
@@ -79,7 +88,7 @@ UTTERANCES: list[tuple[str, str | None, str | None]] = [
     ("do you sell shoes", None, None),
 ]
 # Written after the ears were tuned on UTTERANCES and never tuned on: how well the tuning generalises.
-HELD_OUT: list[tuple[str, str | None, str | None]] = [
+HELD_OUT: list[Sentence] = [
     ("good evening could you check order seven seven one for me", "order", "771"),
     ("i'd like an update on order number two nine four", "order", "294"),
     ("my parcel three eighty two hasn't arrived", "order", "382"),
@@ -125,6 +134,8 @@ class Condition:
     voice: str
     rate: int = espeak.DEFAULT_RATE
     snr_db: float | None = None  # room noise this far under the speech; None: a quiet room
+    pitch: int = 50
+    babble: bool = False  # the noise is six other talkers, not a room's
 
 
 CONDITIONS = (
@@ -135,6 +146,16 @@ CONDITIONS = (
     Condition("en-us fast", "en-us", rate=230),
     Condition("en-us 20 dB noise", "en-us", snr_db=20.0),
     Condition("en-gb 20 dB noise", "en-gb", snr_db=20.0),
+)
+# The own-words sets: each voice at the normal and the fast rate, and at the normal rate under babble.
+OWN_CONDITIONS = tuple(
+    condition
+    for v in VOICES
+    for condition in (
+        Condition(f"{v.name}, normal", v.voice, pitch=v.pitch),
+        Condition(f"{v.name}, fast", v.voice, rate=fast_rate(), pitch=v.pitch),
+        Condition(f"{v.name}, babble", v.voice, snr_db=BABBLE_DB, pitch=v.pitch, babble=True),
+    )
 )
 LEAD_SECONDS = 1.0  # room sound before and after each sentence
 
@@ -167,19 +188,26 @@ def speech_rms(pcm: np.ndarray) -> float:
     return float(np.sqrt(np.mean(active**2))) if len(active) else 0.0
 
 
-def recording(pcm: np.ndarray, snr_db: float | None, seed: int) -> np.ndarray:
+def recording(pcm: np.ndarray, condition: Condition, seed: int) -> np.ndarray:
     lead = np.zeros(int(LEAD_SECONDS * SAMPLE_RATE))
     audio = np.concatenate([lead, pcm.astype(np.float64), lead])
-    if snr_db is not None:
-        audio += room_noise(len(audio), speech_rms(pcm) / 10 ** (snr_db / 20), seed)
+    if condition.snr_db is not None:
+        rms = speech_rms(pcm) / 10 ** (condition.snr_db / 20)
+        noise = babble if condition.babble else room_noise
+        audio += noise(len(audio), rms, seed)
     return np.clip(audio, -32768, 32767).astype(np.int16)
 
 
-def hear(ears: SpeechEars, audio: np.ndarray) -> str:
+def turns(ears: SpeechEars, audio: np.ndarray) -> list[str]:
+    """The words of each final turn the ears give for ``audio`` ("" for a turn without words)."""
     finals = []
     for offset in range(0, len(audio), FRAME_SAMPLES):
         finals += [h.words for h in ears.feed(audio[offset : offset + FRAME_SAMPLES], SAMPLE_RATE) if h.final]
-    return " ".join(w for w in finals if w)
+    return finals
+
+
+def hear(ears: SpeechEars, audio: np.ndarray) -> str:
+    return " ".join(w for w in turns(ears, audio) if w)
 
 
 @dataclass
@@ -190,23 +218,31 @@ class Tally:
     said: int = 0
     wrong_tools: int = 0
     wrong_arguments: int = 0
+    hang_ups: int = 0
+    split: int = 0
 
-    def add(self, distance: int, words: int, verdict: Verdict) -> None:
+    def add(self, distance: int, words: int, verdict: Verdict, split: bool) -> None:
         self.errors += distance
         self.words += words
         self.right += verdict.right
         self.said += 1
         self.wrong_tools += verdict.wrong_tool
         self.wrong_arguments += verdict.wrong_arguments
+        self.hang_ups += verdict.unasked_hang_up
+        self.split += split
 
     @staticmethod
     def header(name: str) -> str:
-        return f"{name:<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15}"
+        return (
+            f"{name:<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15} "
+            f"{'unasked hang-ups':>16} {'split':>5}"
+        )
 
     def row(self, name: str) -> str:
         return (
             f"{name:<20} {self.errors / self.words:6.1%} {self.right:>4}/{self.said:<4} "
-            f"{self.right / self.said:6.1%} {self.wrong_tools:>11} {self.wrong_arguments:>15}"
+            f"{self.right / self.said:6.1%} {self.wrong_tools:>11} {self.wrong_arguments:>15} "
+            f"{self.hang_ups:>16} {self.split:>5}"
         )
 
 
@@ -215,11 +251,14 @@ class Verdict:
     right: bool  # the rule it should trigger, with the right arguments
     wrong_tool: bool  # a tool nobody asked for
     wrong_arguments: bool  # the tool asked for, with a misheard argument
+    unasked_hang_up: bool  # the assistant hangs up on a visitor who did not say goodbye
 
     @property
     def shown(self) -> str:
         if self.right:
             return "ok"
+        if self.unasked_hang_up:
+            return "HANGS UP"
         return "WRONG TOOL" if self.wrong_tool else "WRONG ARGUMENTS" if self.wrong_arguments else "missed"
 
 
@@ -231,7 +270,8 @@ def judge(brain: Brain, heard: str, rule: str | None, order_id: str | None) -> V
     if meant and order_id is not None:
         right = decision.tool == "lookup_order" and decision.arguments == {"order_id": order_id}
     called = decision.tool is not None and not right
-    return Verdict(right, wrong_tool=called and not meant, wrong_arguments=called and meant)
+    hang_up = decision.hang_up and rule != "goodbye"
+    return Verdict(right, called and not meant, called and meant, hang_up)
 
 
 @dataclass
@@ -240,38 +280,60 @@ class Clock:
     audio: float = 0.0
 
 
+@dataclass(frozen=True)
+class SentenceSet:
+    title: str
+    sentences: list[Sentence]
+    seed: int
+    conditions: tuple[Condition, ...]
+    held_out: bool  # reported as totals only: its sentences' results are never printed
+    first_turn: bool  # the first final turn decides, as in a call (the older sets join every turn's words)
+
+
+SETS = {
+    "tuning": SentenceSet("tuning set", UTTERANCES, 0, CONDITIONS, False, False),
+    "held-out": SentenceSet("held-out set", HELD_OUT, 500, CONDITIONS, True, False),
+    "own-tuning": SentenceSet("own words, tuning", OWN_TUNING, 2000, OWN_CONDITIONS, False, True),
+    "own-held-out": SentenceSet("own words, held out", OWN_HELD_OUT, 3000, OWN_CONDITIONS, True, True),
+}
+
+
 def measure(
-    title: str,
-    sentences: list[tuple[str, str | None, str | None]],
-    seed: int,
-    ears: SpeechEars,
-    brain: Brain,
-    clock: Clock,
-    verbose: bool,
+    sentence_set: SentenceSet, ears: SpeechEars, brain: Brain, clock: Clock, verbose: bool, only: str | None
 ) -> Tally:
-    """Says every sentence in every condition, prints the misses (everything with ``verbose``) and a table."""
+    """Says every sentence in every condition, prints the misses (everything with ``verbose``; nothing for
+    a held-out set) and a table."""
     total = Tally()
-    print(f"{title}: {len(sentences)} sentences x {len(CONDITIONS)} conditions\n")
-    print(f"{'condition':<20} {'said':<58} {'heard':<58} rule")
+    conditions = [c for c in sentence_set.conditions if only is None or only in c.name]
+    title, sentences, seed = sentence_set.title, sentence_set.sentences, sentence_set.seed
+    print(f"{title}: {len(sentences)} sentences x {len(conditions)} conditions\n")
+    if not sentence_set.held_out:
+        print(f"{'condition':<20} {'said':<58} {'heard':<58} rule")
     per_condition = {}
-    for c, condition in enumerate(CONDITIONS):
+    for condition in conditions:
+        c = sentence_set.conditions.index(condition)
         tally = Tally()
         for u, (said, rule, order_id) in enumerate(sentences):
             espeak.seed(seed + c * 1000 + u)
-            plan = espeak.synthesize(said, [condition.voice], rate=condition.rate)
+            plan = espeak.synthesize(said, [condition.voice], rate=condition.rate, pitch=condition.pitch)
             assert plan is not None
-            audio = recording(plan.pcm, condition.snr_db, seed=seed + c * 1000 + u)
+            audio = recording(plan.pcm, condition, seed=seed + c * 1000 + u)
             clock.audio += len(audio) / SAMPLE_RATE
             started = time.perf_counter()
-            heard = hear(ears, audio)
+            finals = turns(ears, audio)
             clock.recognising += time.perf_counter() - started
+            if sentence_set.first_turn:
+                heard = finals[0] if finals else ""
+            else:
+                heard = " ".join(w for w in finals if w)
             ref = said.split()
             distance = edit_distance(ref, heard.split())
             verdict = judge(brain, heard, rule, order_id)
-            tally.add(distance, len(ref), verdict)
-            total.add(distance, len(ref), verdict)
-            if verbose or not verdict.right:
-                print(f"{condition.name:<20} {said:<58} {heard:<58} {verdict.shown}")
+            tally.add(distance, len(ref), verdict, len(finals) > 1)
+            total.add(distance, len(ref), verdict, len(finals) > 1)
+            if not sentence_set.held_out and (verbose or not verdict.right):
+                shown = " | ".join(finals) if len(finals) > 1 else heard
+                print(f"{condition.name:<20} {said:<58} {shown:<58} {verdict.shown}")
         per_condition[condition.name] = tally
     print(f"\n{Tally.header('condition')}")
     for name, tally in per_condition.items():
@@ -285,8 +347,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="print every sentence, not only the misses")
     parser.add_argument(
-        "--only", choices=("tuning", "held-out"), help="measure one set of sentences (default: both)"
+        "--only", choices=tuple(SETS), action="append", help="measure this set of sentences (default: all)"
     )
+    parser.add_argument("--condition", help="only the conditions whose name holds this (while tuning)")
     args = parser.parse_args()
     if not (espeak.available() and recognizer.available()):
         print("speech_wer: the speech packages are not installed (pip install -e '.[sandbox-speech]')")
@@ -297,11 +360,10 @@ def main() -> int:
     ears = SpeechEars(brain.phrases())
     load = time.perf_counter() - started
     clock = Clock()
-    sets = {"tuning": ("tuning set", UTTERANCES, 0), "held-out": ("held-out set", HELD_OUT, 500)}
     totals = {
-        title: measure(title, sentences, seed, ears, brain, clock, args.verbose)
-        for name, (title, sentences, seed) in sets.items()
-        if args.only in (None, name)
+        s.title: measure(s, ears, brain, clock, args.verbose, args.condition)
+        for name, s in SETS.items()
+        if not args.only or name in args.only
     }
     if len(totals) > 1:
         print(Tally.header("set"))
@@ -313,6 +375,7 @@ def main() -> int:
         "room noise (-50 dBFS)": room_noise(5 * SAMPLE_RATE, 32767 * 10 ** (-50 / 20), 1).astype(np.int16),
         "room noise (-40 dBFS)": room_noise(5 * SAMPLE_RATE, 32767 * 10 ** (-40 / 20), 2).astype(np.int16),
         "room noise (-30 dBFS)": room_noise(5 * SAMPLE_RATE, 32767 * 10 ** (-30 / 20), 3).astype(np.int16),
+        "babble (-40 dBFS)": babble(5 * SAMPLE_RATE, 32767 * 10 ** (-40 / 20), 4).astype(np.int16),
     }
     print()
     for name, audio in quiet.items():

@@ -196,19 +196,6 @@ def test_silence_and_room_noise_give_no_words(speech, brain):
     assert [h.words for h in heard if h.words] == []
 
 
-def test_speech_ears_report_the_duration_when_no_word_is_recognised(speech, brain):
-    # A beep (Chromium's fake microphone) is loud enough to be a turn but holds no words.
-    t = np.arange(int(0.5 * SAMPLE_RATE)) / SAMPLE_RATE
-    tone = (np.sin(2 * np.pi * 1000 * t) * 8000).astype(np.int16)
-    ears = SpeechEars(brain.phrases())
-    pcm = padded(tone)
-    heard = []
-    for offset in range(0, len(pcm), FRAME_SAMPLES):
-        heard += ears.feed(pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
-    assert [(h.text, h.final) for h in heard] == [("…", False), ("[0.5 s of speech]", True)]
-    assert brain.decide(heard[-1].words).text == brain.fallback
-
-
 # --- brain ------------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,10 @@ The energy detector (``audio.VoiceActivityDetector``) decides where a turn start
 * :class:`EnergyEars` (the fallback without the speech packages) cannot understand words: it reports how
   long the visitor spoke ("[1.4 s of speech]").
 * :class:`SpeechEars` runs PocketSphinx over the turn: the best guess so far while the visitor speaks, the
-  recognised words at the end (or the duration, when no word was recognised).
+  recognised words at the end. A turn in which no word was recognised (a cough, a beep, a burst of other
+  people talking) gives nothing at all, as a real STT gives no transcript for it; and in a noisy room the
+  detector listens above the noise (see :class:`NoiseGate`), so the talk around the visitor neither starts
+  turns of its own nor splits the visitor's sentence.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ MIN_WORD_SECONDS = 0.25
 # voice: speech spreads over its harmonics (a voiced eSpeak frame has at most ~70 % in its strongest peak).
 # A turn of such frames gets no words, however hard the recogniser tries to name one.
 TONE_SHARE = 0.9
+# Speech must rise this far above the room's quietest recent moments to be speech. Six people talking at
+# once (a café, a shop) fluctuate about 6 dB around their level and dip about 9 dB under it now and then;
+# a visitor speaking 20 dB over them stays well above the gate.
+GATE_DB = 15.0
+GATE_SECONDS = 3.0  # the quietest 20 ms frame of the last 3 s is the room's floor (a pause between words)
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class Heard:
     final: bool
     duration: float  # seconds of speech so far
     words: str = ""  # the recognised words ("" from EnergyEars, or when nothing was recognised)
+    # How sure the recogniser is of each word of ``words`` (0 to 1), on a final turn; () when unknown.
+    confidence: tuple[float, ...] = ()
 
 
 def tonality(samples: np.ndarray) -> float:
@@ -54,6 +64,30 @@ def describe_speech(seconds: float, *, final: bool) -> str:
     """What the energy ears report: how long the visitor spoke (at least 0.1 s)."""
     seconds = max(seconds, 0.1)
     return f"[{seconds:.1f} s of speech]" if final else f"[{seconds:.1f} s of speech…]"
+
+
+class NoiseGate:
+    """Raises the detector's threshold over a noisy room: GATE_DB above the quietest frame of the last
+    GATE_SECONDS, never below the detector's own threshold.
+
+    The floor is the minimum, not an average, so the visitor's own speech does not lift it: any sentence has
+    short pauses, where only the room is heard. In a quiet room (or digital silence) it changes nothing.
+    """
+
+    def __init__(self, vad: VoiceActivityDetector) -> None:
+        self.vad = vad
+        self.base = vad.threshold
+        self._levels: collections.deque[float] = collections.deque(maxlen=int(GATE_SECONDS * 50))
+
+    def follow(self, samples: np.ndarray, rate: int) -> None:
+        """Learn the room from one chunk of audio and set the detector's threshold for it."""
+        frame = max(rate // 50, 1)
+        x = np.asarray(samples, dtype=np.float64).ravel()
+        for start in range(0, len(x) - frame + 1, frame):
+            chunk = x[start : start + frame]
+            self._levels.append(float(np.sqrt(np.mean(chunk * chunk))))
+        if self._levels:
+            self.vad.threshold = max(self.base, min(self._levels) * 10 ** (GATE_DB / 20))
 
 
 class EnergyEars:
@@ -79,6 +113,7 @@ class SpeechEars:
     def __init__(self, phrases: Iterable[str]) -> None:
         """Loads the recogniser (a fraction of a second): build it off the event loop."""
         self.vad = VoiceActivityDetector()
+        self.gate = NoiseGate(self.vad)
         self.recognizer = Recognizer(phrases)
         self._warm_up()
         self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque()
@@ -108,6 +143,7 @@ class SpeechEars:
             self._in_turn = False
 
     def feed(self, samples: np.ndarray, rate: int) -> list[Heard]:
+        self.gate.follow(samples, rate)
         events = self.vad.feed(samples, rate)
         if self._in_turn:
             self.recognizer.feed(samples, rate)
@@ -128,17 +164,17 @@ class SpeechEars:
                 self._tones = self._tones[-1:]
             if event.kind == "end":
                 words = self.recognizer.finish() if self._in_turn else ""
+                sure = self.recognizer.confidence() if words else ()
                 if not self._may_be_words(event.duration):
-                    words = ""
+                    words, sure = "", ()
                 self._in_turn = False
                 self._tones = []
-                text = words or describe_speech(event.duration, final=True)
-                heard.append(Heard(text, True, event.duration, words))
-            else:
-                words = ""
-                if self._in_turn and self._may_be_words(event.duration):
-                    words = self.recognizer.partial()
-                heard.append(Heard(words or "…", False, event.duration, words))
+                if words:  # a turn without words is no turn: nothing to show, nothing to answer
+                    heard.append(Heard(words, True, event.duration, words, sure))
+            elif self._in_turn and self._may_be_words(event.duration):
+                words = self.recognizer.partial()
+                if words:
+                    heard.append(Heard(words, False, event.duration, words))
         return heard
 
     def _may_be_words(self, duration: float) -> bool:

@@ -27,6 +27,7 @@ log = logging.getLogger("flask_hms_webcall.sandbox.media")
 DEFAULT_VOICE = "en-us"  # American English: the accent of the recogniser's model
 DEFAULT_RATE = 175  # words per minute, eSpeak NG's own default
 _RATE = 1  # espeak_PARAMETER espeakRATE
+_PITCH = 3  # espeak_PARAMETER espeakPITCH: 0-100, 50 the voice's own
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
 _CHARS_UTF8 = 1
@@ -128,9 +129,10 @@ class _Engine:
         self._voice = voice
         return True
 
-    def synth(self, text: str, rate: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    def synth(self, text: str, rate: int, pitch: int = 50) -> tuple[np.ndarray, list[tuple[int, int]]]:
         self._chunks, self._words = [], []
         self.lib.espeak_SetParameter(_RATE, rate, 0)
+        self.lib.espeak_SetParameter(_PITCH, pitch, 0)
         data = text.encode("utf-8")
         self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
         pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
@@ -184,13 +186,14 @@ def resample(pcm: np.ndarray, rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarr
 
 
 def synthesize(
-    text: str, voices: Sequence[str] = (DEFAULT_VOICE,), *, rate: int = DEFAULT_RATE
+    text: str, voices: Sequence[str] = (DEFAULT_VOICE,), *, rate: int = DEFAULT_RATE, pitch: int = 50
 ) -> SpeechPlan | None:
     """``text`` spoken by eSpeak NG at 48 kHz, with each word's start; None if eSpeak is missing.
 
     The first of ``voices`` eSpeak NG has is used (English if none), so an assistant configured for a real
     TTS provider's voice id still speaks, in its ``language`` if eSpeak has that. ``rate`` is in words per
-    minute (the benchmark and tests play slower and faster speakers with it).
+    minute and ``pitch`` from 0 to 100, 50 being the voice's own (the benchmark and tests play slower,
+    faster and higher speakers with them).
     """
     tokens = list(re.finditer(r"\s*\S+", text.strip()))
     if not tokens:
@@ -201,7 +204,7 @@ def synthesize(
             return None
         if not any(engine.set_voice(voice) for voice in voices):
             engine.set_voice(DEFAULT_VOICE)
-        pcm, events = engine.synth(text.strip(), rate)
+        pcm, events = engine.synth(text.strip(), rate, pitch)
         rate = engine.rate
     pcm = np.concatenate([resample(pcm, rate), np.zeros(int(_TRAILING_SILENCE * SAMPLE_RATE), np.int16)])
     duration = len(pcm) / SAMPLE_RATE

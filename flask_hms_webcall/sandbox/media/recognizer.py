@@ -33,7 +33,7 @@ _TYPICAL_SPEECH_RMS = 32767 * 10 ** (-20 / 20)
 _FRAME = MODEL_RATE // 50
 _FLOOR_FRAMES = 100  # the quietest of the last 100 chunks (2 s of 20 ms frames) is the floor already there
 HIGH_VOICE_HZ = 165.0  # a voice pitched above this (most women's, children's) is heard with HIGH_VOICE_WARP
-HIGH_VOICE_WARP = 1.1
+HIGH_VOICE_WARP = 1.2
 _PITCH_WINDOW = 640  # 40 ms at 16 kHz: two periods of the lowest pitch looked for (60 Hz)
 _PITCH_LAGS = (MODEL_RATE // 400, MODEL_RATE // 60)  # periods of a 400 Hz to a 60 Hz voice
 _VOICED_RMS = 300.0  # about -40 dBFS: quieter frames are not judged
@@ -201,7 +201,9 @@ class _Warp:
     The acoustic model learnt mostly from lower voices, and a higher voice comes with a shorter vocal tract,
     whose formants sit higher: the same vowel looks like another one. Warping the frequencies of a high
     voice by HIGH_VOICE_WARP brings its formants back where the model expects them (in the benchmark, the
-    female voice's word error rate falls from 24 % to 19 % and lower voices are not touched). The voice is
+    female voice's word error rate falls from 24 % to 19 % with a warp of 1.1, and its right rules on the
+    own-words tuning set from 74 % to 80 % with 1.2, while 1.25 and 1.3 do worse; lower voices are not
+    touched). The voice is
     judged on the pitch of its recent voiced frames, since pitch and vocal tract length go together.
     """
 
@@ -232,6 +234,7 @@ class Recognizer:
         self._warp = _Warp()
         self._turn: list[np.ndarray] = []  # the utterance's audio, to decode again if the warp changes
         self._turn_samples = 0
+        self._confidence: tuple[float, ...] = ()
 
     @property
     def warp(self) -> float:
@@ -262,6 +265,7 @@ class Recognizer:
 
     def finish(self) -> str:
         """End the utterance; its words (empty if nothing was recognised)."""
+        self._confidence = ()
         if not self._in_utterance:
             return ""
         self._decoder.end_utt()
@@ -276,7 +280,26 @@ class Recognizer:
                 self._decoder.start_utt()
                 self._decoder.process_raw(turn.tobytes(), False, True)
                 self._decoder.end_utt()
+        self._confidence = self._word_posteriors()
         return self.partial()
+
+    def confidence(self) -> tuple[float, ...]:
+        """How sure the recogniser is of each word :meth:`finish` gave (0 to 1), in order.
+
+        The posterior probability of each word over the utterance's word lattice: a word the acoustics and the
+        language model both favour over every alternative is near 1, a close call (eSpeak's "eight" heard as
+        "right") well under a half. Empty if the words and the lattice disagree (it should not happen).
+        """
+        return self._confidence
+
+    def _word_posteriors(self) -> tuple[float, ...]:
+        said = self.partial().split()
+        sure = [
+            min(max(float(segment.prob), 0.0), 1.0)
+            for segment in self._decoder.seg()
+            if not segment.word.startswith(("<", "[", "+"))  # silence, noise and filler "words"
+        ]
+        return tuple(sure) if len(sure) == len(said) else ()
 
     def _set_warp(self, factor: float) -> None:
         cmn = self._decoder.get_cmn()  # settled by the warm-up and the turns so far: kept
