@@ -22,6 +22,7 @@ import sys
 import sysconfig
 import tarfile
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,19 @@ def test_sdist_has_the_widget_its_sources_and_license_but_no_tests(dists: dict[s
     assert {"widget/package.json", "widget/package-lock.json", "widget/build.mjs", "setup.py"} <= names
     assert any(name.startswith("flask_hms_webcall/static/call-") for name in names)
     assert not [name for name in names if name.startswith("tests")], "docs/contributing.md: no tests in sdist"
+
+
+@pytest.mark.packaging
+def test_wheel_carries_the_data_files_the_package_reads_at_run_time(dists: dict[str, Path]) -> None:
+    # Not Python, so only package_data puts them in the wheel: the Redis store's scripts and the sandbox
+    # ears' everyday sentences (without them the sandbox's recogniser cannot start).
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        names = set(wheel.namelist())
+    package = Path(__file__).resolve().parent.parent / "flask_hms_webcall"
+    wanted = [p.relative_to(package.parent).as_posix() for p in package.glob("store/lua/*.lua")]
+    wanted.append("flask_hms_webcall/sandbox/everyday.txt")
+    assert len(wanted) > 1
+    assert [name for name in wanted if name not in names] == []
 
 
 @pytest.fixture
