@@ -152,7 +152,8 @@ class Visitor:
                 return value
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+                said = [(t.identity, t.final, t.text) for t in self.transcripts]
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}; transcripts: {said}")
             self._changed.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.1))

@@ -12,7 +12,8 @@ that bound. The gain is learnt as the call goes, from the frames the bound expla
 their ratio to it, which the visitor talking over the voice now and then does not move); until the first
 echo is heard it is 1 (the visitor must be louder than the assistant's own voice to be heard over it).
 When the microphone stays quiet through a second and more of the voice, there is no echo to fear (a
-headset, a browser's echo canceller): every frame is the visitor's from then on.
+headset, a browser's echo canceller): every frame is the visitor's from then on. The echo is looked for up
+to ``MAX_DELAY`` after the voice: a jitter buffer grown on a busy machine delays it well past a second.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ import collections
 import numpy as np
 
 FRAME = 0.02  # seconds: both sides are judged in 20 ms slots of the event loop clock
-MAX_DELAY = 1.5  # seconds from a frame going out to its echo coming in (slow networks, big jitter buffers)
+# Seconds from a frame going out to its echo coming in: a browser's jitter buffer alone can grow past a
+# second on a busy machine, and an echo judged as the visitor's after its window would be answered.
+MAX_DELAY = 3.0
+ECHO_ARRIVES = 1.0  # an echo comes within this long on any usable connection (for telling there is none)
 BANDS_HZ = np.geomspace(150.0, 6000.0, 13)  # 12 bands over the voice's range
 # A band is the visitor's when its energy is this much (6 dB) above the bound there: room for the codec's
 # and the room's colouring of the echo, and for the gain's error.
@@ -110,6 +114,6 @@ class EchoGuard:
         """A quiet microphone frame: after a second of them, while an echo would have been heard, none."""
         if self._echo_heard or self._voice_since is None:
             return
-        if slot - self._voice_since >= MAX_DELAY / FRAME:
+        if slot - self._voice_since >= ECHO_ARRIVES / FRAME:
             self._quiet += 1
             self.echo_free = self._quiet >= NO_ECHO_FRAMES
