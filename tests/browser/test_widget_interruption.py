@@ -72,7 +72,7 @@ def test_the_widget_shows_the_answer_cut_where_the_visitor_spoke_over_it(
     def answered_over():
         return any(e["role"] == "assistant" and OVER_ANSWERED in e["text"] for e in widget.transcript())
 
-    wait_for(answered_over, timeout=BEFORE_QUESTION + BEFORE_OVER + 30, what="the answer to what was said over")
+    wait_for(answered_over, timeout=BEFORE_QUESTION + BEFORE_OVER + 30, what="the answer to what came over")
     widget.screenshot(artifacts_dir / "widget-interrupted.png")
 
     entries = widget.transcript()

@@ -450,4 +450,3 @@ _log_speech(SandboxConfig())
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.strip().splitlines()
     assert says in line and "[sandbox-speech]" in line, line
-
