@@ -8,9 +8,9 @@ speech, it would interrupt the assistant, or be answered.
 The sandbox knows exactly what it played and when, so each 20 ms frame of the microphone is compared, band
 by band, with the loudest the echo could be: the loudest played frame of the last ``MAX_DELAY`` seconds,
 times the echo's gain. A frame is the visitor's (``near_end``) when enough of its energy lies well above
-that bound. The gain is learnt as the call goes, from the frames the bound explains (a high percentile of
-their ratio to it, which the visitor talking over the voice now and then does not move); until the first
-echo is heard it is 1 (the visitor must be louder than the assistant's own voice to be heard over it).
+that bound. The gain is learnt as the call goes, from the frames heard while the visitor is not speaking (a
+high percentile of their ratio to the bound); until the first echo is heard it is 1 (the visitor must be
+louder than the assistant's own voice to be heard over it).
 When the microphone stays quiet through a second and more of the voice, there is no echo to fear (a
 headset, a browser's echo canceller): every frame is the visitor's from then on. The echo is looked for up
 to ``MAX_DELAY`` after the voice: a jitter buffer grown on a busy machine delays it well past a second.
@@ -87,9 +87,10 @@ class EchoGuard:
         slot = _slot(t)
         return not self.echo_free and any(slot - MAX_DELAY / FRAME <= s <= slot for s, _ in self._played)
 
-    def near_end(self, samples: np.ndarray, rate: int, t: float) -> bool:
+    def near_end(self, samples: np.ndarray, rate: int, t: float, *, learn: bool = True) -> bool:
         """Whether the frame holds sound the assistant's echo does not explain (any sound, when nothing
-        was played lately)."""
+        was played lately). ``learn=False`` while the visitor may be speaking: their voice over the echo
+        would raise the gain until it hid them."""
         slot = _slot(t)
         window = [bands for s, bands in self._played if slot - MAX_DELAY / FRAME <= s <= slot]
         if not window:
@@ -105,9 +106,10 @@ class EchoGuard:
         above = heard > MARGIN * self.gain * bound
         near = float(heard[above].sum()) >= NEAR_END_SHARE * total
         self._echo_heard |= not near
-        self._ratios.append(total / max(float(bound.sum()), 1e-9))
-        if len(self._ratios) >= _GAIN_MIN_FRAMES:
-            self.gain = float(np.percentile(self._ratios, _GAIN_PERCENTILE))
+        if learn:
+            self._ratios.append(total / max(float(bound.sum()), 1e-9))
+            if len(self._ratios) >= _GAIN_MIN_FRAMES:
+                self.gain = float(np.percentile(self._ratios, _GAIN_PERCENTILE))
         return near
 
     def _count_quiet(self, slot: int) -> None:

@@ -122,7 +122,7 @@ class Listener:
 
     def feed(self, samples: np.ndarray, rate: int, t: float, arrived: float | None = None) -> None:
         """One frame of the microphone, captured at event loop time ``t`` (``arrived`` later)."""
-        near = self.guard.near_end(samples, rate, t)
+        near = self.guard.near_end(samples, rate, t, learn=not self.ears.vad.in_speech)
         # Once the visitor has the floor, the whole utterance is heard as it is: the echo's tail under it
         # (the assistant has just stopped) costs the recogniser less than holes in the visitor's words.
         audible = near or (self._segment is not None and self._accepted)
