@@ -125,6 +125,7 @@ class Visitor:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.room.disconnect()
+        await asyncio.sleep(0.2)  # the SDK's last events, delivered while this loop still runs
 
     # --- what the visitor does --------------------------------------------------------------------------
 
