@@ -134,12 +134,6 @@ class SpeechTrack(AudioStreamTrack):
         """Silence from the next frame on: whatever was scheduled and not yet sent is dropped."""
         self._scheduled.clear()
 
-    @property
-    def speaking(self) -> bool:
-        """Whether scheduled audio is still to be sent."""
-        end = int(self.now() * SAMPLE_RATE)
-        return any(start + len(pcm) > end for start, pcm in self._scheduled)
-
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
