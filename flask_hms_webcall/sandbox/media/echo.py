@@ -71,6 +71,8 @@ class EchoGuard:
         self._echo_heard = False
         self._voice_since: int | None = None  # the first slot of the voice since the last long silence
         self._quiet = 0
+        self._mic_since: int | None = None  # the first slot the microphone sent since it last fell silent
+        self._mic_last = 0
 
     def played(self, t: float, samples: np.ndarray, rate: int) -> None:
         bands = band_energies(samples, rate)
@@ -82,17 +84,28 @@ class EchoGuard:
         while self._played and self._played[0][0] < slot - MAX_DELAY / FRAME:
             self._played.popleft()
 
+    def _window(self, slot: int) -> list[np.ndarray]:
+        """The played frames whose echo may be in the microphone's frame at ``slot``: those of the last
+        ``MAX_DELAY``, but none played before the microphone (re)started sending (published late,
+        unmuted, a rejoin), which it was not there to pick up."""
+        first = slot - MAX_DELAY / FRAME
+        if self._mic_since is not None:
+            first = max(first, self._mic_since)
+        return [bands for s, bands in self._played if first <= s <= slot]
+
     def echo_possible(self, t: float) -> bool:
         """Whether the assistant's echo may be in the microphone at ``t``."""
-        slot = _slot(t)
-        return not self.echo_free and any(slot - MAX_DELAY / FRAME <= s <= slot for s, _ in self._played)
+        return not self.echo_free and bool(self._window(_slot(t)))
 
     def near_end(self, samples: np.ndarray, rate: int, t: float, *, learn: bool = True) -> bool:
         """Whether the frame holds sound the assistant's echo does not explain (any sound, when nothing
         was played lately). ``learn=False`` while the visitor may be speaking: their voice over the echo
         would raise the gain until it hid them."""
         slot = _slot(t)
-        window = [bands for s, bands in self._played if slot - MAX_DELAY / FRAME <= s <= slot]
+        if self._mic_since is None or slot - self._mic_last > ECHO_ARRIVES / FRAME / 2:
+            self._mic_since = slot
+        self._mic_last = slot
+        window = self._window(slot)
         if not window:
             return True
         heard = band_energies(samples, rate)
