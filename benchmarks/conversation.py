@@ -118,7 +118,14 @@ async def talk_over(visitor: Visitor, rounds: int) -> Talk:
                 talk.problems.append(f"round {n}: the answer was not interrupted")
             else:
                 talk.delays.append(stopped - spoken.onset)
-        first = await visitor.wait_for(lambda s=spoken: visitor.first_audio_after(s.end), 15, "an answer")
+        # The answer's first audio: after the state turned to speaking for it (the line talked over may
+        # still be heard when the visitor stops, if it was not interrupted).
+        speaking = await visitor.wait_for(
+            lambda s=spoken: next((at for at, x in visitor.state_after(s.end) if x == "speaking"), None),
+            15,
+            "the answer",
+        )
+        first = await visitor.wait_for(lambda t=speaking: visitor.first_audio_after(t - 0.05), 15, "voice")
         talk.spoken.append(spoken)
         talk.first_audio.append(first)
         await asyncio.sleep(max(0.0, first + OVER_ANSWER - time.monotonic()))
