@@ -41,7 +41,7 @@ NOT_BOTH = RULE_OVERRIDE_XOR_ASSISTANT
 TRANSIENT_INCOMPLETE = RULE_TRANSIENT_CONFIGS
 NOT_FOUND = "Assistant not found or does not belong to this organization"
 
-_OBJECT_FIELDS = ("stt_config", "llm_config", "tts_config", "analysis_plan", "metadata")
+_OBJECT_FIELDS = ("stt_config", "llm_config", "tts_config", "analysis_plan", "metadata", "speech_config")
 _STRING_FIELDS = ("first_message", "business_name", "name", "webhook_secret")
 _BOOL_FIELDS = ("autonomous_silence_handling", "gdpr_mode")
 
@@ -88,6 +88,9 @@ def field_error(fields: dict[str, Any], where: str) -> str | None:
     for key in _BOOL_FIELDS:
         if fields.get(key) is not None and not isinstance(fields[key], bool):
             return f"{where}.{key} must be a boolean"
+    speech = fields.get("speech_config") or {}
+    if speech.get("allow_interruptions") is not None and not isinstance(speech["allow_interruptions"], bool):
+        return f"{where}.speech_config.allow_interruptions must be a boolean"
     url = fields.get("webhook_url")
     if url is not None and not (isinstance(url, str) and is_http_url(url)):
         return f"{where}.webhook_url must be an http(s) URL"

@@ -70,6 +70,9 @@ class SandboxConfig:
     script: Script | None = None
     # False: tones and the energy detector even when the speech packages are installed (--no-speech).
     speech: bool = True
+    # False: the visitor cannot interrupt the assistant (--no-interruptions); an assistant's own
+    # speech_config.allow_interruptions wins over it.
+    interruptions: bool = True
     # Seconds after the user joins before the assistant joins; None: it never joins (tests of the widget).
     agent_join_delay: float | None = 0.0
     # Seconds a call waits for a visitor whose connection dropped (no leave) to join again, as LiveKit keeps
@@ -234,6 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="speak in tones and only detect speech, even with the speech packages installed",
     )
+    add(
+        "--no-interruptions",
+        dest="interruptions",
+        action="store_false",
+        help="the visitor cannot interrupt the assistant by speaking over it, unless the assistant's "
+        "speech_config.allow_interruptions says otherwise",
+    )
     add("--agent-join-delay", type=_join_delay, default=0.0, metavar="S|never", help="assistant join delay")
     add(
         "--departure-timeout",
@@ -288,6 +298,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
         unjoined_room_ttl=args.unjoined_room_ttl,
         script=script,
         speech=args.speech,
+        interruptions=args.interruptions,
         agent_join_delay=args.agent_join_delay,
         loopback_only=args.loopback_only,
         departure_timeout=args.departure_timeout,

@@ -3,9 +3,9 @@
 Chromium's fake capture device plays a WAV file (``--use-file-for-fake-audio-capture``) made with the
 sandbox's voice: silence while the assistant greets, a question in the visitor's own words (not one of the
 rules' phrases, the number grouped as people say it), silence while it looks the order up and answers, then
-"goodbye". The file starts playing when the widget
-opens the microphone (before the call is created), so each silence leaves the assistant ample time: it
-does not listen while it talks. The real sandbox recognises the words, calls the example app's
+"goodbye". The file starts playing when the widget opens the microphone (before the call is created), so
+each silence leaves the assistant ample time (here the visitor never talks over it, as
+test_widget_interruption.py does). The real sandbox recognises the words, calls the example app's
 ``lookup_order`` tool over a signed ``tool-calls`` webhook, reads the answer out and hangs up.
 """
 

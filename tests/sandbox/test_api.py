@@ -165,6 +165,14 @@ def test_the_documented_400_rules(quiet_sandbox, body, detail):
             "webhook_events",
         ),
         ({"assistant": {**TRANSIENT, "stt_config": "deepgram"}}, "stt_config"),
+        ({"assistant_id": "ASSISTANT", "assistant_override": {"speech_config": "fast"}}, "speech_config"),
+        (
+            {
+                "assistant_id": "ASSISTANT",
+                "assistant_override": {"speech_config": {"allow_interruptions": "no"}},
+            },
+            "speech_config.allow_interruptions must be a boolean",
+        ),
     ],
 )
 def test_malformed_requests_are_400_with_a_detail(quiet_sandbox, body, detail_mentions):

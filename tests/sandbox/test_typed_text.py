@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-import subprocess
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,41 +31,24 @@ from flask_hms_webcall.sandbox.media import espeak, recognizer
 from flask_hms_webcall.sandbox.media.chat import MAX_CHAT_BYTES, MAX_CHAT_CHARS, STREAM_SECONDS, ChatReceiver
 from flask_hms_webcall.sandbox.media.turns import TYPED_BACKLOG, TurnInbox
 from tests.conftest import free_port, require
+from tests.livekit_visitor import reachable_network
 from tests.sandbox.test_media_protocol import API_KEY, run
 
-rtc = pytest.importorskip(
-    "livekit.rtc", reason="the LiveKit Python SDK is not installed (pip install livekit)"
-)
+try:
+    from livekit import rtc
+except ImportError:  # a skip, or a failure under HMS_TEST_STRICT=1 (see the veth fixture)
+    rtc = None
 
 TIMEOUT = 30.0  # generous: two busy cores
 QUESTION = "Where is my order 123?"
 ANSWER = "Order 123 is shipped."
 
 
-def _private_network() -> bool:
-    """Whether this runs in a network namespace of its own (tests/isolated.sh): nothing there but ``lo`` and
-    the veth pairs that isolated.sh and this module add inside it."""
-    return {name for _, name in socket.if_nameindex()} <= {"lo", "hms-ns0", "hms-ns1", "hmsveth0", "hmsveth1"}
-
-
 @pytest.fixture(scope="module")
 def veth() -> None:
-    """A veth pair in this test's own network namespace (never the machine's)."""
-    require(_private_network(), "needs its own network namespace: run it through tests/isolated.sh as root")
-    # isolated.sh's pair (Firefox's default route) serves as well as this module's own.
-    for name in ("hms-ns0", "hmsveth0"):
-        if subprocess.run(["ip", "link", "show", name], capture_output=True).returncode == 0:
-            return
-    commands = [
-        "ip link add hmsveth0 type veth peer name hmsveth1",
-        "ip addr add 10.98.0.1/24 dev hmsveth0",
-        "ip addr add 10.98.0.2/24 dev hmsveth1",
-        "ip link set hmsveth0 up",
-        "ip link set hmsveth1 up",
-    ]
-    for command in commands:
-        done = subprocess.run(command.split(), capture_output=True, text=True)
-        require(done.returncode == 0, f"could not set up a veth pair ({command}: {done.stderr.strip()})")
+    """A non-loopback interface for libwebrtc, in this test's own network namespace (never the machine's)."""
+    require(rtc is not None, "the LiveKit Python SDK is not installed (pip install -e .[dev])")
+    require(reachable_network(), "needs its own network namespace: run it through tests/isolated.sh as root")
 
 
 @pytest.fixture

@@ -270,7 +270,6 @@ def test_held_out_sentences_call_no_wrong_tool_and_end_no_call_unasked():
 
 
 def test_the_conversation_loop_asks_back_calls_the_tool_on_yes_and_checks_a_doubtful_goodbye(monkeypatch):
-    monkeypatch.setattr(media_assistant, "THINKING_SECONDS", 0)
     monkeypatch.setattr(media_assistant, "HANGUP_GRACE_SECONDS", 0)
     turns = ["order three hundred and will", "yes", "thank you bye", "no thanks"]
     said: list[str] = []
@@ -295,7 +294,7 @@ def test_the_conversation_loop_asks_back_calls_the_tool_on_yes_and_checks_a_doub
         speech=False,
     )
 
-    async def listen_for_turn():
+    async def next_turn():
         words = turns.pop(0)
         return Heard(text=words, final=True, duration=1.0, words=words)
 
@@ -306,7 +305,7 @@ def test_the_conversation_loop_asks_back_calls_the_tool_on_yes_and_checks_a_doub
     async def set_state(state):
         pass
 
-    monkeypatch.setattr(assistant, "listen_for_turn", listen_for_turn)
+    monkeypatch.setattr(assistant, "next_turn", next_turn)
     monkeypatch.setattr(assistant, "say", say)
     monkeypatch.setattr(assistant, "_set_state", set_state)
     run(assistant._converse())

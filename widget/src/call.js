@@ -63,6 +63,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   /** @type {Meter | null} */
   let micMeter = null;
   let poll = 0;
+  let report = () => {}; // samples the levels and the assistant's state (set once connected)
   /** @type {import('livekit-client').LocalTrackPublication | null} */
   let micPublication = null;
   // The analyser hangs off the element's AudioContext, which outlasts the call: it goes when the call
@@ -102,6 +103,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       for (const el of track.detach()) el.remove();
     })
     .on(RoomEvent.AudioPlaybackStatusChanged, () => on.audio(room.canPlaybackAudio))
+    // A state can last less than a sampling period (a fast assistant thinks for a few milliseconds).
+    .on(RoomEvent.ParticipantAttributesChanged, () => report())
     .on(RoomEvent.Reconnecting, () => on.reconnecting(true))
     .on(RoomEvent.SignalReconnecting, () => on.reconnecting(true))
     .on(RoomEvent.Reconnected, () => on.reconnecting(false))
@@ -131,6 +134,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
     }
     // The trailer's attributes (where lk.transcription_final usually turns "true") are merged by now.
     send(reader.info.attributes?.['lk.transcription_final']);
+    report(); // a finished turn may start a short thinking state, between two samples
+
   });
 
   return {
@@ -157,7 +162,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
         micMeter = measure(audioContext, mic);
       }
       clearInterval(poll);
-      poll = setInterval(() => {
+      report = () => {
         const p = agent();
         on.level({
           level: meter ? meter() : p ? p.audioLevel : 0,
@@ -165,7 +170,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
           agentState: p?.attributes['lk.agent.state'],
           speaking: !!p?.isSpeaking,
         });
-      }, 120);
+      };
+      poll = setInterval(report, 120);
       return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0 };
     },
     /** @param {boolean} muted */

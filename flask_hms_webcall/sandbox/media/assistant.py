@@ -9,9 +9,14 @@ Two ways to answer, picked per call:
   turn, whatever was said; when the lines run out it hangs up if the script says so, else keeps listening.
 
 The mouth is eSpeak NG when available (else tones), the ears PocketSphinx (else the energy detector): see
-``espeak``, ``ears``. Speech is half-duplex: what the visitor says while the assistant talks is not heard.
-Typed text (``lk.chat``, see ``chat``) is a final turn like a spoken one; as in LiveKit Agents it cuts the
-assistant short when it arrives while the assistant is thinking or speaking.
+``espeak``, ``ears``. The visitor is listened to all the time (``listener``): speech over the assistant's
+voice interrupts it (a barge-in), unless the assistant's ``speech_config.allow_interruptions`` is false or
+the sandbox runs with ``--no-interruptions``; its own voice coming back is not heard (``echo``).
+
+Turns come from the turn inbox (``turns``), one at a time, whoever put them there: the listener puts each
+final spoken turn (:meth:`ScriptedAssistant.take_turn`), the chat each typed message
+(:meth:`ScriptedAssistant.typed`, ``lk.chat``, see ``chat``). A typed message is a final turn like a spoken
+one; as LiveKit Agents' default text input does, it cuts the assistant short.
 """
 
 from __future__ import annotations
@@ -21,30 +26,30 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
+from aiortc.mediastreams import MediaStreamTrack
 
 from ..brain import Brain, Decision
 from ..calls import Call
 from ..config import DEFAULT_FIRST_MESSAGE, Script
+from ..language import words
 from ..webhooks import ToolAnswer
 from . import espeak, recognizer, transcription
-from .audio import SpeechPlan, SpeechTrack, plan_speech, to_mono_int16
+from .audio import SpeechPlan, SpeechTrack
 from .ears import EnergyEars, Heard, SpeechEars, describe_speech
+from .echo import EchoGuard
+from .listener import Listener
+from .mouth import Mouth, fixed_lines
 from .room import AGENT_STATE, Participant
 from .turns import TurnInbox, Typed
 
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
-THINKING_SECONDS = 0.6  # between the end of the visitor's turn and the answer, like a real pipeline's latency
 HANGUP_GRACE_SECONDS = 0.5  # lets the last word's audio reach the browser before the room closes
 DATA_CHANNEL_WAIT_SECONDS = 5.0
-# After the assistant's last word the browser still plays it (jitter buffer, network) and an imperfect echo
-# canceller may send it back: this long, the visitor's microphone is not listened to (no self-hearing).
-ECHO_TAIL_SECONDS = 0.5
 
 # Sends one tool call to the app and returns its answer: (call, tool_call_id, name, arguments).
 ToolCaller = Callable[[Call, str, str, dict[str, Any]], Awaitable[ToolAnswer]]
@@ -91,6 +96,14 @@ def voices_of(assistant: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(v for v in wanted if isinstance(v, str) and v.strip()))
 
 
+def allows_interruptions(assistant: dict[str, Any], default: bool = True) -> bool:
+    """``speech_config.allow_interruptions`` when the assistant sets it (LiveKit Agents' name for it),
+    else ``default`` (the sandbox's ``--no-interruptions``)."""
+    speech = assistant.get("speech_config")
+    allowed = speech.get("allow_interruptions") if isinstance(speech, dict) else None
+    return allowed if isinstance(allowed, bool) else default
+
+
 class ScriptedAssistant:
     def __init__(
         self,
@@ -106,6 +119,7 @@ class ScriptedAssistant:
         tools: ToolCaller | None = None,
         speech: bool = True,
         publish_state: bool = True,
+        interruptions: bool = True,
     ) -> None:
         self.call = call
         self.agent = agent
@@ -120,14 +134,21 @@ class ScriptedAssistant:
         self.brain = Brain.from_assistant(call.assistant)
         # Rules need words; without recognition the default script stands in (the pre-speech sandbox).
         self.script = script if script is not None or self.recognizes_words else Script()
-        self.ears: EnergyEars | SpeechEars = EnergyEars()
-        self._voices = voices_of(call.assistant)
-        self.turns = TurnInbox()
-        self._interrupted = asyncio.Event()  # typed text cut in: the reply being made or spoken is dropped
-        self._listening = False
+        self.mouth = Mouth(voices_of(call.assistant), words=self.speaks_words)
+        self.interruptible = allows_interruptions(call.assistant, interruptions)
         self.state = "initializing"  # LiveKit Agents' lk.agent.state
         self.publish_state = publish_state
-        self._deaf_until = 0.0  # event loop time: the echo of the assistant's own voice may still arrive
+        self.turns = TurnInbox()
+        self._cut: asyncio.Event | None = None  # set when the line being said is interrupted
+        self._cut_at = 0.0  # where on the voice's timeline it was cut
+        self.guard = EchoGuard()
+        if voice is not None:
+            voice.on_played = self.guard.played
+        self.listener = Listener(call=call, link=link, floor=self, guard=self.guard, on_turn=self.take_turn)
+
+    @property
+    def ears(self) -> EnergyEars | SpeechEars:
+        return self.listener.ears
 
     @property
     def first_message(self) -> str:
@@ -142,6 +163,8 @@ class ScriptedAssistant:
         ears = None
         if self.recognizes_words:  # loads while the assistant joins and greets
             ears = asyncio.ensure_future(asyncio.to_thread(SpeechEars, self.brain.phrases()))
+        lines = fixed_lines(self.brain) if self.script is None else list(self.script.lines)
+        ready = asyncio.ensure_future(self.mouth.prepare([self.first_message, *lines]))
         try:
             if not self.present:
                 assert self.join_delay is not None
@@ -155,7 +178,7 @@ class ScriptedAssistant:
             await self.say(self.first_message)
             if ears is not None:
                 try:
-                    self.ears = await ears
+                    self.listener.use(await ears)
                 except Exception:  # e.g. no writable temp dir for the language model: carry on without words
                     log.exception("call %s: speech recognition failed to start", self.call.call_id)
                     self.script = self.script or Script()
@@ -164,33 +187,31 @@ class ScriptedAssistant:
             else:
                 await self._follow_script(self.script)
         finally:
-            if ears is not None and not ears.done():
-                ears.cancel()
+            for task in (ears, ready):
+                if task is not None and not task.done():
+                    task.cancel()
 
     async def _follow_script(self, script: Script) -> None:
         for line in script.lines:
-            await self.listen_for_turn()
+            await self.next_turn()
             await self._set_state("thinking")
-            await asyncio.sleep(THINKING_SECONDS)
             await self.say(line)
         if script.agent_hangup:
             await self._say_goodbye("the script is done")
             return
         while True:  # nothing left to say: keep transcribing what the visitor says
-            await self.listen_for_turn()
+            await self.next_turn()
 
     async def _converse(self) -> None:
         while True:
-            heard = await self.listen_for_turn()
+            heard = await self.next_turn()
             await self._set_state("thinking")
-            decision = self.brain.decide(heard.words)
-            if decision.tool is not None:
-                text = await self._use_tool(decision)
-            else:
-                await asyncio.sleep(THINKING_SECONDS)
-                text = decision.text
+            began = time.perf_counter()
+            decision = self.brain.decide(heard.words, heard.confidence or None)
+            log.info("call %s: rule %.0f ms", self.call.call_id, (time.perf_counter() - began) * 1000)
+            text = decision.text if decision.tool is None else await self._use_tool(decision)
             said = await self.say(text)
-            if decision.hang_up and said:  # a goodbye cut short by typed text does not hang up
+            if decision.hang_up and said:  # a goodbye talked over is not the end: the visitor has more
                 await self._say_goodbye(f"the visitor said {heard.words!r}")
                 return
 
@@ -228,12 +249,73 @@ class ScriptedAssistant:
 
     def speech_for(self, text: str) -> SpeechPlan:
         """``text`` as audio with word timings: eSpeak NG in the assistant's voice, else tones."""
-        plan = espeak.synthesize(text, self._voices) if self.speaks_words else None
-        return plan if plan is not None else plan_speech(text)
+        return self.mouth.plan(text)
+
+    async def say(self, text: str) -> bool:
+        """Speak ``text``, streaming its transcript word by word as each word starts playing; False when
+        the visitor interrupted it (the transcript then holds the words played before the cut)."""
+        began = time.perf_counter()
+        plan = await self.mouth.speak(text)
+        synthesis = time.perf_counter() - began
+        if not plan.words:
+            return True
+        await self.link.wait_present()  # nobody to talk to while the visitor's connection is down
+        segment = transcription.SpokenSegment(self.agent.identity, self.voice.id)
+        delivered: list[str] = []
+        cut = self._cut = asyncio.Event()
+        start = self.voice.play(plan)  # first, so the first word's audio waits for nothing
+        log.info(
+            "call %s: synthesis %.0f ms; the line's audio starts at %.3f",
+            self.call.call_id,
+            synthesis * 1000,
+            self.voice.at(start),
+        )
+        self.link.send_data(segment.open())
+        await self._set_state("speaking")
+        try:
+            for word in plan.words:
+                if await self._cut_before(start + word.start, cut) and start + word.start >= self._cut_at:
+                    break  # the visitor spoke over it: this word was never played
+                if not self.link.present:
+                    break  # the visitor dropped mid-sentence: the rest goes unsaid (the room cut the voice)
+                self.link.send_data(segment.word(word.text))
+                delivered.append(word.text)
+            else:
+                await self._cut_before(start + plan.duration, cut)
+            # Final, under the same segment id: the whole line, or as much of it as was heard.
+            self.link.send_data(segment.close())
+        finally:
+            self._cut = None
+            # Cut short (the call ended mid-sentence): the transcript keeps what was actually said.
+            if delivered:
+                self.call.add_transcript("assistant", "".join(delivered).strip())
+        await self._set_state("listening")
+        return not cut.is_set()
+
+    @property
+    def speaking(self) -> bool:
+        return self._cut is not None and not self._cut.is_set()
+
+    def interrupt(self) -> bool:
+        """The visitor speaks over the assistant: stop the voice at once if interruptions are allowed."""
+        if self._cut is None or self._cut.is_set():
+            return True
+        if not self.interruptible:
+            return False
+        self.voice.stop_speaking()
+        self._cut_at = self.voice.now()
+        self._cut.set()
+        log.info("call %s: the visitor interrupted the assistant", self.call.call_id)
+        return True
+
+    def take_turn(self, heard: Heard) -> None:
+        """A final turn of the visitor's, for the conversation to answer in its order of arrival."""
+        self.turns.heard(heard)
 
     def typed(self, text: str) -> None:
-        """The visitor typed ``text`` (``lk.chat``): a turn, which cuts the current reply short as LiveKit
-        Agents' default text input does (``session.interrupt()``, then a reply to the text)."""
+        """The visitor typed ``text`` (``lk.chat``): a turn, which cuts the assistant short as LiveKit
+        Agents' default text input does (``session.interrupt()``, then a reply to the text), unless
+        interruptions are off."""
         if not self.turns.typed(text):
             log.info(
                 "call %s: a typed message dropped, %d are waiting",
@@ -241,92 +323,29 @@ class ScriptedAssistant:
                 self.turns.typed_waiting,
             )
             return
-        if self.state in ("thinking", "speaking"):
-            self._interrupted.set()
+        self.interrupt()
 
-    async def say(self, text: str) -> bool:
-        """Speak ``text``, streaming its transcript word by word as each word starts playing; False when
-        typed text cut it short."""
-        if self._interrupted.is_set():  # the visitor typed while this reply was being made
-            self._interrupted.clear()
-            return False
-        plan = self.speech_for(text)
-        if not plan.words:
-            return True
-        said = True
-        await self.link.wait_present()  # nobody to talk to while the visitor's connection is down
-        segment = transcription.SpokenSegment(self.agent.identity, self.voice.id)
-        delivered: list[str] = []
-        await self._set_state("speaking")
-        start = self.voice.play(plan)
-        self.link.send_data(segment.open())
-        try:
-            for word in plan.words:
-                await self._sleep_until(start + word.start)
-                # The visitor dropped mid-sentence (the room cut the voice) or typed over it: the rest goes
-                # unsaid.
-                if not self.link.present or self._interrupted.is_set():
-                    break
-                self.link.send_data(segment.word(word.text))
-                delivered.append(word.text)
-            else:
-                await self._sleep_until(start + plan.duration)
-            if self._interrupted.is_set():  # the audio stops too; the transcript ends at the last word sent
-                self._interrupted.clear()
-                said = False
-                self.voice.stop_speaking()
-            self.link.send_data(segment.close())
-        finally:
-            # Cut short (the call ended mid-sentence): the transcript keeps what was actually said.
-            if delivered:
-                self.call.add_transcript("assistant", "".join(delivered).strip())
-            self._deaf_until = asyncio.get_running_loop().time() + ECHO_TAIL_SECONDS
+    async def next_turn(self) -> Heard:
+        """Wait for the visitor's next turn (one already in the inbox is taken at once)."""
         await self._set_state("listening")
-        return said
+        turn = await self.turns.next()
+        return self._typed_turn(turn) if isinstance(turn, Typed) else turn
 
-    async def listen_for_turn(self) -> Heard:
-        """Wait for the visitor to speak and stop; publish interim and final transcripts; return the turn."""
-        self.turns.forget_heard()
-        self.ears.reset()
-        self._listening = True
-        await self._set_state("listening")
+    def _typed_turn(self, text: Typed) -> Heard:
+        """A typed message as a final turn: in the transcript, and published on ``lk.transcription`` like a
+        spoken final turn, so that every client in the room shows it, not only the one that typed it
+        (LiveKit Agents leave that to the sender; the widget drops the echo). Typed words are certain."""
         segment_id = transcription.new_segment_id()
-        try:
-            while True:
-                heard = await self.turns.next()
-                if isinstance(heard, Typed):
-                    # Published like a spoken final turn, so that every client in the room shows it, not
-                    # only the one that typed it (LiveKit Agents leave that to the sender; the widget drops
-                    # the echo).
-                    heard = Heard(text=str(heard), final=True, duration=0.0, words=str(heard))
-                for packet in transcription.heard_update(
-                    self.link.user_identity,
-                    self.link.user_track_sid,
-                    segment_id,
-                    heard.text,
-                    final=heard.final,
-                ):
-                    self.link.send_data(packet)
-                if heard.final:
-                    self.call.add_transcript("user", heard.text)
-                    return heard
-        finally:
-            self._listening = False
+        for packet in transcription.heard_update(
+            self.link.user_identity, self.link.user_track_sid, segment_id, str(text), final=True
+        ):
+            self.link.send_data(packet)
+        self.call.add_transcript("user", str(text))
+        return Heard(str(text), True, 0.0, words=str(text), confidence=(1.0,) * len(words(str(text))))
 
     async def hear(self, track: MediaStreamTrack) -> None:
-        """Consume the visitor's microphone track for as long as it lasts (aiortc queues frames otherwise)."""
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            # An audio track's frames are AudioFrames; recv() is typed for any track (video frames, packets).
-            if not self._listening or not isinstance(frame, AudioFrame):
-                continue
-            if asyncio.get_running_loop().time() < self._deaf_until:
-                continue
-            for heard in self.ears.feed(to_mono_int16(frame), frame.sample_rate):
-                self.turns.heard(heard)
+        """Listen to the visitor's microphone track for as long as it lasts."""
+        await self.listener.hear(track)
 
     async def _set_state(self, state: str) -> None:
         """As LiveKit Agents do: the state as the ``lk.agent.state`` attribute (and the server's
@@ -337,9 +356,10 @@ class ScriptedAssistant:
                 self.agent.attributes[AGENT_STATE] = state
             await self.link.agent_changed()
 
-    async def _sleep_until(self, timeline_seconds: float) -> None:
-        """Wait until then on the voice's timeline, or until typed text cuts the assistant short."""
+    async def _cut_before(self, timeline_seconds: float, cut: asyncio.Event) -> bool:
+        """Wait until the voice's timeline reaches ``timeline_seconds``; True if cut before (or already)."""
         delay = timeline_seconds - self.voice.now()
-        if delay > 0:
+        if delay > 0 and not cut.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._interrupted.wait(), delay)
+                await asyncio.wait_for(cut.wait(), delay)
+        return cut.is_set()

@@ -11,6 +11,7 @@ import asyncio
 import fractions
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,8 @@ class SpeechTrack(AudioStreamTrack):
         self._epoch = asyncio.get_running_loop().time()
         self._next_pts: int | None = None
         self._scheduled: list[tuple[int, np.ndarray]] = []  # (first sample, pcm), in timeline order
+        # Told of every frame as it goes out, with its event loop time (the echo guard keeps them).
+        self.on_played: Callable[[float, np.ndarray, int], None] | None = None
 
     @property
     def id(self) -> str:  # the msid track id: livekit-client maps it to the track sid it was announced with
@@ -113,6 +116,10 @@ class SpeechTrack(AudioStreamTrack):
     def now(self) -> float:
         """Seconds on this track's timeline."""
         return asyncio.get_running_loop().time() - self._epoch
+
+    def at(self, timeline_seconds: float) -> float:
+        """The event loop time of a point on this track's timeline."""
+        return self._epoch + timeline_seconds
 
     def play(self, plan: SpeechPlan) -> float:
         """Schedule ``plan`` right away (after anything still playing); return its start on the timeline."""
@@ -124,6 +131,7 @@ class SpeechTrack(AudioStreamTrack):
         return start / SAMPLE_RATE
 
     def stop_speaking(self) -> None:
+        """Silence from the next frame on: whatever was scheduled and not yet sent is dropped."""
         self._scheduled.clear()
 
     async def recv(self) -> AudioFrame:
@@ -138,7 +146,10 @@ class SpeechTrack(AudioStreamTrack):
             await asyncio.sleep(delay)
         pts = self._next_pts
         self._next_pts += FRAME_SAMPLES
-        frame = AudioFrame.from_ndarray(self._render(pts).reshape(1, -1), format="s16", layout="mono")
+        pcm = self._render(pts)
+        if self.on_played is not None:
+            self.on_played(self._epoch + pts / SAMPLE_RATE, pcm, SAMPLE_RATE)
+        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         frame.pts = pts
         frame.time_base = _TIME_BASE
@@ -210,6 +221,13 @@ class VoiceActivityDetector:
     @property
     def in_speech(self) -> bool:
         return self._speech_start is not None
+
+    @property
+    def spoken(self) -> float:
+        """Seconds from the first voiced frame of the utterance under way to its last (0 without one)."""
+        if self._speech_start is None:
+            return 0.0
+        return (self._last_voiced_end - self._speech_start) / self.sample_rate
 
     def feed(self, samples: np.ndarray, sample_rate: int | None = None) -> list[VoiceEvent]:
         """Analyse mono int16 ``samples``; return the speech events they complete, in order."""

@@ -14,13 +14,14 @@ The energy detector (``audio.VoiceActivityDetector``) decides where a turn start
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import espeak
-from .audio import SAMPLE_RATE, VoiceActivityDetector
+from .audio import FRAME_SAMPLES, SAMPLE_RATE, VoiceActivityDetector
 from .recognizer import Recognizer
 
 PREROLL_SECONDS = 0.3  # audio kept from before the detector fires: the recogniser needs a word's onset
@@ -100,6 +101,10 @@ class EnergyEars:
         """Forget any turn in progress (the visitor talked over the assistant)."""
         self.vad.reset()
 
+    def speaking_for(self) -> float:
+        """Seconds the visitor has been speaking in the turn under way (0 between turns)."""
+        return self.vad.spoken
+
     def feed(self, samples: np.ndarray, rate: int) -> list[Heard]:
         return [
             Heard(describe_speech(e.duration, final=e.kind == "end"), e.kind == "end", e.duration)
@@ -131,7 +136,12 @@ class SpeechEars:
         plan = espeak.synthesize(WARM_UP)
         if plan is not None:
             self.recognizer.start()
-            self.recognizer.feed(plan.pcm, SAMPLE_RATE)
+            # Frame by frame, letting go of the GIL between frames: PocketSphinx holds it while it decodes,
+            # and the whole sentence at once would stall the event loop (and the greeting's audio) for up
+            # to a second on a busy machine.
+            for offset in range(0, len(plan.pcm), FRAME_SAMPLES):
+                self.recognizer.feed(plan.pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
+                time.sleep(0)
             self.recognizer.finish()
 
     def reset(self) -> None:
@@ -176,6 +186,11 @@ class SpeechEars:
                 if words:
                     heard.append(Heard(words, False, event.duration, words))
         return heard
+
+    def speaking_for(self) -> float:
+        """Seconds the visitor has been speaking in the turn under way (0 between turns, and for a tone)."""
+        spoken = self.vad.spoken
+        return spoken if spoken and self._may_be_words(spoken) else 0.0
 
     def _may_be_words(self, duration: float) -> bool:
         """Long enough for a word, and not a tone."""

@@ -64,6 +64,7 @@ class CallRoom:
             tools=hub.app["webhooks"].call_tool,
             speech=hub.config.speech,
             publish_state=bool(self.agent.attributes),
+            interruptions=hub.config.interruptions,
         )
         self.session: SignalSession | None = None  # the browser's current connection, if any
         self._back = asyncio.Event()  # set while the visitor's media flows

@@ -16,7 +16,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from livekit.protocol import rtc
 
 from .datalink import DataLink
-from .peer import AnsweringPeer, OfferingPeer, parse_candidate
+from .peer import AnsweringPeer, OfferingPeer, hear_promptly, parse_candidate
 from .wire import ProtocolError
 
 __all__ = ["SessionPeers"]
@@ -65,6 +65,7 @@ class SessionPeers:
 
         def on_track(track: Any) -> None:
             if track.kind == "audio":
+                hear_promptly(self.publisher.pc)
                 on_audio(track)
 
         self.publisher.on("datachannel", on_datachannel)
