@@ -113,13 +113,19 @@ def launch_chromium(chromium) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def launch_chromium_with(launch_chromium) -> Callable[..., Any]:
     """``launch(microphone="denied" | "none" | "prompt")``, as ``launch_browser`` asks every engine: the
-    permission refused (a context without it), no fake device, or Chromium's own question."""
+    permission refused (a context without it), no fake device, or Chromium's own question.
+
+    A page refused the microphone gets its host addresses hidden behind mDNS names, which the sandbox's
+    loopback-only ICE cannot reach (HMS's servers are reached from the browser's side, so it does not matter
+    there): the "denied" browser keeps them plain, as Firefox's test prefs do, so its visitor can still
+    "Type instead"."""
     without = {
         "denied": ("--use-fake-ui-for-media-stream",),
         "prompt": ("--use-fake-ui-for-media-stream",),
         "none": ("--use-fake-device-for-media-stream",),
     }
-    return lambda *, microphone: launch_chromium(without=without[microphone])
+    extra = {"denied": ("--disable-features=WebRtcHideLocalIpsWithMdns",)}
+    return lambda *, microphone: launch_chromium(without=without[microphone], extra=extra.get(microphone, ()))
 
 
 class Widget:

@@ -65,11 +65,12 @@ def highlight(widget, order: str) -> None:
     )
 
 
+@pytest.mark.engines("chromium", "firefox")
 def test_the_page_answers_from_what_it_shows_and_a_silent_page_times_out(
-    chromium, example_app_factory, widget_built
+    browser, example_app_factory, widget_built
 ):
     app = example_app_factory()
-    context, widget = live_call(chromium, f"{app.url}/")
+    context, widget = live_call(browser, f"{app.url}/")
     call_id = widget.page.evaluate("document.querySelector('#hero-call').callId")
 
     reply, _ = deliver(app.url, app.webhook_secret, asked(call_id, "tc_1"))

@@ -1,5 +1,6 @@
-"""Typing into a call, in Chromium against the example app's sandbox: the text field of a live call, "Type
-instead" for a visitor whose microphone is denied, ``element.sendText()`` from script, and the length cap.
+"""Typing into a call against the example app's sandbox: the text field of a live call and "Type instead" for
+a visitor whose microphone is denied (in Chromium and Firefox), ``element.sendText()`` from script, and the
+length cap.
 
 The typed line goes on LiveKit's ``lk.chat`` topic; the sandbox answers it as a spoken turn (its rules call
 the example app's ``lookup_order`` tool) and, like LiveKit's agents, does not echo it: the widget shows it at
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from flask_hms_webcall.sandbox.media import espeak, recognizer
-from tests.browser.conftest import Widget, open_widget, wait_for
+from tests.browser.conftest import Widget, open_widget, screenshot_path, wait_for
 from tests.browser.test_widget_agent_state import AXE
 from tests.browser.test_widget_layout import overflow
 from tests.conftest import require
@@ -57,11 +58,12 @@ def serious_violations(widget: Widget) -> list[dict]:
     ]
 
 
+@pytest.mark.engines("chromium", "firefox")
 def test_a_question_typed_in_a_live_call_is_answered_and_shown_once_marked_typed(
-    chromium, app, artifacts_dir
+    browser, engine, app, artifacts_dir
 ):
     require(AXE.is_file(), f"axe-core is not installed ({AXE})")
-    context, widget = open_widget(chromium, f"{app.url}/")
+    context, widget = open_widget(browser, f"{app.url}/")
     page = widget.page
     page.set_viewport_size({"width": 320, "height": 800})
     widget.part("launcher").click()
@@ -95,19 +97,15 @@ def test_a_question_typed_in_a_live_call_is_answered_and_shown_once_marked_typed
     assert [e["text"] for e in typed_entries(widget)] == [QUESTION, "Are you a human?"]
 
     assert not overflow(widget), overflow(widget)
-    widget.screenshot(artifacts_dir / "widget-typing-320.png")
+    widget.screenshot(screenshot_path(artifacts_dir, "widget-typing-320", engine))
     assert not serious_violations(widget)
     context.close()
 
 
-def test_microphone_denied_type_instead_and_the_assistant_answers(launch_chromium, app, artifacts_dir):
+@pytest.mark.engines("chromium", "firefox")
+def test_microphone_denied_type_instead_and_the_assistant_answers(launch_browser, engine, app, artifacts_dir):
     require(AXE.is_file(), f"axe-core is not installed ({AXE})")
-    # A page granted no microphone gets its host addresses hidden behind mDNS names, which the sandbox's
-    # loopback-only ICE cannot reach (HMS's servers are reached from the browser's side, so it does not
-    # matter there): the flag keeps them plain, as the microphone permission does in the other tests.
-    browser = launch_chromium(
-        without=("--use-fake-ui-for-media-stream",), extra=("--disable-features=WebRtcHideLocalIpsWithMdns",)
-    )
+    browser = launch_browser(microphone="denied")
     context, widget = open_widget(browser, f"{app.url}/", permissions=[])
     page = widget.page
     # A page column 260 px wide, where the error message and its buttons must still fit.
@@ -126,7 +124,7 @@ def test_microphone_denied_type_instead_and_the_assistant_answers(launch_chromiu
     offer = widget.part("type-instead")
     assert offer.is_visible() and offer.inner_text() == "Type instead"
     assert not overflow(widget, "#narrow"), overflow(widget, "#narrow")
-    widget.screenshot(artifacts_dir / "widget-type-instead-260.png")
+    widget.screenshot(screenshot_path(artifacts_dir, "widget-type-instead-260", engine))
     assert not serious_violations(widget)
     assert app.sandbox_stats()["create_requests"] == 0
 
@@ -147,7 +145,7 @@ def test_microphone_denied_type_instead_and_the_assistant_answers(launch_chromiu
     wait_said(widget, ANSWER, "the answer to the typed question")
     assert [e["text"] for e in typed_entries(widget)] == [QUESTION]
     assert not overflow(widget, "#narrow"), overflow(widget, "#narrow")
-    widget.screenshot(artifacts_dir / "widget-typing-260.png")
+    widget.screenshot(screenshot_path(artifacts_dir, "widget-typing-260", engine))
     widget.part("hangup").click()
     widget.wait_state("ended")
     context.close()

@@ -1,8 +1,8 @@
 """A browser without WebRTC (a build without it, a privacy extension that removes it) is told so at once:
 no microphone prompt, no consent question for a call it cannot make, and no call created on the server.
 
-Chromium has WebRTC, so an init script removes it from the page before any script runs. The same case in
-an engine that really lacks it (Debian's WebKitGTK) is in tests/webkit/test_unsupported.py.
+Chromium and Firefox have WebRTC, so an init script removes it from the page before any script runs. The
+same case in an engine that really lacks it (Debian's WebKitGTK) is in tests/webkit/test_unsupported.py.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnect
 MESSAGE = "This browser can't make voice calls. Please use an up-to-date Chrome, Edge, Firefox or Safari."
 
 
-def test_a_browser_without_webrtc_spends_nothing(chromium, example_app_factory, widget_built):
+@pytest.mark.engines("chromium", "firefox")
+def test_a_browser_without_webrtc_spends_nothing(browser, example_app_factory, widget_built):
     app = example_app_factory(env={"FLASK_HMS_REQUIRE_CONSENT": "2"})
-    context = chromium.new_context()
+    context = browser.new_context()
     for script in (EVENT_RECORDER, MIC_RECORDER, NO_WEBRTC):
         context.add_init_script(script)
     page = context.new_page()
