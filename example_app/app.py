@@ -160,6 +160,18 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
             db.record_tool_call(call.call_id, name="show_order", arguments=call.arguments, result=result)
         return result, action
 
+    def show_target(call: PageActionCall) -> tuple[str, dict[str, str]]:
+        """The widget's built-ins (highlight, scroll_to, focus, fill), aimed at what index.html opted in with
+        data-hms-target. The assistant's arguments pass through: the extension checks their shape, the page
+        refuses any other element, and the visitor allows or refuses each fill."""
+        action = {"target": str(call.arguments.get("target", ""))}
+        if call.name == "fill":
+            action["value"] = str(call.arguments.get("value", ""))
+        return f"Done: {call.name} {action['target']} on your screen.", action
+
+    for name in ("highlight", "scroll_to", "focus", "fill"):
+        webcall.page_action(name)(show_target)
+
 
 def _register_pages(app: Flask) -> None:
     @app.after_request

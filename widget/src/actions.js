@@ -137,12 +137,14 @@ export function followActions(o) {
  * @param {(type: string, detail: object) => void} o.emit
  * @param {Window} [o.win]
  * @param {BroadcastChannel | null} [o.channel] the pop-out's channel (popout.js)
+ * @param {(action: PageAction) => unknown} [o.targets] the built-ins aimed at the page's targets (targets.js)
  */
 export function actionsFollower({
   controller,
   config,
   handlers,
   emit,
+  targets = () => undefined,
   win = window,
   channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null,
 }) {
@@ -151,7 +153,7 @@ export function actionsFollower({
   const here = () => {
     const cfg = config();
     const where = { location: win.location, opener: win.opener, popoutWindow: cfg.popoutWindow };
-    return { cfg, go: (/** @type {PageAction} */ a) => (a.name === 'navigate' ? navigate(a.args, where) : undefined) };
+    return { cfg, go: (/** @type {PageAction} */ a) => (a.name === 'navigate' ? navigate(a.args, where) : targets(a)) };
   };
   if (channel) {
     channel.addEventListener('message', ({ data }) => {
