@@ -37,7 +37,7 @@ import responses
 from flask import Flask, session
 from werkzeug.local import LocalProxy
 
-from flask_hms_webcall import HMSWebCall
+from flask_hms_webcall import HMSWebCall, PageActionCall
 from flask_hms_webcall.cli import sample_event, signed_headers
 from tests import test_readme_example
 from tests.conftest import require
@@ -256,6 +256,29 @@ def run_page_action(block: Block, **_: Any) -> None:
     assert text.endswith("event: end\ndata: {}\n\n")
 
 
+def run_target_actions(block: Block, **_: Any) -> None:
+    app, webcall = base_app()
+    run_python(block, {"webcall": webcall, "PageActionCall": PageActionCall})
+    client = app.test_client()
+    with responses.RequestsMock() as hms:
+        hms.post(HMS_URL, json=CREATED)
+        created = client.post("/hms/web-calls", json={}).json
+    call_id = CREATED["call_id"]
+    stream = client.get(created["actions_url"], buffered=False)  # read once the call has ended
+
+    def send(name: str, arguments: dict[str, str]) -> str:
+        event = sample_event("tool-calls", call_id, tool=name, arguments=arguments)
+        return str(deliver(app, event).json["results"][0]["result"])
+
+    assert send("fill", {"target": "postcode", "value": "1234 AB"}) == "Done: fill postcode."
+    assert send("highlight", {"target": "shipping-form"}) == "Done: highlight shipping-form."
+    assert "failed" in send("focus", {"target": "#postcode"})  # not a target name: not sent
+    deliver(app, sample_event("end-of-call-report", call_id))
+    text = stream.get_data(as_text=True)
+    assert text.count("event: action") == 2, text
+    assert '"name":"fill"' in text and '"args":{"target":"postcode","value":"1234 AB"}' in text
+
+
 def run_config_keywords(block: Block, **_: Any) -> None:
     namespace = run_python(block, {"__name__": "docs_config"})
     routes = {rule.rule for rule in namespace["app"].url_map.iter_rules()}
@@ -463,6 +486,7 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "hooks": run_hooks,
     "client": run_client,
     "page-action": run_page_action,
+    "target-actions": run_target_actions,
     "config-keywords": run_config_keywords,
     "digits-secret": run_digits_secret,
     "cross-origin": run_cross_origin,
