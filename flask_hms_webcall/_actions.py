@@ -143,7 +143,7 @@ def open_stream(
     or a wrong token: one answer, so nobody learns which call ids exist), ``invalid_request`` (a
     ``Last-Event-ID`` this stream did not send), ``call_ended`` (the creator, after the end, with no
     ``Last-Event-ID``) or ``unavailable`` (the store)."""
-    _check_caller(state, caller, call_id, token)
+    check_caller(state, caller, call_id, token)
     after = _sent_id(state, call_id, last_event_id) if last_event_id else None
     try:
         first = state.store.read_actions(call_id, after, timeout=0)
@@ -157,7 +157,7 @@ def open_stream(
     return _events(state, call_id, after, first.events, first.ended, time.monotonic)
 
 
-def _check_caller(state: WebCallState, caller: Caller, call_id: str, token: str | None) -> None:
+def check_caller(state: WebCallState, caller: Caller, call_id: str, token: str | None) -> None:
     forbidden = BrowserError("forbidden", "Only whoever made this call can follow it.")
     expected = actions_token(state, call_id)
     # An anonymous visitor without the call's token is refused before the store is asked anything, so a

@@ -10,7 +10,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from . import _actions, _calls, _challenge, _feedback, _webhooks
+from . import _actions, _calls, _challenge, _feedback, _targets, _webhooks
 from ._callers import identify
 from ._cors import browser_origin
 from ._popout import popout_response
@@ -40,6 +40,13 @@ def create_blueprint(url_prefix: str) -> Blueprint:
         provide_automatic_options=False,
     )
     bp.add_url_rule("/web-calls/<call_id>/actions", "actions", actions, methods=["GET"])
+    bp.add_url_rule(
+        "/web-calls/<call_id>/targets",
+        "targets",
+        targets,
+        methods=["POST", "OPTIONS"],
+        provide_automatic_options=False,
+    )
     bp.add_url_rule(
         "/challenge", "challenge", challenge, methods=["GET", "OPTIONS"], provide_automatic_options=False
     )
@@ -104,6 +111,19 @@ def actions(call_id: str) -> Response:  # the call's page actions, as Server-Sen
     token, last_id = request.args.get("token"), request.headers.get("Last-Event-ID")
     events = _actions.open_stream(state, caller, call_id, token, last_id)
     return Response(events, mimetype="text/event-stream", headers=_actions.STREAM_HEADERS)
+
+
+def targets(call_id: str) -> Response:  # the targets of the page the call runs in (_targets.py)
+    state = current_state()
+    preflight = browser_origin(state, "POST")
+    if preflight is not None:
+        return preflight
+    caller = identify(state, request.remote_addr)
+    body = read_body(_targets.MAX_REPORT_BYTES)
+    if body is None:
+        raise BrowserError("invalid_request", "The request body is too large.")
+    _targets.report_targets(state, caller, call_id, request.args.get("token"), body)
+    return Response(status=204)
 
 
 def webhooks() -> Response:

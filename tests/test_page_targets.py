@@ -10,13 +10,15 @@ import logging
 import pytest
 
 from flask_hms_webcall import PageActionCall
-from tests.support import client_for, make_app, start, webhook
+from flask_hms_webcall.store import MemoryCallStore, RedisCallStore
+from tests.support import assert_error, client_for, make_app, start, webhook
 from tests.test_page_actions import ended, nothing_but_the_end, sse, tool_call
 
 
 @pytest.fixture
-def shop(hms):
-    """A site whose page actions pass the assistant's arguments through, as a site's handler might."""
+def site(hms):
+    """A site whose page actions pass the assistant's arguments through, as a site's handler might; and its
+    extension (for ``page_targets``)."""
     app, webcall = make_app(HMS_MAX_CALLS_PER_USER=5)
 
     for name in ("highlight", "scroll_to", "focus", "fill"):
@@ -25,7 +27,12 @@ def shop(hms):
         def passthrough(call: PageActionCall):
             return f"{call.name} sent.", dict(call.arguments)
 
-    return app
+    return app, webcall
+
+
+@pytest.fixture
+def shop(site):
+    return site[0]
 
 
 @pytest.mark.parametrize(
@@ -76,3 +83,72 @@ def test_a_malformed_target_action_is_not_sent_and_the_assistant_hears_it_failed
     assert reply.json["results"][0]["result"] == f"Error: the page action {name!r} failed."
     assert problem in caplog.text
     assert nothing_but_the_end(shop, alice, call)
+
+
+def report(client, call: dict, targets, *, url: str | None = None):
+    url = url or call["actions_url"].replace("/actions", "/targets")
+    return client.post(url, json=targets if not isinstance(targets, list) else {"targets": targets})
+
+
+def test_the_callers_browser_reports_its_targets_and_the_site_reads_names_and_labels(site):
+    app, webcall = site
+    visitor = client_for(app, ip="198.51.100.1")
+    call = start(visitor).json
+    with app.test_request_context():
+        assert webcall.page_targets(call["call_id"]) == []  # before any report
+    first = [{"name": "orders", "label": "Your orders"}]
+    assert report(visitor, call, first).status_code == 204
+    reported = [
+        {"name": "postcode", "label": "  Post\n code  "},
+        {"name": "note", "label": "x" * 200},
+    ]
+    assert report(visitor, call, reported).status_code == 204  # after navigation: replaces the first
+    with app.test_request_context():
+        assert webcall.page_targets(call["call_id"]) == [
+            {"name": "postcode", "label": "Post code"},
+            {"name": "note", "label": "x" * 80},
+        ]
+
+
+def test_only_the_caller_may_report_and_a_bad_report_changes_nothing(site):
+    app, webcall = site
+    visitor = client_for(app, ip="198.51.100.1")
+    call = start(visitor).json
+    kept = [{"name": "orders", "label": "Your orders"}]
+    assert report(visitor, call, kept).status_code == 204
+    path = f"/hms/web-calls/{call['call_id']}/targets"
+    stranger = client_for(app, ip="198.51.100.9")
+    assert_error(report(stranger, call, [], url=path), 403, "forbidden")
+    assert_error(report(stranger, call, [], url=f"{path}?token={'A' * 43}"), 403, "forbidden")
+    assert_error(report(client_for(app, "mallory"), call, []), 403, "forbidden")
+    for bad in (
+        {"targets": "orders"},
+        [{"name": "#orders", "label": "x"}],
+        [{"name": "orders", "label": 3}],
+        [{"name": "orders"}],
+        [{"name": f"t{i}", "label": "x"} for i in range(51)],
+        {"targets": [{"name": "a", "label": "x" * 20_000}]},
+    ):
+        assert_error(report(visitor, call, bad), 400, "invalid_request")
+    assert_error(
+        visitor.post(call["actions_url"].replace("/actions", "/targets"), data="{"), 400, "invalid_request"
+    )
+    with app.test_request_context():
+        assert webcall.page_targets(call["call_id"]) == kept
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_the_store_keeps_the_last_value_until_it_expires(backend, request):
+    if backend == "memory":
+        now = [0.0]
+        store = MemoryCallStore(clock=lambda: now[0])
+    else:
+        store = RedisCallStore.from_url(request.getfixturevalue("redis_url"))
+    assert store.kept_value("targets:c1") is None
+    store.keep_value("targets:c1", "a", ttl=60)
+    store.keep_value("targets:c1", "b", ttl=60)
+    store.keep_value("targets:c2", "c", ttl=60)
+    assert (store.kept_value("targets:c1"), store.kept_value("targets:c2")) == ("b", "c")
+    if backend == "memory":
+        now[0] = 61
+        assert store.kept_value("targets:c1") is None

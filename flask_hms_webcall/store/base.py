@@ -144,6 +144,12 @@ class CallStore(Protocol):
         """The actions after the id ``after`` (all of them for ``None``), waiting up to ``timeout`` seconds
         for one when there is none yet and the log has not ended."""
 
+    def keep_value(self, key: str, value: str, *, ttl: float) -> None:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing what was kept (a page's targets)."""
+
+    def kept_value(self, key: str) -> str | None:
+        """What :meth:`keep_value` kept under ``key``, or ``None`` (never kept, or expired)."""
+
 
 def retry_after(soonest_expiry: float | None, now: float) -> int | None:
     """Whole seconds (at least 1) until ``soonest_expiry``, or ``None`` when nothing will expire."""

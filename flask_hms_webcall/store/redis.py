@@ -341,3 +341,11 @@ class RedisCallStore:
                 if values.get("a") is not None:
                     events.append((str(_text(entry_id)), str(values["a"])))
         return ActionBatch(tuple(events), False)
+
+    @_redis_errors
+    def keep_value(self, key: str, value: str, *, ttl: float) -> None:
+        self._client.set(self._once_prefix + "kept:" + key, value, px=_ms(ttl))
+
+    @_redis_errors
+    def kept_value(self, key: str) -> str | None:
+        return _text(self._client.get(self._once_prefix + "kept:" + key))
