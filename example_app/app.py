@@ -172,6 +172,12 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
     for name in ("highlight", "scroll_to", "focus", "fill"):
         webcall.page_action(name)(show_target)
 
+    @webcall.tool
+    def page_targets(arguments: dict[str, Any], event: ToolCalls) -> dict[str, Any]:
+        """What the assistant can point at on the caller's page: the names and labels its browser reported
+        (never the values of its fields)."""
+        return {"targets": webcall.page_targets(event.call_id) if event.call_id else []}
+
 
 def _register_pages(app: Flask) -> None:
     @app.after_request

@@ -279,6 +279,23 @@ def run_target_actions(block: Block, **_: Any) -> None:
     assert '"name":"fill"' in text and '"args":{"target":"postcode","value":"1234 AB"}' in text
 
 
+def run_page_targets(block: Block, **_: Any) -> None:
+    app, webcall = base_app()
+    run_python(block, {"webcall": webcall})
+    webcall.page_action("highlight")(lambda call: ("Shown.", None))  # a site with page actions: a stream
+    client = app.test_client()
+    with responses.RequestsMock() as hms:
+        hms.post(HMS_URL, json=CREATED)
+        created = client.post("/hms/web-calls", json={}).json
+    call_id = CREATED["call_id"]
+    targets = [{"name": "postcode", "label": "Postcode"}]
+    url = created["actions_url"].replace("/actions", "/targets")
+    assert client.post(url, json={"targets": targets}).status_code == 204
+    event = sample_event("tool-calls", call_id, tool="page_targets", arguments={})
+    result = deliver(app, event).json["results"][0]["result"]
+    assert json.loads(result) == {"targets": targets}
+
+
 def run_config_keywords(block: Block, **_: Any) -> None:
     namespace = run_python(block, {"__name__": "docs_config"})
     routes = {rule.rule for rule in namespace["app"].url_map.iter_rules()}
@@ -487,6 +504,7 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "client": run_client,
     "page-action": run_page_action,
     "target-actions": run_target_actions,
+    "page-targets": run_page_targets,
     "config-keywords": run_config_keywords,
     "digits-secret": run_digits_secret,
     "cross-origin": run_cross_origin,

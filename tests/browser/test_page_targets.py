@@ -211,3 +211,29 @@ def test_fill_asks_first_and_never_touches_password_payment_or_hidden_fields(liv
     assert prompt.is_hidden()
     assert page.evaluate("window.__inputs") == ["postcode", "town"]
     assert widget.state == "live"
+
+
+def test_the_site_hears_the_targets_of_the_callers_page_names_and_labels_only(live):
+    app, widget, send = live
+    widget.page.fill("#postcode", "1234 AB")  # a value the visitor typed: never reported
+    send("focus", target="postcode")  # after an action, the page reports its targets again
+    widget.page.wait_for_timeout(1500)
+
+    def reported() -> dict:
+        return json.loads(send("page_targets"))
+
+    names = ["orders", "name", "postcode", "pw", "secret", "card", "town", "far"]
+    targets = wait_for(
+        lambda: (got := reported()["targets"]) and [t["name"] for t in got] == names and got,
+        timeout=10,
+        what=f"the targets {names}",
+    )
+    by_name = {t["name"]: t["label"] for t in targets}
+    assert by_name["orders"] == "Your orders" and by_name["name"] == "name"
+    assert (
+        by_name["postcode"] == "Postcode"
+        and by_name["far"] == "far"
+        and by_name["card"] == "Card number"
+        and by_name["card"] == "Card number"
+    )
+    assert "1234 AB" not in json.dumps(targets)

@@ -5,6 +5,7 @@
 // An action's args are data: nothing here ever puts them into the DOM as markup or runs them as code.
 
 import { CHANNEL } from './popout.js';
+import { targetLabel } from './targets.js';
 
 /** @typedef {{name: string, args: Record<string, unknown>, callId: string | null}} PageAction */
 /** @typedef {(args: Record<string, unknown>, action: PageAction) => unknown} ActionHandler */
@@ -166,11 +167,33 @@ export function actionsFollower({
   return (/** @type {string} */ state) => {
     if (state === 'live' && !stop && controller.actionsUrl) {
       const { cfg, go } = here();
+      const url = new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href;
+      // The page's targets (names and labels, never values) for the site's tools: now, and after each
+      // action, which may have changed the page (a single-page app's navigate). Best effort: never in the way.
+      const report = () =>
+        Promise.resolve()
+          .then(() =>
+            win.fetch(url.replace('/actions', '/targets'), {
+              method: 'POST',
+              credentials: cfg.credentials === 'include' ? 'include' : 'same-origin',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({
+                targets: [.../** @type {NodeListOf<HTMLElement>} */ (win.document.querySelectorAll('[data-hms-target]'))]
+                  .slice(0, 50)
+                  .map((el) => ({ name: el.dataset.hmsTarget, label: targetLabel(el).slice(0, 80) })),
+              }),
+            }),
+          )
+          .catch(() => {});
+      report();
       stop = followActions({
-        url: new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href,
+        url,
         credentials: cfg.credentials === 'include',
         handlers,
-        emit,
+        emit: (type, detail) => {
+          if (type === 'action') setTimeout(report, 1000);
+          emit(type, detail);
+        },
         builtin: (a) =>
           cfg.popoutWindow && a.name !== 'navigate' ? channel?.postMessage({ type: 'popout-action', action: a }) : go(a),
       });
