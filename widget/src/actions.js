@@ -4,6 +4,7 @@
 // handler the page registered for its name (element.actions.register), or the built-in `navigate`.
 // An action's args are data: nothing here ever puts them into the DOM as markup or runs them as code.
 
+import { postRequest } from './attributes.js';
 import { CHANNEL } from './popout.js';
 import { targetLabel } from './targets.js';
 
@@ -170,20 +171,17 @@ export function actionsFollower({
       const url = new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href;
       // The page's targets (names and labels, never values) for the site's tools: now, and after each
       // action, which may have changed the page (a single-page app's navigate). Best effort: never in the way.
+      const doc = win.document;
       const report = () =>
         Promise.resolve()
-          .then(() =>
-            win.fetch(url.replace('/actions', '/targets'), {
-              method: 'POST',
-              credentials: cfg.credentials === 'include' ? 'include' : 'same-origin',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({
-                targets: [.../** @type {NodeListOf<HTMLElement>} */ (win.document.querySelectorAll('[data-hms-target]'))]
-                  .slice(0, 50)
-                  .map((el) => ({ name: el.dataset.hmsTarget, label: targetLabel(el).slice(0, 80) })),
-              }),
-            }),
-          )
+          .then(() => {
+            const found = /** @type {NodeListOf<HTMLElement>} */ (doc.querySelectorAll('[data-hms-target]'));
+            const targets = [...found].slice(0, 50).map((el) => ({ name: el.dataset.hmsTarget, label: targetLabel(el).slice(0, 80) }));
+            // With the create's CSRF header and credentials: a site that guards every POST takes it too.
+            const meta = (/** @type {string} */ name) =>
+              /** @type {HTMLMetaElement | null} */ (doc.querySelector(`meta[name="${CSS.escape(name)}"]`))?.content || '';
+            return win.fetch(url.replace('/actions', '/targets'), postRequest(cfg, { targets }, { cookies: doc.cookie, meta }));
+          })
           .catch(() => {});
       report();
       stop = followActions({
