@@ -183,6 +183,23 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
         if call.call_id:
             db.record_tool_call(call.call_id, name="order_on_screen", arguments=answer, result=result)
         return result
+    def show_target(call: PageActionCall) -> tuple[str, dict[str, str]]:
+        """The widget's built-ins (highlight, scroll_to, focus, fill), aimed at what index.html opted in with
+        data-hms-target. The assistant's arguments pass through: the extension checks their shape, the page
+        refuses any other element, and the visitor allows or refuses each fill."""
+        action = {"target": str(call.arguments.get("target", ""))}
+        if call.name == "fill":
+            action["value"] = str(call.arguments.get("value", ""))
+        return f"Done: {call.name} {action['target']} on your screen.", action
+
+    for name in ("highlight", "scroll_to", "focus", "fill"):
+        webcall.page_action(name)(show_target)
+
+    @webcall.tool
+    def page_targets(arguments: dict[str, Any], event: ToolCalls) -> dict[str, Any]:
+        """What the assistant can point at on the caller's page: the names and labels its browser reported
+        (never the values of its fields)."""
+        return {"targets": webcall.page_targets(event.call_id) if event.call_id else []}
 
 
 def _register_pages(app: Flask) -> None:

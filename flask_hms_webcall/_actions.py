@@ -120,7 +120,10 @@ def _check_data(value: Any, where: str, depth: int) -> None:
 
 def publish(state: WebCallState, call_id: str, name: str, action: dict[str, Any]) -> None:
     """Check ``action`` and put it into the call's log; :class:`PageActionError` or ``StoreError``."""
+    from ._targets import check_target_action  # here: _targets builds on this module's PageActionError
+
     data = check_action(action, state.settings.page_action_max_bytes)
+    check_target_action(name, action)
     event = f'{{"name":{json.dumps(name)},"callId":{json.dumps(call_id)},"args":{data}}}'
     state.store.publish_action(call_id, event, ttl=CALL_TTL)
 

@@ -11,12 +11,12 @@ from typing import Any, TypeVar, overload
 
 from flask import Flask
 
-from . import _ratelimit
+from . import _ratelimit, _targets
 from ._actions import ACTION_NAME
 from ._config import resolve_settings
 from ._hooks import Hooks, PageTool
 from ._page_tools import MAX_PAGE_TOOL_TIMEOUT, MIN_PAGE_TOOL_TIMEOUT
-from ._state import EXTENSION_KEY, WebCallState
+from ._state import EXTENSION_KEY, WebCallState, current_state
 from ._views import create_blueprint, webhooks
 from .client import HMSClient
 from .errors import ConfigurationError, setting_name
@@ -175,6 +175,13 @@ class HMSWebCall:
             return func
 
         return register
+
+    def page_targets(self, call_id: str) -> list[dict[str, str]]:
+        """The elements the page of call ``call_id`` lets the assistant show (``data-hms-target``), as its
+        browser last reported them: ``[{"name": ..., "label": ...}]``, names and visible labels only, never
+        values; ``[]`` before the first report. For a tool that tells the assistant what it can point at (call
+        it inside a request of the app, as a tool handler runs; ``StoreError`` when the store fails)."""
+        return _targets.page_targets(current_state(), call_id)
 
     def challenge_verifier(self, func: F) -> F:
         """Register the site's own check of a create's ``challenge`` (a Turnstile or hCaptcha token, say):

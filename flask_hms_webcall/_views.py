@@ -10,7 +10,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
-from . import _actions, _calls, _challenge, _feedback, _page_tools, _webhooks
+from . import _actions, _calls, _challenge, _feedback, _page_tools, _targets, _webhooks
 from ._callers import identify
 from ._cors import browser_origin
 from ._popout import popout_response
@@ -44,6 +44,13 @@ def create_blueprint(url_prefix: str) -> Blueprint:
         "/web-calls/<call_id>/tools/<request_id>",
         "page_tool_answer",
         page_tool_answer,
+        methods=["POST", "OPTIONS"],
+        provide_automatic_options=False,
+    )
+    bp.add_url_rule(
+        "/web-calls/<call_id>/targets",
+        "targets",
+        targets,
         methods=["POST", "OPTIONS"],
         provide_automatic_options=False,
     )
@@ -122,6 +129,19 @@ def page_tool_answer(call_id: str, request_id: str) -> Response:  # the page's a
     token = request.headers.get(_page_tools.TOKEN_HEADER)
     body = read_body(state.settings.page_action_max_bytes)
     _page_tools.take_answer(state, caller, call_id, request_id, token, body)
+    return Response(status=204)
+
+
+def targets(call_id: str) -> Response:  # the targets of the page the call runs in (_targets.py)
+    state = current_state()
+    preflight = browser_origin(state, "POST")
+    if preflight is not None:
+        return preflight
+    caller = identify(state, request.remote_addr)
+    body = read_body(_targets.MAX_REPORT_BYTES)
+    if body is None:
+        raise BrowserError("invalid_request", "The request body is too large.")
+    _targets.report_targets(state, caller, call_id, request.args.get("token"), body)
     return Response(status=204)
 
 

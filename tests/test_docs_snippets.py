@@ -37,7 +37,7 @@ import responses
 from flask import Flask, session
 from werkzeug.local import LocalProxy
 
-from flask_hms_webcall import HMSWebCall
+from flask_hms_webcall import HMSWebCall, PageActionCall
 from flask_hms_webcall.cli import sample_event, signed_headers
 from tests import test_readme_example
 from tests.conftest import require
@@ -254,6 +254,46 @@ def run_page_action(block: Block, **_: Any) -> None:
     assert text.count("event: action") == 1, text
     assert f'{{"name":"show_order","callId":"{call_id}","args":{{"order_id":"1042"}}}}' in text
     assert text.endswith("event: end\ndata: {}\n\n")
+
+
+def run_target_actions(block: Block, **_: Any) -> None:
+    app, webcall = base_app()
+    run_python(block, {"webcall": webcall, "PageActionCall": PageActionCall})
+    client = app.test_client()
+    with responses.RequestsMock() as hms:
+        hms.post(HMS_URL, json=CREATED)
+        created = client.post("/hms/web-calls", json={}).json
+    call_id = CREATED["call_id"]
+    stream = client.get(created["actions_url"], buffered=False)  # read once the call has ended
+
+    def send(name: str, arguments: dict[str, str]) -> str:
+        event = sample_event("tool-calls", call_id, tool=name, arguments=arguments)
+        return str(deliver(app, event).json["results"][0]["result"])
+
+    assert send("fill", {"target": "postcode", "value": "1234 AB"}) == "Done: fill postcode."
+    assert send("highlight", {"target": "shipping-form"}) == "Done: highlight shipping-form."
+    assert "failed" in send("focus", {"target": "#postcode"})  # not a target name: not sent
+    deliver(app, sample_event("end-of-call-report", call_id))
+    text = stream.get_data(as_text=True)
+    assert text.count("event: action") == 2, text
+    assert '"name":"fill"' in text and '"args":{"target":"postcode","value":"1234 AB"}' in text
+
+
+def run_page_targets(block: Block, **_: Any) -> None:
+    app, webcall = base_app()
+    run_python(block, {"webcall": webcall})
+    webcall.page_action("highlight")(lambda call: ("Shown.", None))  # a site with page actions: a stream
+    client = app.test_client()
+    with responses.RequestsMock() as hms:
+        hms.post(HMS_URL, json=CREATED)
+        created = client.post("/hms/web-calls", json={}).json
+    call_id = CREATED["call_id"]
+    targets = [{"name": "postcode", "label": "Postcode"}]
+    url = created["actions_url"].replace("/actions", "/targets")
+    assert client.post(url, json={"targets": targets}).status_code == 204
+    event = sample_event("tool-calls", call_id, tool="page_targets", arguments={})
+    result = deliver(app, event).json["results"][0]["result"]
+    assert json.loads(result) == {"targets": targets}
 
 
 def run_config_keywords(block: Block, **_: Any) -> None:
@@ -493,6 +533,8 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "client": run_client,
     "page-action": run_page_action,
     "page-tool": run_page_tool,
+    "target-actions": run_target_actions,
+    "page-targets": run_page_targets,
     "config-keywords": run_config_keywords,
     "digits-secret": run_digits_secret,
     "cross-origin": run_cross_origin,

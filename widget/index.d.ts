@@ -158,9 +158,23 @@ export interface HMSActionDetail {
 /** Runs for the page action of its name; a throw or rejection is reported (hms:error), never ends the call. */
 export type HMSActionHandler = (args: Record<string, unknown>, action: HMSActionDetail) => unknown;
 
+/**
+ * The arguments of the built-in page actions aimed at an element the page opted in with
+ * `data-hms-target="name"`: `highlight`, `scroll_to`, `focus` (`{target}`) and `fill` (`{target, value}`).
+ * Any other element is refused (`action_refused`).
+ */
+export interface HMSTargetActionArgs {
+  target: string;
+  /** `fill` only: the text to write (asked first unless the field says `data-hms-fill="without-asking"`) */
+  value?: string;
+}
+
 /** `element.actions`: what the page does for each page action. */
 export interface HMSActions {
-  /** Handles the action `name` (replacing the built-in `navigate` if so named); returns the unregister. */
+  /**
+   * Handles the action `name` (replacing the built-in `navigate`, `highlight`, `scroll_to`, `focus` or `fill`
+   * if so named); returns the unregister.
+   */
   register(name: string, handler: HMSActionHandler): () => void;
 }
 

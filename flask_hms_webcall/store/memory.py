@@ -235,6 +235,17 @@ class MemoryCallStore:
 
     # The caller holds the lock in every helper below.
 
+    def keep_value(self, key: str, value: str, *, ttl: float) -> None:
+        with self._lock:
+            now = self._clock()
+            self._once["kept:" + key] = (value, now + ttl)  # swept with the one-time values
+            self._maybe_sweep(now)
+
+    def kept_value(self, key: str) -> str | None:
+        with self._lock:
+            kept = self._once.get("kept:" + key)
+            return kept[0] if kept is not None and kept[1] > self._clock() else None
+
     def _action_log(self, call_id: str, ttl: float) -> _ActionLog:
         now = self._clock()
         log = self._live(self._actions, call_id)

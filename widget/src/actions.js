@@ -5,7 +5,9 @@
 // An action's args are data: nothing here ever puts them into the DOM as markup or runs them as code.
 
 import { answerPoster, toolAnswerer } from './page-tools.js';
+import { postRequest } from './attributes.js';
 import { CHANNEL } from './popout.js';
+import { targetLabel } from './targets.js';
 
 /** @typedef {{name: string, args: Record<string, unknown>, callId: string | null}} PageAction */
 /** @typedef {(args: Record<string, unknown>, action: PageAction) => unknown} ActionHandler */
@@ -141,6 +143,7 @@ export function followActions(o) {
  * @param {(type: string, detail: object) => void} o.emit
  * @param {Window} [o.win]
  * @param {BroadcastChannel | null} [o.channel] the pop-out's channel (popout.js)
+ * @param {(action: PageAction) => unknown} [o.targets] the built-ins aimed at the page's targets (targets.js)
  */
 export function actionsFollower({
   controller,
@@ -148,6 +151,7 @@ export function actionsFollower({
   handlers,
   tools = new Map(),
   emit,
+  targets = () => undefined,
   win = window,
   channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null,
 }) {
@@ -156,7 +160,7 @@ export function actionsFollower({
   const here = () => {
     const cfg = config();
     const where = { location: win.location, opener: win.opener, popoutWindow: cfg.popoutWindow };
-    return { cfg, go: (/** @type {PageAction} */ a) => (a.name === 'navigate' ? navigate(a.args, where) : undefined) };
+    return { cfg, go: (/** @type {PageAction} */ a) => (a.name === 'navigate' ? navigate(a.args, where) : targets(a)) };
   };
   if (channel) {
     channel.addEventListener('message', ({ data }) => {
@@ -170,11 +174,29 @@ export function actionsFollower({
     if (state === 'live' && !stop && controller.actionsUrl) {
       const { cfg, go } = here();
       const url = new URL(controller.actionsUrl, new URL(cfg.endpoint, win.location.href)).href;
+      // The page's targets (names and labels, never values) for the site's tools: now, and after each
+      // action, which may have changed the page (a single-page app's navigate). Best effort: never in the way.
+      const doc = win.document;
+      const report = () =>
+        Promise.resolve()
+          .then(() => {
+            const found = /** @type {NodeListOf<HTMLElement>} */ (doc.querySelectorAll('[data-hms-target]'));
+            const targets = [...found].slice(0, 50).map((el) => ({ name: el.dataset.hmsTarget, label: targetLabel(el).slice(0, 80) }));
+            // With the create's CSRF header and credentials: a site that guards every POST takes it too.
+            const meta = (/** @type {string} */ name) =>
+              /** @type {HTMLMetaElement | null} */ (doc.querySelector(`meta[name="${CSS.escape(name)}"]`))?.content || '';
+            return win.fetch(url.replace('/actions', '/targets'), postRequest(cfg, { targets }, { cookies: doc.cookie, meta }));
+          })
+          .catch(() => {});
+      report();
       stop = followActions({
         url,
         credentials: cfg.credentials === 'include',
         handlers,
-        emit,
+        emit: (type, detail) => {
+          if (type === 'action') setTimeout(report, 1000);
+          emit(type, detail);
+        },
         onTool: toolAnswerer({ tools, emit, post: answerPoster(cfg, url) }),
         builtin: (a) =>
           cfg.popoutWindow && a.name !== 'navigate' ? channel?.postMessage({ type: 'popout-action', action: a }) : go(a),

@@ -5,10 +5,12 @@
  * The panel's elements by their data-r name (and the panel itself).
  * @typedef {Record<'panel' | 'title' | 'timer' | 'line' | 'status' | 'speaking' | 'msg' | 'text' | 'hint'
  *   | 'consent' | 'ctext' | 'clabel' | 'away' | 'awayText' | 'list' | 'fb' | 'fbAsk' | 'fbErr' | 'fbDone'
- *   | 'devices' | 'micRow' | 'micLabel' | 'spkRow' | 'spkLabel' | 'audioHost' | 'talkHint' | 'say' | 'sayHint',
+ *   | 'devices' | 'micRow' | 'micLabel' | 'spkRow' | 'spkLabel' | 'audioHost' | 'talkHint' | 'say' | 'sayHint'
+ *   | 'fill' | 'fillAsk' | 'said',
  *   HTMLElement>
  *   & Record<'close' | 'ccancel' | 'cstart' | 'focus' | 'audio' | 'up' | 'down' | 'skip' | 'send' | 'popout'
- *   | 'copy' | 'mute' | 'hangup' | 'retry' | 'talk' | 'saySend' | 'typeInstead', HTMLButtonElement>
+ *   | 'copy' | 'mute' | 'hangup' | 'retry' | 'talk' | 'saySend' | 'typeInstead' | 'fillNo'
+ *   | 'fillYes', HTMLButtonElement>
  *   & {cbox: HTMLInputElement, sayText: HTMLInputElement, comment: HTMLTextAreaElement, mic: HTMLSelectElement,
  *   spk: HTMLSelectElement}}
  *   Refs
@@ -29,6 +31,8 @@ export const TEMPLATE = `<section class="panel" part="panel" hidden>
 <div class="box" part="consent" data-r="consent"><div part="consent-text" data-r="ctext"></div>
 <label class="check"><input type="checkbox" part="consent-check" data-r="cbox"><span data-r="clabel"></span></label>
 <div class="controls"><button part="consent-cancel" data-r="ccancel"></button><button class="primary" part="consent-start" data-r="cstart"></button></div></div>
+<div class="box" part="fill" data-r="fill" hidden><span data-r="fillAsk"></span><div class="controls">
+<button part="fill-no" data-r="fillNo"></button><button class="primary" part="fill-allow" data-r="fillYes"></button></div></div>
 <div class="box" part="popout-notice" data-r="away"><span data-r="awayText"></span><div class="controls">
 <button class="primary" part="popout-focus" data-r="focus"></button></div></div>
 <button class="primary" part="audio-unlock" data-r="audio"></button>
@@ -46,4 +50,4 @@ export const TEMPLATE = `<section class="panel" part="panel" hidden>
 <select part="speaker-select" data-r="spk"></select></label></div>
 <div class="controls" part="controls"><button part="popout" data-r="popout"></button><button part="copy" data-r="copy"></button>
 <button class="primary talk" part="talk" data-r="talk"></button><button part="mute" data-r="mute"></button><button class="danger" part="hangup" data-r="hangup"></button>
-<button class="primary" part="retry" data-r="retry"></button><button class="primary" part="type-instead" data-r="typeInstead"></button></div><span class="sr" role="status" data-r="talkHint"></span></section><div class="sr" data-r="audioHost"></div>`;
+<button class="primary" part="retry" data-r="retry"></button><button class="primary" part="type-instead" data-r="typeInstead"></button></div><span class="sr" role="status" data-r="talkHint"></span><span class="sr" role="status" data-r="said"></span></section><div class="sr" data-r="audioHost"></div>`;

@@ -23,6 +23,7 @@ import { statusView } from './status-view.js';
 import { STRINGS } from './strings.js';
 import { PANEL_CSS, adoptStyles } from './styles.js';
 import { transcriptView } from './transcript-view.js';
+import { targetActions } from './targets.js';
 import { screenWakeLock } from './wake-lock.js';
 import { typingView } from './typing-view.js';
 
@@ -133,8 +134,14 @@ class CallPanel {
     refs.close.addEventListener('click', close);
     refs.panel.addEventListener('keydown', (e) => e.key === 'Escape' && !refs.close.hidden && close());
 
+    // The built-ins aimed at the page's targets; a highlight lasts until the next action at the latest.
+    const targets = targetActions(refs, () => this.#strings());
+    const emitAction = (/** @type {string} */ type, /** @type {object} */ detail) => {
+      if (type === 'action') targets.clear();
+      emit(type, detail);
+    };
     const { handlers, tools } = options;
-    this.#followActions = actionsFollower({ controller, config, handlers, tools, emit });
+    this.#followActions = actionsFollower({ controller, config, handlers, tools, emit: emitAction, targets: targets.run });
     // The pop-out: its button and notice, and the window's side (it reports its state to the page).
     const opened = () => this.#consent.dismiss();
     this.#popout = popoutView({ $: refs, c: controller, opts: options, emit, render, opened });
