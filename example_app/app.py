@@ -183,6 +183,7 @@ def _register_webcall_hooks(webcall: HMSWebCall) -> None:
         if call.call_id:
             db.record_tool_call(call.call_id, name="order_on_screen", arguments=answer, result=result)
         return result
+
     def show_target(call: PageActionCall) -> tuple[str, dict[str, str]]:
         """The widget's built-ins (highlight, scroll_to, focus, fill), aimed at what index.html opted in with
         data-hms-target. The assistant's arguments pass through: the extension checks their shape, the page

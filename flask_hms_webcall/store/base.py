@@ -158,6 +158,7 @@ class CallStore(Protocol):
     def close_tool_request(self, call_id: str, request_id: str) -> str | None:
         """Stop waiting for ``request_id``: later answers are refused. The answer that came just now, if
         any."""
+
     def keep_value(self, key: str, value: str, *, ttl: float) -> None:
         """Keep ``value`` under ``key`` for ``ttl`` seconds, replacing what was kept (a page's targets)."""
 

@@ -375,6 +375,7 @@ class RedisCallStore:
     def close_tool_request(self, call_id: str, request_id: str) -> str | None:
         keys = self._tool_keys(call_id, request_id)
         return _text(self._close_tool_request(keys=keys, args=[request_id]))
+
     @_redis_errors
     def keep_value(self, key: str, value: str, *, ttl: float) -> None:
         self._client.set(self._once_prefix + "kept:" + key, value, px=_ms(ttl))
