@@ -18,6 +18,7 @@ const TOPIC = 'lk.transcription';
  * @property {(update: TranscriptUpdate) => void} transcript
  * @property {(sample: LevelSample) => void} level about 8 times a second while in the room
  * @property {(playing: boolean) => void} audio
+ * @property {() => void} heard the assistant's first audio arrived (its track's first packets)
  * @property {(on: boolean) => void} reconnecting
  * @property {(online: boolean) => void} network the browser went offline (false) or online (true)
  * @property {(reason: number | undefined) => void} disconnected livekit's DisconnectReason
@@ -64,6 +65,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   let poll = 0;
   /** @type {import('livekit-client').LocalTrackPublication | null} */
   let micPublication = null;
+  let muted = false; // asked before the microphone was published: applied once it is
   // The analyser hangs off the element's AudioContext, which outlasts the call: it goes when the call
   // does, with the level polling.
   const stopMetering = () => {
@@ -94,6 +96,10 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       el.setAttribute('playsinline', '');
       track.attach(el);
       audioHost.append(el);
+      // A remote track is muted until its first packets arrive: then the visitor can hear the assistant.
+      const media = track.mediaStreamTrack;
+      if (media.muted) media.addEventListener('unmute', () => on.heard(), { once: true });
+      else on.heard();
       meter?.stop();
       meter = measure(audioContext, track.mediaStreamTrack);
     })
@@ -148,13 +154,15 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
         if (err && err.reason === ConnectionErrorReason.NotAllowed) err.notAllowed = true;
         throw err;
       }
-      if (mic) {
-        micPublication = await room.localParticipant.publishTrack(mic, {
-          source: Track.Source.Microphone,
-          dtx: true,
-        });
-        micMeter = measure(audioContext, mic);
-      }
+      // In the room: the assistant can be heard now. The microphone is published alongside rather than
+      // before saying so (its own negotiation takes a round trip or more); `published` settles when it is on.
+      const published = mic
+        ? room.localParticipant.publishTrack(mic, { source: Track.Source.Microphone, dtx: true }).then((p) => {
+            micPublication = p;
+            if (muted) p.track?.mute();
+            micMeter = measure(audioContext, mic);
+          })
+        : Promise.resolve();
       clearInterval(poll);
       poll = setInterval(() => {
         const p = agent();
@@ -165,12 +173,13 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
           speaking: !!p?.isSpeaking,
         });
       }, 120);
-      return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0 };
+      return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0, published };
     },
-    /** @param {boolean} muted */
-    setMuted(muted) {
+    /** @param {boolean} on */
+    setMuted(on) {
+      muted = on;
       const track = micPublication && micPublication.track;
-      if (track) return muted ? track.mute() : track.unmute();
+      if (track) return on ? track.mute() : track.unmute();
     },
     /**
      * Swaps the published microphone track for another without leaving the room.

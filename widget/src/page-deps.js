@@ -13,13 +13,14 @@ import { solveChallenge } from './challenge.js';
  * @param {() => string | null} consent the accepted consent version to send, if any
  * @returns {import('./deps.js').Deps}
  */
-export function pageDeps({ host, config, context, audioContext, takeMic }, refs, consent) {
+export function pageDeps({ host, config, context, audioContext, takeMic, takeClick }, refs, consent) {
   const media = navigator.mediaDevices;
   return {
     config,
     context,
     consent,
     micId: () => remembered('mic'),
+    clickedAt: takeClick,
     solveChallenge,
     challengeToken: () => (typeof host.challenge === 'function' ? host.challenge() : null),
     getUserMedia: media?.getUserMedia && ((constraints) => takeMic() || media.getUserMedia(constraints)),

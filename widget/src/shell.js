@@ -77,6 +77,8 @@ export class HMSWebCallElement extends HTMLElement {
   #loading = null;
   /** @type {Promise<MediaStream> | null | undefined} the microphone the first click asked for */
   #mic = null;
+  /** @type {number | null} when the first click came (Date.now()), handed to the call with the microphone */
+  #clickedAt = null;
   /** @type {AudioContext | null} unlocked inside the first click, handed to the call */
   #audio = null;
   /** @type {Config | null} the parsed attributes, until one changes */
@@ -113,7 +115,10 @@ export class HMSWebCallElement extends HTMLElement {
       // the consent text, which the UI shows first.
       const media = navigator.mediaDevices;
       const processing = this.#parsedConfig().audioProcessing;
-      if (!this.#needsConsent()) this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic'), processing));
+      if (!this.#needsConsent()) {
+        this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic'), processing));
+        this.#clickedAt = Date.now();
+      }
       this.#mic?.catch(() => {});
       this.#audioContext();
       this.#busy(true);
@@ -304,7 +309,7 @@ export class HMSWebCallElement extends HTMLElement {
     this.#loading = null;
     this.#busy(false);
     this.#mic?.then((stream) => stream.getTracks().forEach((track) => track.stop()), () => {});
-    this.#mic = null;
+    this.#mic = this.#clickedAt = null;
   }
 
   /**
@@ -335,6 +340,11 @@ export class HMSWebCallElement extends HTMLElement {
           const mic = this.#mic;
           this.#mic = null;
           return mic;
+        },
+        takeClick: () => {
+          const at = this.#clickedAt;
+          this.#clickedAt = null;
+          return at;
         },
       });
     this.#render();
