@@ -98,7 +98,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       audioHost.append(el);
       // A remote track is muted until its first packets arrive: then the visitor can hear the assistant.
       const media = track.mediaStreamTrack;
-      if (media.muted) media.addEventListener('unmute', () => on.heard(), { once: true });
+      if (media.muted) media.addEventListener('unmute', on.heard, { once: true });
       else on.heard();
       meter?.stop();
       meter = measure(audioContext, track.mediaStreamTrack);

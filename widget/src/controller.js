@@ -12,7 +12,7 @@ import { isTokenExpired, micErrorCode } from './errors.js';
 import { postFeedback } from './feedback.js';
 import { openMic, swapMic } from './microphone.js';
 import { openSession } from './session-events.js';
-import { StartTiming } from './start-timing.js';
+import { startTiming } from './start-timing.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { Timers } from './timers.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
@@ -46,7 +46,7 @@ export class Controller {
   /** @type {{stop(): void, enabled: boolean, getSettings?: () => MediaTrackSettings} | null} */ #mic = null;
   #joinedAt = 0; // when the call joined its room (deps.now()), 0 before
   /** @type {AgentPresence} */ #agent;
-  /** @type {StartTiming} */ #timing;
+  /** @type {ReturnType<typeof startTiming>} */ #timing;
   #hungUp = false;
 
   /** @type {Entry[]} */ entries = [];
@@ -67,7 +67,7 @@ export class Controller {
     this.#notify = notify;
     this.#timers = new Timers(deps);
     this.#agent = new AgentPresence(this.#timers, () => this.#finish());
-    this.#timing = new StartTiming(deps.now, (stages) => this.#notify('timing', { stages, callId: this.callId }));
+    this.#timing = startTiming(deps.now, (stages) => this.#notify('timing', { stages, callId: this.callId }));
   }
 
   /** idle | preflight | requesting | connecting | live | reconnecting | ended | error */

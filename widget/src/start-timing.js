@@ -12,50 +12,43 @@
 
 /** @typedef {'code' | 'microphone' | 'create' | 'connect' | 'assistant' | 'live' | 'audio' | 'transcript'} Stage */
 
-export class StartTiming {
-  /** @type {() => number} */
-  #now;
-  /** @type {(stages: Partial<Record<Stage, number>>) => void} */
-  #report;
-  #origin = 0;
-  #reported = false;
-  /** @type {Partial<Record<Stage, number>>} */
-  stages = {};
+/** @typedef {Partial<Record<Stage, number>>} Stages */
 
-  /**
-   * @param {() => number} now the controller's clock (ms)
-   * @param {(stages: Partial<Record<Stage, number>>) => void} report hms:timing's stages, once per call
-   */
-  constructor(now, report) {
-    this.#now = now;
-    this.#report = report;
-  }
-
-  /**
-   * A new call, clicked now or at `clicked` (the clock's ms): then its call code arrives now.
-   * @param {number | null} [clicked]
-   */
-  begin(clicked) {
-    this.#origin = clicked || this.#now();
-    this.#reported = false;
-    this.stages = {};
-    if (clicked) this.mark('code');
-  }
-
-  /**
-   * The call reached `stage` now; only the first time counts (a reconnect goes live again). Reports once
-   * the call is live and both its first audio and transcript are here.
-   * @param {Stage} stage
-   */
-  mark(stage) {
-    this.stages[stage] ??= Math.round(this.#now() - this.#origin);
-    if (['live', 'audio', 'transcript'].every((done) => done in this.stages)) this.end();
-  }
-
-  /** The call is over (ended, failed, cancelled): reports the stages it reached, unless reported already. */
-  end() {
-    if (this.#reported) return;
-    this.#reported = true;
-    this.#report({ ...this.stages });
-  }
+/**
+ * The start of the controller's calls, one after the other.
+ * @param {() => number} now the controller's clock (ms)
+ * @param {(stages: Stages) => void} report hms:timing's stages, once per call
+ */
+export function startTiming(now, report) {
+  let origin = 0;
+  let reported = false;
+  /** @type {Stages} */
+  let stages = {};
+  const timing = {
+    /**
+     * A new call, clicked now or at `clicked` (the clock's ms): then its call code arrives now.
+     * @param {number | null} [clicked]
+     */
+    begin(clicked) {
+      origin = clicked || now();
+      reported = false;
+      stages = {};
+      if (clicked) timing.mark('code');
+    },
+    /**
+     * The call reached `stage` now; only the first time counts (a reconnect goes live again). Reports once
+     * the call is live and both its first audio and transcript are here.
+     * @param {Stage} stage
+     */
+    mark(stage) {
+      stages[stage] ??= now() - origin;
+      if (['live', 'audio', 'transcript'].every((done) => done in stages)) timing.end();
+    },
+    /** The call is over (ended, failed, cancelled): reports the stages it reached, unless reported already. */
+    end() {
+      if (!reported) report({ ...stages });
+      reported = true;
+    },
+  };
+  return timing;
 }
