@@ -4,9 +4,9 @@ The example app and its sandbox run as real processes (as in tests/browser/), an
 fake microphone) makes N calls one after the other, each on a freshly loaded page: hover the launcher (the
 call code loads on that intent, as it would for a visitor's mouse), click, wait for the first transcript
 line, hang up. The page itself records when the click happened, when the widget said ``live``
-(``hms:state``), when the first transcript line and the assistant's first audio packets arrived, and the
-widget's own ``hms:timing`` stages; the medians are printed, with how often ``live`` came after the first
-thing the visitor could read or hear.
+(``hms:state``), when the first transcript line arrived, when the assistant's audio could first be heard
+(its packets here and an <audio> element playing them), and the widget's own ``hms:timing`` stages; the
+medians are printed, with how often ``live`` came after the first thing the visitor could read or hear.
 
 ``--compare DIR`` measures another build of the widget in the same run: DIR holds its ``widget.js`` and
 ``static/call-*.js`` (e.g. ``dist/script`` of a checkout of main after ``npm run build``), served for every
@@ -34,7 +34,7 @@ STATIC = ROOT / "flask_hms_webcall" / "static"
 
 # Installed before any page script: the click on the launcher, the widget's events, the first audio played.
 RECORDER = """
-window.__start = { click: null, live: null, transcript: null, audio: null, timing: null };
+window.__start = { click: null, live: null, transcript: null, packets: null, playing: null, timing: null };
 const at = () => performance.now();
 document.addEventListener('click', (e) => {
   if (e.composedPath().some((n) => n.getAttribute && /launcher/.test(n.getAttribute('part') || ''))) {
@@ -44,18 +44,25 @@ document.addEventListener('click', (e) => {
 document.addEventListener('hms:state', (e) => e.detail.state === 'live' && (window.__start.live ??= at()));
 document.addEventListener('hms:transcript', (e) => e.detail.entry && (window.__start.transcript ??= at()));
 document.addEventListener('hms:timing', (e) => (window.__start.timing ??= e.detail));
-// The assistant's audio arrives: its remote track unmutes on the first packets (livekit plays it from then).
+// The assistant's audio can be heard once its packets arrive (its remote track unmutes) and an <audio>
+// element plays it (livekit attaches one when it subscribes): the later of the two.
 const PC = window.RTCPeerConnection;
 window.RTCPeerConnection = class extends PC {
   constructor(...args) {
     super(...args);
     this.addEventListener('track', ({ track }) => {
-      const mark = () => (window.__start.audio ??= at());
+      const mark = () => (window.__start.packets ??= at());
       if (track.kind !== 'audio') return;
       if (track.muted) track.addEventListener('unmute', mark, { once: true });
       else mark();
     });
   }
+};
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function (...args) {
+  const started = play.apply(this, args);
+  started.then(() => (window.__start.playing ??= at()), () => {});
+  return started;
 };
 """
 
@@ -95,6 +102,8 @@ def one_call(browser: Any, url: str, files: dict[str, bytes] | None) -> dict[str
             raise RuntimeError(f"no live call (state, error: {state})") from None
         page.wait_for_timeout(300)
         result: dict[str, Any] = page.evaluate("window.__start")
+        if result["packets"] is not None and result["playing"] is not None:
+            result["audio"] = max(result["packets"], result["playing"])
         page.locator("hms-webcall#hero-call [part~=hangup]").click()
         page.wait_for_function("document.querySelector('hms-webcall#hero-call').state === 'ended'")
         return result
@@ -108,7 +117,7 @@ def summary(name: str, runs: list[dict[str, Any]]) -> None:
         return f"{statistics.median(values) / 1000:.2f} s" if values else "-"
 
     lives = sorted((r["live"] - r["click"]) / 1000 for r in runs)
-    late = sum(1 for r in runs if r["live"] > min(r["transcript"], r["audio"] or r["transcript"]))
+    late = sum(1 for r in runs if r["live"] > min(r["transcript"], r.get("audio") or r["transcript"]))
     print(f"{name}: {len(runs)} calls")
     print(f"  click -> live          median {median('live')}   all {' / '.join(f'{v:.2f}' for v in lives)}")
     print(f"  click -> transcript    median {median('transcript')}")
