@@ -66,6 +66,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   /** @type {import('livekit-client').LocalTrackPublication | null} */
   let micPublication = null;
   let muted = false; // asked before the microphone was published: applied once it is
+  /** @type {Promise<void>} settles once the microphone is published (connect) */
+  let published = Promise.resolve();
   // The analyser hangs off the element's AudioContext, which outlasts the call: it goes when the call
   // does, with the level polling.
   const stopMetering = () => {
@@ -156,7 +158,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       }
       // In the room: the assistant can be heard now. The microphone is published alongside rather than
       // before saying so (its own negotiation takes a round trip or more); `published` settles when it is on.
-      const published = mic
+      published = mic
         ? room.localParticipant.publishTrack(mic, { source: Track.Source.Microphone, dtx: true }).then((p) => {
             micPublication = p;
             if (muted) p.track?.mute();
@@ -186,6 +188,7 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
      * @param {MediaStreamTrack} track
      */
     async replaceMic(track) {
+      await published; // a microphone chosen while the first one is still being published replaces it after
       if (!micPublication?.track) return;
       await micPublication.track.replaceTrack(track, { userProvidedTrack: true });
       micMeter?.stop();
