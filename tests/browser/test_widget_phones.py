@@ -205,7 +205,8 @@ def test_the_microphone_is_asked_with_voice_processing_and_the_chosen_device_as_
 def test_a_headset_plugged_in_or_pulled_out_mid_call_is_followed(chromium, app):
     widget = start_recorded(chromium, app, DEVICE_CHANGES)
     page = widget.page
-    assert sent_mic_labels(widget) == ["Fake Default Audio Input"]
+    # The microphone is published alongside the call going live, within moments.
+    wait_for(lambda: sent_mic_labels(widget) == ["Fake Default Audio Input"], timeout=10, what="the mic sent")
 
     def moved_to(label: str) -> None:
         wait_for(lambda: sent_mic_labels(widget) == [label], timeout=10, what=f"the call to send {label}")
