@@ -156,8 +156,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
         if (err && err.reason === ConnectionErrorReason.NotAllowed) err.notAllowed = true;
         throw err;
       }
-      // In the room: the assistant can be heard now. The microphone is published alongside rather than
-      // before saying so (its own negotiation takes a round trip or more); `published` settles when it is on.
+      // In the room; the microphone is published before this resolves, but the assistant may be heard
+      // meanwhile (its own negotiation takes a round trip or more): the call is live by then (controller.js).
       published = mic
         ? room.localParticipant.publishTrack(mic, { source: Track.Source.Microphone, dtx: true }).then((p) => {
             micPublication = p;
@@ -175,7 +175,8 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
           speaking: !!p?.isSpeaking,
         });
       }, 120);
-      return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0, published };
+      await published;
+      return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0 };
     },
     /** @param {boolean} on */
     setMuted(on) {

@@ -175,12 +175,6 @@ export class Controller {
       }
       if (stale()) return;
     }
-    // The microphone is published alongside (call.js): failing that fails the call as a failed join would.
-    joined.published?.catch((/** @type {unknown} */ err) => {
-      if (stale()) return;
-      console.warn('hms-webcall: could not join the call:', err); // its microphone could not be sent
-      this.#fail({ code: 'connect_failed' });
-    });
     this.#enter(joined.present);
   }
 

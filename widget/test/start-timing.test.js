@@ -21,10 +21,11 @@ function timed({ responses, publish = async () => {}, clickedAt = null, join = t
     fetch: async (url, init) => ((clock.now += 200), fetch(url, init)),
   });
   session.connect = () =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       joined = () => {
         clock.now += 300;
-        resolve({ identity: 'web-user-1', present: true, published: publish() });
+        // call.js's connect resolves once the microphone is published, and rejects when it cannot be
+        publish().then(() => resolve({ identity: 'web-user-1', present: true }), reject);
       };
       if (join) setImmediate(joined);
     });
@@ -105,17 +106,21 @@ describe('live is never after the first thing the visitor hears or reads', () =>
     });
   }
 
-  it('the microphone is published alongside: a call that cannot publish it fails as a failed join', async () => {
-    const { c, log } = timed({ publish: async () => Promise.reject(new Error('publish failed')) });
+  it('a call live before its join completed still fails cleanly when the join then fails', async () => {
+    const t = timed({ join: false, publish: async () => Promise.reject(new Error('publish failed')) });
+    const started = t.c.start();
+    await settle();
+    t.line('Hello');
+    assert.equal(t.c.state, 'live');
     const warn = console.warn;
     console.warn = () => {};
     try {
-      await c.start();
-      await settle();
+      t.join();
+      await started;
     } finally {
       console.warn = warn;
     }
-    assert.equal(c.state, 'error');
-    assert.deepEqual(log.filter(([kind]) => kind === 'error').map(([, e]) => e.code), ['connect_failed']);
+    assert.equal(t.c.state, 'error');
+    assert.deepEqual(t.log.filter(([kind]) => kind === 'error').map(([, e]) => e.code), ['connect_failed']);
   });
 });
