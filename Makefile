@@ -98,6 +98,7 @@ bench: venv widget
 	$(PY) benchmarks/backend.py
 	$(PY) benchmarks/speech_wer.py
 	$(PY) benchmarks/challenge_solve.py
+	sh tests/isolated.sh $(PY) benchmarks/call_start.py
 
 # setup.py builds the widget itself when it is missing or stale (Node needed then); `widget` first keeps one
 # place (make) in charge of npm ci. The sdist carries the built widget, so a wheel built from it needs no Node.

@@ -127,6 +127,26 @@ export interface HMSDeviceChangeDetail {
   auto?: boolean;
 }
 
+/** A stage of a call's start (hms:timing), in the order a call usually reaches them. */
+export type HMSTimingStage =
+  | 'code'
+  | 'microphone'
+  | 'create'
+  | 'connect'
+  | 'assistant'
+  | 'live'
+  | 'audio'
+  | 'transcript';
+
+/**
+ * `hms:timing`, once per call: each stage the call's start reached, in milliseconds from the visitor's
+ * click; sent when the call is live with its first audio and transcript line, or as it ends or fails first.
+ */
+export interface HMSTimingDetail {
+  stages: Partial<Record<HMSTimingStage, number>>;
+  callId: string | null;
+}
+
 /**
  * The browser refused to play the assistant's sound (`blocked: true`; the panel shows "Tap to hear the
  * assistant"), or plays it again (`false`). Fires on each change.
@@ -217,6 +237,7 @@ export interface HMSWebCallEventMap {
   'hms:feedback': CustomEvent<HMSFeedbackDetail>;
   'hms:device-change': CustomEvent<HMSDeviceChangeDetail>;
   'hms:audio-blocked': CustomEvent<HMSAudioBlockedDetail>;
+  'hms:timing': CustomEvent<HMSTimingDetail>;
   'hms:popout': CustomEvent<HMSPopoutDetail>;
   'hms:agent-state': CustomEvent<HMSAgentStateDetail>;
   'hms:action': CustomEvent<HMSActionDetail>;

@@ -54,8 +54,19 @@ def test_consent_before_the_microphone_then_remembered(browser, app):
     assert widget.posted("/hms/web-calls") == [{"consent": "2"}]
     assert page.evaluate("window.__consent") == [{"version": "2", "accepted": True}]
     assert page.evaluate("localStorage.getItem('hms-webcall:consent')") == "2"
+    first = widget.page.evaluate("document.querySelector('#hero-call').callId")
     widget.part("hangup").click()
     widget.wait_state("ended")
+    # The visitor's slot is free once the app hears the call ended (a hang-up the moment the call is live
+    # may take the sandbox a moment): the next call starts after that.
+    wait_for(
+        lambda: any(
+            d["call_id"] == first and "end" in d["event"] and d["delivered"]
+            for d in app.sandbox_control("GET", "/_sandbox/webhooks").json()
+        ),
+        timeout=25,
+        what="the app to hear the first call ended",
+    )
 
     # Another page of the same site, later: agreed already, so the click goes straight to the call.
     page.reload()

@@ -64,7 +64,8 @@ def test_switch_microphone_mid_call_and_remember_it(browser, app):
     page.evaluate(DEVICE_EVENTS)
     widget.part("launcher").click()
     widget.wait_state("live")
-    assert sent_mic_labels(widget) == ["Fake Default Audio Input"]
+    # Live comes as the assistant can be heard; the microphone is published alongside, within moments.
+    wait_for(lambda: sent_mic_labels(widget) == ["Fake Default Audio Input"], timeout=10, what="the mic sent")
     wait_for(lambda: widget.transcript(), timeout=20, what="the first transcript line")
 
     mic = widget.part("mic-select")

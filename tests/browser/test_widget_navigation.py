@@ -32,9 +32,22 @@ def hung_up_cleanly(app, call_id: str) -> bool:
     return f"call {call_id}: the browser left" in app.output()
 
 
+def visitor_heard(page, selector: str) -> None:
+    """Waits until the call has heard the visitor: their microphone is published. A call is live as soon
+    as the assistant is heard, maybe before that; the sandbox answers signalling one request at a time, so
+    a leave sent while it still answers the microphone's offer (seconds on a busy machine) comes too late."""
+    transcript = f"document.querySelector('{selector}').transcript"
+    wait_for(
+        lambda: any(e["role"] == "user" for e in page.evaluate(transcript)),
+        timeout=25,
+        what="the visitor to be heard",
+    )
+
+
 def start_call(widget: Widget) -> str:
     widget.part("launcher").click()
     widget.wait_state("live")
+    visitor_heard(widget.page, widget.selector)
     return widget.page.evaluate("(sel) => document.querySelector(sel).callId", widget.selector)
 
 
@@ -200,6 +213,7 @@ def test_popout_window_closed_by_the_visitor(chromium, app):
     Widget(popup, "hms-webcall").poll_state("live")
     second_call = popup.evaluate("document.querySelector('hms-webcall').callId")
     widget.part("popout-notice").wait_for(state="visible")
+    visitor_heard(popup, "hms-webcall")
     popup.close(run_before_unload=False)
     widget.part("launcher").wait_for(state="visible", timeout=10_000)
     assert ended_reason(app, second_call) == "user_hangup"

@@ -242,7 +242,8 @@ def test_a_chosen_microphone_is_asked_as_ideal_and_the_call_sends_it(browser, ap
 def test_a_headset_plugged_in_or_pulled_out_mid_call_is_followed(browser, app):
     widget = start_recorded(browser, app, DEVICE_CHANGES)
     page = widget.page
-    assert sent_mic_labels(widget) == ["Fake Default Audio Input"]
+    # The microphone is published alongside the call going live, within moments.
+    wait_for(lambda: sent_mic_labels(widget) == ["Fake Default Audio Input"], timeout=10, what="the mic sent")
 
     def moved_to(label: str) -> None:
         wait_for(lambda: sent_mic_labels(widget) == [label], timeout=10, what=f"the call to send {label}")

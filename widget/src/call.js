@@ -19,6 +19,7 @@ const TOPIC = 'lk.transcription';
  * @property {(update: TranscriptUpdate) => void} transcript
  * @property {(sample: LevelSample) => void} level about 8 times a second while in the room
  * @property {(playing: boolean) => void} audio
+ * @property {() => void} heard the assistant's first audio arrived (its track's first packets)
  * @property {(on: boolean) => void} reconnecting
  * @property {(online: boolean) => void} network the browser went offline (false) or online (true)
  * @property {(reason: number | undefined) => void} disconnected livekit's DisconnectReason
@@ -66,6 +67,9 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
   let report = () => {}; // samples the levels and the assistant's state (set once connected)
   /** @type {import('livekit-client').LocalTrackPublication | null} */
   let micPublication = null;
+  let muted = false; // asked before the microphone was published: applied once it is
+  /** @type {Promise<void>} settles once the microphone is published (connect) */
+  let published = Promise.resolve();
   // The analyser hangs off the element's AudioContext, which outlasts the call: it goes when the call
   // does, with the level polling.
   const stopMetering = () => {
@@ -96,6 +100,10 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
       el.setAttribute('playsinline', '');
       track.attach(el);
       audioHost.append(el);
+      // A remote track is muted until its first packets arrive: then the visitor can hear the assistant.
+      const media = track.mediaStreamTrack;
+      if (media.muted) media.addEventListener('unmute', on.heard, { once: true });
+      else on.heard();
       meter?.stop();
       meter = measure(audioContext, track.mediaStreamTrack);
     })
@@ -154,13 +162,15 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
         if (err && err.reason === ConnectionErrorReason.NotAllowed) err.notAllowed = true;
         throw err;
       }
-      if (mic) {
-        micPublication = await room.localParticipant.publishTrack(mic, {
-          source: Track.Source.Microphone,
-          dtx: true,
-        });
-        micMeter = measure(audioContext, mic);
-      }
+      // In the room; the microphone is published before this resolves, but the assistant may be heard
+      // meanwhile (its own negotiation takes a round trip or more): the call is live by then (controller.js).
+      published = mic
+        ? room.localParticipant.publishTrack(mic, { source: Track.Source.Microphone, dtx: true }).then((p) => {
+            micPublication = p;
+            if (muted) p.track?.mute();
+            micMeter = measure(audioContext, mic);
+          })
+        : Promise.resolve();
       clearInterval(poll);
       report = () => {
         const p = agent();
@@ -172,18 +182,21 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
         });
       };
       poll = setInterval(report, 120);
+      await published;
       return { identity: room.localParticipant.identity, present: room.remoteParticipants.size > 0 };
     },
-    /** @param {boolean} muted */
-    setMuted(muted) {
+    /** @param {boolean} on */
+    setMuted(on) {
+      muted = on;
       const track = micPublication && micPublication.track;
-      if (track) return muted ? track.mute() : track.unmute();
+      if (track) return on ? track.mute() : track.unmute();
     },
     /**
      * Swaps the published microphone track for another without leaving the room.
      * @param {MediaStreamTrack} track
      */
     async replaceMic(track) {
+      await published; // a microphone chosen while the first one is still being published replaces it after
       if (!micPublication?.track) return;
       await micPublication.track.replaceTrack(track, { userProvidedTrack: true });
       micMeter?.stop();

@@ -12,6 +12,7 @@ import { isTokenExpired, micErrorCode } from './errors.js';
 import { postFeedback } from './feedback.js';
 import { openMic, swapMic } from './microphone.js';
 import { openSession } from './session-events.js';
+import { startTiming } from './start-timing.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
 import { Timers } from './timers.js';
 import { applyUpdate, finalizeAll, isFinal, roleOf } from './transcript.js';
@@ -46,6 +47,7 @@ export class Controller {
   /** @type {{stop(): void, enabled: boolean, getSettings?: () => MediaTrackSettings} | null} */ #mic = null;
   #joinedAt = 0; // when the call joined its room (deps.now()), 0 before
   /** @type {AgentPresence} */ #agent;
+  /** @type {ReturnType<typeof startTiming>} */ #timing;
   #hungUp = false;
 
   /** @type {Entry[]} */ entries = [];
@@ -67,6 +69,7 @@ export class Controller {
     this.#notify = notify;
     this.#timers = new Timers(deps);
     this.#agent = new AgentPresence(this.#timers, () => this.#finish());
+    this.#timing = startTiming(deps.now, (stages) => this.#notify('timing', { stages, callId: this.callId }));
   }
 
   /** idle | preflight | requesting | connecting | live | reconnecting | ended | error */
@@ -109,6 +112,7 @@ export class Controller {
     const previous = this.#call;
     const next = (this.#call = reduce(previous, event));
     if (next.state !== previous.state) {
+      if (next.state === 'live') this.#timing.mark('live');
       this.#notify('state', { state: next.state, previous: previous.state });
     } else if (next !== previous) {
       this.#notify('update', {}); // e.g. joined the room, still waiting for the assistant: re-render only
@@ -139,6 +143,7 @@ export class Controller {
     this.#hungUp = false;
     this.typing = typing;
     this.#agent.reset();
+    this.#timing.begin(deps.clickedAt?.()); // the element's click, when the call code was still on its way
     this.#notify('transcript', { entries: [], entry: null });
     const config = deps.config();
 
@@ -167,12 +172,13 @@ export class Controller {
       mic.enabled = !this.muted;
     }
     this.#set({ type: 'mic_ok' });
-
+    this.#timing.mark('microphone');
     // 2 + 3. Create the call and join its room; a token that expired on the way gets one fresh retry.
     let joined;
     for (let attempt = 0; !joined; attempt++) {
       const call = await this.#create(config, run);
       if (!call) return;
+      this.#timing.mark('create');
       this.#set({ type: 'created' });
       try {
         joined = await session.connect(call.server_url, call.token, mic);
@@ -184,15 +190,27 @@ export class Controller {
       }
       if (stale()) return;
     }
+    this.#enter(joined.present);
+  }
 
-    // 4. In the room: the call's clock runs and the assistant has agentTimeout seconds to show up.
-    this.#joinedAt = deps.now();
+  // 4. In the room, once (joined, or the assistant heard first): the clock runs; the assistant has agentTimeout s.
+  #enter(present = false) {
+    if (this.#joinedAt || this.#call.state !== 'connecting') return;
+    this.#joinedAt = this.#deps.now();
     this.#set({ type: 'connected' });
-    if (this.muted) session.setMuted(true);
+    this.#timing.mark('connect');
+    if (this.muted) this.#session?.setMuted(true);
     this.#timers.every(() => this.#notify('tick', {}), 1000);
-    this.#agent.expect(config.agentTimeout);
+    this.#agent.expect(this.#deps.config().agentTimeout);
     this.#timers.after(() => this.#finish('max_duration'), (this.maxDuration + MAX_DURATION_GRACE_S) * 1000);
-    if (joined.present || this.#agent.present) this.#joined();
+    if (present || this.#agent.present) this.#joined();
+  }
+
+  // First heard or read: live by then at the latest (media that flows is in the room, and so is the assistant).
+  #heard(/** @type {'audio' | 'transcript'} */ stage) {
+    this.#joined();
+    this.#enter();
+    this.#timing.mark(stage);
   }
 
   /**
@@ -235,6 +253,7 @@ export class Controller {
       transcript: (update) => this.#transcript(update),
       level: (sample) => this.#notify('level', sample),
       audio: (playing) => this.#playing(playing),
+      heard: () => this.#heard('audio'),
     });
     this.#link = link;
     return session;
@@ -248,6 +267,7 @@ export class Controller {
 
   #joined() {
     this.#agent.joined();
+    this.#timing.mark('assistant');
     this.#set({ type: 'agent_joined' });
   }
 
@@ -258,6 +278,7 @@ export class Controller {
     const entry = { id: update.id, role, text: update.text, final: isFinal(update.final) };
     const entries = applyUpdate(this.entries, entry);
     if (entries === this.entries) return;
+    if (!this.entries.length) this.#heard('transcript');
     this.entries = entries;
     this.#notify('transcript', { entries, entry: entries.find((e) => e.id === update.id) });
   }
@@ -333,8 +354,8 @@ export class Controller {
   /** @param {boolean} on */
   mute(on) {
     this.muted = !!on;
+    if (this.#mic) this.#mic.enabled = !this.muted; // also while its publication is still on the way
     if (this.#session && this.#call.connected) this.#session.setMuted(this.muted);
-    else if (this.#mic) this.#mic.enabled = !this.muted;
     this.#notify('mute', { muted: this.muted });
     return this.muted;
   }
@@ -391,6 +412,7 @@ export class Controller {
   }
 
   #release() {
+    this.#timing.end();
     this.#timers.clear();
     this.#link?.stop();
     this.#mic?.stop();

@@ -35,6 +35,8 @@
  * @property {(id: number) => void} clearInterval
  * @property {() => string | null} [micId]
  * @property {() => boolean} [canCall] whether the browser can make a call (support.js); true when absent
+ * @property {() => number | null} [clickedAt] when (now()'s ms) the element's click asked for the call
+ *   before its code was here; null otherwise (then the call starts in the click)
  * @property {(challenge: unknown) => Promise<string | null>} [solveChallenge]
  * @property {() => unknown} [challengeToken]
  */
@@ -45,7 +47,8 @@
  *   | ['transcript', {entries: Entry[], entry: Entry | null | undefined}]
  *   | ['ended', {reason: string, callId: string | null, durationSeconds: number}] | ['error', CallError]
  *   | ['level', import('./call.js').LevelSample] | ['audio', {blocked: boolean}]
- *   | ['mute', {muted: boolean}] | ['reconnecting' | 'reconnected', {callId: string | null}]} Notice
+ *   | ['mute', {muted: boolean}] | ['reconnecting' | 'reconnected', {callId: string | null}]
+ *   | ['timing', {stages: Partial<Record<import('./start-timing.js').Stage, number>>, callId: string | null}]} Notice
  */
 /** @typedef {(...notice: Notice) => void} Notify */
 

@@ -14,7 +14,7 @@ import { canCall } from './support.js';
  * @param {() => string | null} consent the accepted consent version to send, if any
  * @returns {import('./deps.js').Deps}
  */
-export function pageDeps({ host, config, context, audioContext, takeMic }, refs, consent) {
+export function pageDeps({ host, config, context, audioContext, takeMic, takeClick }, refs, consent) {
   const media = navigator.mediaDevices;
   return {
     config,
@@ -22,6 +22,7 @@ export function pageDeps({ host, config, context, audioContext, takeMic }, refs,
     consent,
     micId: () => remembered('mic'),
     canCall,
+    clickedAt: takeClick,
     solveChallenge,
     challengeToken: () => (typeof host.challenge === 'function' ? host.challenge() : null),
     getUserMedia: media?.getUserMedia && ((constraints) => takeMic() || media.getUserMedia(constraints)),

@@ -17,6 +17,7 @@ import { watchConnection } from './reconnect.js';
  * @property {(update: import('./call.js').TranscriptUpdate) => void} transcript
  * @property {(sample: import('./call.js').LevelSample) => void} level
  * @property {(playing: boolean) => void} audio whether the browser lets the assistant's audio play
+ * @property {() => void} heard the assistant's first audio arrived
  */
 
 /**
@@ -47,6 +48,7 @@ export function openSession(deps, { audioContext, speaker }, call) {
       transcript: mine(call.transcript),
       level: mine(call.level),
       audio: mine(call.audio),
+      heard: mine(call.heard),
       reconnecting: mine((on) => link.livekit(on)),
       network: mine((online) => link.network(online)),
       disconnected: mine((reason) => call.finish(null, reason)),

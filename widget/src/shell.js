@@ -78,6 +78,8 @@ export class HMSWebCallElement extends HTMLElement {
   #loading = null;
   /** @type {Promise<MediaStream> | null | undefined} the microphone the first click asked for */
   #mic = null;
+  /** @type {number | null} when the first click came (Date.now()), handed to the call with the microphone */
+  #clickedAt = null;
   /** @type {AudioContext | null} unlocked inside the first click, handed to the call */
   #audio = null;
   /** @type {Config | null} the parsed attributes, until one changes */
@@ -118,6 +120,7 @@ export class HMSWebCallElement extends HTMLElement {
       const processing = this.#parsedConfig().audioProcessing;
       if (canCall() && !this.#needsConsent()) {
         this.#mic = media?.getUserMedia?.(micConstraints(remembered('mic'), processing));
+        this.#clickedAt = Date.now();
       }
       this.#mic?.catch(() => {});
       this.#audioContext();
@@ -326,7 +329,7 @@ export class HMSWebCallElement extends HTMLElement {
     this.#loading = null;
     this.#busy(false);
     this.#mic?.then((stream) => stream.getTracks().forEach((track) => track.stop()), () => {});
-    this.#mic = null;
+    this.#mic = this.#clickedAt = null;
   }
 
   /**
@@ -358,6 +361,11 @@ export class HMSWebCallElement extends HTMLElement {
           const mic = this.#mic;
           this.#mic = null;
           return mic;
+        },
+        takeClick: () => {
+          const at = this.#clickedAt;
+          this.#clickedAt = null;
+          return at;
         },
       });
     this.#render();

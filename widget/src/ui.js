@@ -41,6 +41,7 @@ import { typingView } from './typing-view.js';
  * @property {() => object | null | undefined} context
  * @property {() => AudioContext | null} audioContext
  * @property {() => Promise<MediaStream> | null | undefined} takeMic
+ * @property {() => number | null} [takeClick] when (Date.now()) the click that loaded the call code was
  * @property {() => boolean} needsConsent
  * @property {(name: string) => string | null} attribute
  * @property {string} base
@@ -271,6 +272,8 @@ class CallPanel {
       if (config.popoutWindow && detail.code === 'too_many_calls' && this.#popoutRetries++ < 5) {
         setTimeout(() => this.start(), 1500);
       }
+    } else if (kind === 'timing') {
+      return this.#emit('timing', detail);
     } else if (kind === 'audio') {
       this.#emit('audio-blocked', detail);
     } else if (kind === 'reconnecting') {
