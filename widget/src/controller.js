@@ -8,9 +8,9 @@ import { AgentPresence } from './agent-presence.js';
 import { DEFAULT_MAX_DURATION } from './attributes.js';
 import { proofForCreate } from './challenge.js';
 import { requestCall } from './create-call.js';
-import { isTokenExpired, micErrorCode } from './errors.js';
+import { isTokenExpired } from './errors.js';
 import { postFeedback } from './feedback.js';
-import { openMic, swapMic } from './microphone.js';
+import { micForCall, swapMic } from './microphone.js';
 import { openSession } from './session-events.js';
 import { startTiming } from './start-timing.js';
 import { INITIAL, endReason, isActive, reduce } from './state.js';
@@ -28,7 +28,6 @@ const MAX_DURATION_GRACE_S = 10; // the server ends calls at max_duration; this 
 /** @typedef {import('./state.js').StateEvent} StateEvent */
 /** @typedef {import('./transcript.js').Entry} Entry */
 
-/** @typedef {import('./deps.js').GetUserMedia} GetUserMedia */
 /** @typedef {import('./deps.js').Deps} Deps */
 /** @typedef {import('./deps.js').Notify} Notify */
 
@@ -73,39 +72,25 @@ export class Controller {
   }
 
   /** idle | preflight | requesting | connecting | live | reconnecting | ended | error */
-  get state() {
-    return this.#call.state;
-  }
+  get state() { return this.#call.state; }
 
   /** In the room (the call's clock runs), possibly still waiting for the assistant. */
-  get connected() {
-    return this.#call.connected;
-  }
+  get connected() { return this.#call.connected; }
 
   /** A call is starting or going on: from the click until it ends or fails. */
-  get active() {
-    return isActive(this.#call);
-  }
+  get active() { return isActive(this.#call); }
 
   /** Why the last call failed ({code, status, retryAfter}), while the state is error. */
-  get error() {
-    return this.#call.error;
-  }
+  get error() { return this.#call.error; }
 
   /** Why the last call ended (an hms:ended reason), once it has. */
-  get endReason() {
-    return this.#call.reason;
-  }
+  get endReason() { return this.#call.reason; }
 
   /** The open microphone's settings (its deviceId and groupId); undefined between calls. */
-  get micSettings() {
-    return this.#mic?.getSettings?.();
-  }
+  get micSettings() { return this.#mic?.getSettings?.(); }
 
   /** Seconds since the call joined its room (the call's billed clock), 0 before. */
-  elapsed() {
-    return this.#joinedAt ? (this.#deps.now() - this.#joinedAt) / 1000 : 0;
-  }
+  elapsed() { return this.#joinedAt ? (this.#deps.now() - this.#joinedAt) / 1000 : 0; }
 
   /** @param {StateEvent} event */
   #set(event) {
@@ -121,9 +106,7 @@ export class Controller {
   }
 
   /** This browser can make a call (it has WebRTC); see support.js. */
-  get supported() {
-    return this.#deps.canCall?.() !== false;
-  }
+  get supported() { return this.#deps.canCall?.() !== false; }
 
   /**
    * Must be called synchronously from the click (or key press) for the audio unlock to count.
@@ -159,16 +142,10 @@ export class Controller {
     // 1. Microphone first (none for a typed call).
     let mic;
     if (!typing) {
-      if (!deps.getUserMedia) return this.#fail({ code: 'mic_unsupported' });
-      try {
-        mic = await openMic(/** @type {GetUserMedia} */ (deps.getUserMedia), deps.micId?.(), config.audioProcessing);
-        if (!mic) throw { name: 'NotFoundError' };
-      } catch (err) {
-        if (!stale()) this.#fail({ code: micErrorCode(/** @type {{name?: string} | null} */ (err)) });
-        return;
-      }
-      if (stale()) return mic.stop();
-      this.#mic = mic;
+      const got = await micForCall(deps.getUserMedia, deps.micId?.(), config.audioProcessing);
+      if (stale()) return 'mic' in got ? got.mic.stop() : undefined;
+      if ('code' in got) return this.#fail({ code: got.code });
+      mic = this.#mic = got.mic;
       mic.enabled = !this.muted;
     }
     this.#set({ type: 'mic_ok' });
@@ -347,9 +324,7 @@ export class Controller {
   }
 
   /** Back to idle after an ended or failed call (the panel closes). */
-  reset() {
-    this.#set({ type: 'reset' });
-  }
+  reset() { this.#set({ type: 'reset' }); }
 
   /** @param {boolean} on */
   mute(on) {

@@ -2,6 +2,7 @@
 // voice processing the audio-processing attribute asks for.
 
 import { micConstraints } from './attributes.js';
+import { micErrorCode } from './errors.js';
 
 /** @typedef {import('./deps.js').GetUserMedia} GetUserMedia */
 
@@ -18,6 +19,23 @@ async function open(getUserMedia, deviceId, processing) {
   if (!track || !deviceId || track.getSettings().deviceId === deviceId) return track;
   track.stop();
   return (await getUserMedia(micConstraints(deviceId, processing, true))).getAudioTracks()[0];
+}
+
+/**
+ * The microphone for a new call, or the error code that stops the call before anything is spent.
+ * @param {GetUserMedia | null | undefined} getUserMedia
+ * @param {string | null | undefined} deviceId
+ * @param {boolean} [processing]
+ * @returns {Promise<{mic: MediaStreamTrack} | {code: string}>}
+ */
+export async function micForCall(getUserMedia, deviceId, processing) {
+  if (!getUserMedia) return { code: 'mic_unsupported' };
+  try {
+    const mic = await openMic(getUserMedia, deviceId, processing);
+    return mic ? { mic } : { code: micErrorCode({ name: 'NotFoundError' }) };
+  } catch (err) {
+    return { code: micErrorCode(/** @type {{name?: string} | null} */ (err)) };
+  }
 }
 
 /**
