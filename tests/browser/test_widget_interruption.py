@@ -28,8 +28,8 @@ OVER = "Can I speak to a person?"
 OVER_ANSWERED = "I am the sandbox assistant"
 BEFORE_QUESTION = 12.0  # the greeting (about 4.5 s) is over, even on a slow machine
 # The answer starts within a second or so of the question's end and lasts about 5 s: this far in, it is
-# being read out.
-BEFORE_OVER = 2.5
+# being read out, with time left for the interruption to land before its last words on a loaded machine.
+BEFORE_OVER = 2.0
 
 
 def speech_wav(path: Path) -> Path:
@@ -77,9 +77,10 @@ def test_the_widget_shows_the_answer_cut_where_the_visitor_spoke_over_it(
 
     entries = widget.transcript()
     cut = [e for e in entries if e["role"] == "assistant" and ANSWER[:20] in e["text"]]
-    # One entry for the answer: final, the words played before the visitor spoke over it, nothing more.
+    # One entry for the answer: final, the words played before the visitor spoke over it, nothing more (at
+    # least its last three words, "ten to two.", are missing).
     assert len(cut) == 1, entries
-    assert cut[0]["final"] and ANSWER.startswith(cut[0]["text"]) and len(cut[0]["text"]) < len(ANSWER) - 20
+    assert cut[0]["final"] and ANSWER.startswith(cut[0]["text"]) and len(cut[0]["text"]) < len(ANSWER) - 10
     assert any(e["role"] == "user" and "person" in e["text"] for e in entries), entries
     # The widget showed the assistant back to listening between the cut answer and the next one.
     states = [e["state"] for e in widget.events("agent-state")]

@@ -38,8 +38,9 @@ def test_timing_reports_each_stage_once_and_live_comes_first(chromium, app):
     assert STAGES - {"code"} <= set(stages), stages
     assert all(isinstance(ms, int) and ms >= 0 for ms in stages.values()), stages
     assert stages["microphone"] <= stages["create"] <= stages["connect"] <= stages["live"], stages
-    # Live at the latest when the assistant is first heard or read.
-    assert stages["live"] <= stages["audio"] and stages["live"] <= stages["transcript"], stages
+    # Live at the latest when the assistant's first words arrive (its transcript is word by word with its
+    # audio; the audio stage is the track's first packets, which may be silence before it speaks).
+    assert stages["live"] <= stages["transcript"], stages
 
     # The page learns the call is live before it gets the first transcript line.
     order = [

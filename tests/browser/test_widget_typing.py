@@ -36,7 +36,7 @@ def said(widget: Widget, text: str) -> bool:
 
 
 def wait_said(widget: Widget, text: str, what: str) -> None:
-    wait_for(lambda: said(widget, text), timeout=30, what=what)
+    wait_for(lambda: said(widget, text), timeout=30, what=f"{what} (transcript: {widget.transcript()})")
 
 
 def typed_entries(widget: Widget) -> list[dict]:

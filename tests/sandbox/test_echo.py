@@ -31,6 +31,7 @@ class Floor:
 
     def __init__(self, *, yields: bool = True) -> None:
         self.yields = yields
+        self.present = True
         self.now = 0.0
         self.until = 0.0
         self.interrupted_at: float | None = None

@@ -329,4 +329,4 @@ def test_a_flood_of_typed_messages_waits_at_most_the_backlog():
         assert accepted.count(True) == TYPED_BACKLOG
         return [str(await inbox.next()) for _ in range(TYPED_BACKLOG)]
 
-    assert asyncio.run(scenario()) == ["message 0", "message 1", "message 2"]
+    assert run(scenario()) == ["message 0", "message 1", "message 2"]

@@ -86,7 +86,6 @@ describe('hms:timing: where the start of a call went', () => {
 describe('live is never after the first thing the visitor hears or reads', () => {
   for (const [what, arrive] of [
     ['a transcript line', (t) => t.line('Hello')],
-    ['the assistant audio', (t) => t.on().heard()],
   ]) {
     it(`${what} that comes before the join completes makes the call live first`, async () => {
       const t = timed({ join: false });

@@ -49,6 +49,10 @@ class Floor(Protocol):
     """What the listener needs from the assistant."""
 
     @property
+    def present(self) -> bool:
+        """Whether the assistant is in the room (one that has not joined hears nothing)."""
+
+    @property
     def speaking(self) -> bool:
         """Whether the assistant is talking."""
 
@@ -109,7 +113,7 @@ class Listener:
             except MediaStreamError:
                 return
             # An audio track's frames are AudioFrames; recv() is typed for any track (video frames, packets).
-            if not isinstance(frame, AudioFrame):
+            if not isinstance(frame, AudioFrame) or not self.floor.present:
                 continue
             arrived = t = loop.time()
             if frame.pts is not None and frame.time_base is not None:
