@@ -70,3 +70,31 @@ def test_a_refused_call_reports_the_stages_it_reached(chromium, example_app_fact
     assert len(timing) == 1 and timing[0]["callId"] is None, timing
     assert "microphone" in timing[0]["stages"] and "live" not in timing[0]["stages"], timing
     context.close()
+
+
+def test_the_next_call_warms_up_the_server_the_last_one_used(chromium, app):
+    context, widget = open_widget(chromium, f"{app.url}/")
+    page = widget.page
+    seen: list[tuple[str, str]] = []  # (what, url) in the order the browser did them
+    page.on("request", lambda r: seen.append(("head", r.url)) if r.method == "HEAD" else None)
+    page.on("websocket", lambda ws: seen.append(("join", ws.url)))
+
+    # The first call on this site: nothing to warm up, and the server it joins is remembered.
+    widget.part("launcher").click()
+    widget.wait_state("live", timeout=25)
+    server = page.evaluate("localStorage.getItem('hms-webcall:server')")
+    assert server and server.startswith("ws://127.0.0.1:"), server
+    assert [what for what, _ in seen] == ["join"]  # (the join's URL carries the token: not printed)
+    widget.part("hangup").click()
+    widget.wait_state("ended", timeout=10)
+
+    # The next one (a later visit): the connection to that server is prepared before the call joins it.
+    page.reload()
+    page.wait_for_function("(sel) => document.querySelector(sel)?.callId !== undefined", arg=widget.selector)
+    seen.clear()
+    widget.part("launcher").click()
+    widget.wait_state("live", timeout=25)
+    origin = server.replace("ws://", "http://", 1).rstrip("/")
+    assert [what for what, _ in seen][:2] == ["head", "join"], [what for what, _ in seen]
+    assert seen[0][1].rstrip("/") == origin, (seen[0][1], origin)
+    context.close()

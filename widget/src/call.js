@@ -206,6 +206,12 @@ export function createSession({ audioHost, audioContext, speaker, on }) {
     async setSpeaker(deviceId) {
       await room.switchActiveDevice('audiooutput', deviceId || 'default').catch(() => {});
     },
+    /**
+     * Warms up the connection to a server (DNS, TLS) before connect() is called: livekit-client's
+     * prepareConnection, which never throws.
+     * @param {string} url
+     */
+    prepare: (url) => room.prepareConnection(url),
     startAudio: () => room.startAudio(),
     /** A typed line, as LiveKit agents take text input. @param {string} text */
     sendText: (text) => room.localParticipant.sendText(text, { topic: 'lk.chat' }),

@@ -6,6 +6,7 @@ import { remembered } from './attributes.js';
 import { createSession } from './call.js';
 import { solveChallenge } from './challenge.js';
 import { canCall } from './support.js';
+import { warmedUp } from './warm-up.js';
 
 /**
  * The controller's view of the page: the browser's microphone, network, cookies, <meta> and clocks.
@@ -28,7 +29,7 @@ export function pageDeps({ host, config, context, audioContext, takeMic, takeCli
     getUserMedia: media?.getUserMedia && ((constraints) => takeMic() || media.getUserMedia(constraints)),
     fetch: (url, init) => fetch(url, init),
     crossOrigin: (url) => new URL(url, location.href).origin !== location.origin,
-    createSession,
+    createSession: (options) => warmedUp(createSession(options)),
     audioContext,
     audioHost: refs.audioHost,
     cookies: () => document.cookie,
