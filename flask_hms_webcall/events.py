@@ -111,7 +111,7 @@ def parse_event(payload: Any) -> Event:
     event_type = _str(message.get("type")) or ""
     fields: dict[str, Any] = {
         "type": event_type,
-        "call_id": _first_str(call, "id") or _first_str(message, "call_id", "callId"),
+        "call_id": _text(_first_str(call, "id") or _first_str(message, "call_id", "callId")),
         "call_type": _first_str(call, "type") or _first_str(message, "call_type", "callType"),
         "call_status": _first_str(call, "status") or _first_str(message, "call_status", "callStatus"),
         "metadata": dict(_obj(assistant.get("metadata"))),
@@ -204,6 +204,18 @@ def _first_str(source: Mapping[str, Any], *keys: str) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _text(value: str | None) -> str | None:
+    """``value`` if it is Unicode text: JSON can spell a lone surrogate (``"\\ud800"``), which no store
+    can hold as a key and no call of HMS's is named by, so such an id names no call."""
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def _error_text(value: Any) -> str | None:

@@ -220,3 +220,29 @@ def test_an_action_with_a_lone_surrogate_fails_alone_and_the_delivery_is_answere
     opened = alice.get(call["actions_url"], buffered=False)
     webhook(shop, ended(call["call_id"]))
     assert received(sse(opened)) == ["9", "end"]
+
+
+@pytest.mark.parametrize("event_type", ["status-update", "end-of-call-report", "tool-calls"])
+def test_a_call_id_that_is_not_text_names_no_call_and_the_delivery_is_answered(shop, event_type):
+    # JSON can spell a lone surrogate ("\ud800"); Redis cannot hold it as a key. Such an id names no call:
+    # the delivery is answered like one for an unknown call, and the calls the store holds are untouched.
+    alice = client_for(shop, "alice")
+    call = start(alice).json
+    message = {
+        "type": event_type,
+        "call": {"id": "call-\ud800", "status": "ended"},
+        "status": "ended",
+        "endedReason": "customer-ended-call",
+        "durationSeconds": 12,
+        "tool_call_list": [
+            {"id": "tc_1", "type": "function", "function": {"name": "lookup", "arguments": {}}}
+        ],
+    }
+    reply = webhook(shop, {"message": message})
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    if event_type == "tool-calls":
+        assert reply.json["results"] == [{"tool_call_id": "tc_1", "result": "Order 1 ships tomorrow."}]
+    opened = alice.get(call["actions_url"], buffered=False)  # alice's call is still live
+    assert opened.status_code == 200
+    webhook(shop, ended(call["call_id"]))
+    assert received(sse(opened)) == ["end"]
