@@ -71,7 +71,8 @@ OPTIONS: tuple[Option, ...] = (
         "HMS_ALLOWED_ORIGINS",
         None,
         "The complete list of origins whose pages may start calls (CORS with credentials). "
-        "Unset: same origin only. ``*`` is refused.",
+        "Unset: same origin only. ``*`` is refused. A host in Unicode is matched in the ASCII (punycode) "
+        "form browsers send.",
     ),
     Option("HMS_REQUIRE_IDENTITY", False, "Refuse anonymous visitors (``401 unauthenticated``)."),
     Option(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
+
 from .errors import ConfigurationError, setting_name
 
 __all__ = ["DEFAULT_API_BASE_URL", "check_base_url", "normalize_origin"]
@@ -53,6 +55,13 @@ def normalize_origin(value: str) -> str | None:
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
         return None
     host = parts.hostname.lower()
+    if not host.isascii():
+        # A site named in Unicode (bücher.example): browsers send its ASCII form (xn--bcher-kva.example),
+        # as UTS #46 maps it.
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     if port is not None and port != DEFAULT_PORTS[parts.scheme]:

@@ -120,6 +120,15 @@ def test_allowed_origins_are_normalised():
     assert settings_of(app).allowed_origins == ("https://shop.example.com", "http://localhost:5000")
 
 
+def test_allowed_origins_named_in_unicode_are_the_ascii_form_browsers_send():
+    app = configured_app(HMS_ALLOWED_ORIGINS=["https://Bücher.example", "https://straße.example:8443"])
+    HMSWebCall(app)
+    assert settings_of(app).allowed_origins == (
+        "https://xn--bcher-kva.example",
+        "https://xn--strae-oqa.example:8443",
+    )
+
+
 def test_webhook_secret_list_for_rotation():
     app = configured_app(HMS_WEBHOOK_SECRET=["whsec_new", "whsec_old"])
     HMSWebCall(app)

@@ -93,6 +93,14 @@ def test_no_warning_when_the_app_names_its_hosts(config, hms, caplog):
     assert WARNING not in caplog.text
 
 
+def test_an_allowed_origin_named_in_unicode_matches_what_the_browser_sends(hms):
+    app, _ = make_app(HMS_ALLOWED_ORIGINS="https://bücher.example")
+    allowed = create(app, "api.example", "https://xn--bcher-kva.example")
+    assert allowed.status_code == 201, allowed.get_data(as_text=True)
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://xn--bcher-kva.example"
+    assert_json_error(create(app, "api.example", "https://xn--bcher-kvb.example"), 403, "forbidden_origin")
+
+
 def test_dns_rebinding_is_refused_when_server_name_is_set(hms):
     app, _ = make_app(SERVER_NAME="shop.example")
     # The rebinding page: its own host name, pointing at this server, in both Host and Origin.
