@@ -36,6 +36,8 @@ export const POPOUT_ATTRIBUTES = [
   'csrf-header',
   'csrf-cookie',
   'csrf-meta',
+  'audio-processing',
+  'talk-mode',
 ];
 
 // The handover (window.postMessage, so that it works across origins too): the window asks the page that

@@ -57,6 +57,16 @@ describe('what the page hands over', () => {
   it('only names attributes the element knows', () => {
     for (const name of POPOUT_ATTRIBUTES) assert.ok(ATTRIBUTES.includes(name), name);
   });
+
+  it('hands over every other attribute: a new one travels unless it is left out on purpose', () => {
+    // Left out: where to call and how to authenticate (the window is on the backend's origin), the secret
+    // csrf-token, the corner (the window is the whole call), and the pop-out switches themselves.
+    const left = ['endpoint', 'credentials', 'csrf-token', 'position', 'popout', 'popout-window'];
+    assert.deepEqual(
+      ATTRIBUTES.filter((name) => !POPOUT_ATTRIBUTES.includes(name)).sort(),
+      left.sort(),
+    );
+  });
 });
 
 /**
