@@ -185,8 +185,8 @@ export class Controller {
 
   // First heard or read: live by then at the latest (media that flows is in the room, and so is the assistant).
   #heard(/** @type {'audio' | 'transcript'} */ stage) {
-    // The assistant's track may carry packets (silence) before it is there: its words make the call live.
-    if (stage === 'transcript') (this.#joined(), this.#enter());
+    // Its words, or its audio once it is in the room (a server may send a track's packets, silence, first).
+    if (stage === 'transcript' || this.#agent.present) (this.#joined(), this.#enter());
     this.#timing.mark(stage);
   }
 

@@ -86,6 +86,7 @@ describe('hms:timing: where the start of a call went', () => {
 describe('live is never after the first thing the visitor hears or reads', () => {
   for (const [what, arrive] of [
     ['a transcript line', (t) => t.line('Hello')],
+    ['the audio of an assistant in the room', (t) => (t.on().joined(), t.on().heard())],
   ]) {
     it(`${what} that comes before the join completes makes the call live first`, async () => {
       const t = timed({ join: false });
@@ -104,6 +105,20 @@ describe('live is never after the first thing the visitor hears or reads', () =>
       assert.equal(notices.filter((n) => n === 'live').length, 1);
     });
   }
+
+  it('audio packets before the assistant is in the room do not make the call live', async () => {
+    // A server may send the assistant's track (silence) before the assistant joins, or when it never does.
+    const t = timed({ join: false });
+    const started = t.c.start();
+    await settle();
+    t.on().heard();
+    assert.equal(t.c.state, 'connecting');
+    t.on().joined(); // the assistant comes in: its audio now means the visitor hears it
+    t.on().heard();
+    assert.equal(t.c.state, 'live');
+    t.join();
+    await started;
+  });
 
   it('a call live before its join completed still fails cleanly when the join then fails', async () => {
     const t = timed({ join: false, publish: async () => Promise.reject(new Error('publish failed')) });
