@@ -62,6 +62,17 @@ def tonality(samples: np.ndarray) -> float:
     return float(power[max(0, peak - 2) : peak + 3].sum()) / total
 
 
+def is_tone(tonalities: Iterable[float]) -> bool:
+    """Whether a turn whose loud frames had these tonalities is a tone (a beep, a whistle), not a voice."""
+    values = list(tonalities)
+    return bool(values) and float(np.median(values)) > TONE_SHARE
+
+
+def is_loud(samples: np.ndarray, threshold: float) -> bool:
+    """Whether a chunk's RMS reaches the detector's ``threshold``."""
+    return bool(len(samples)) and float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) >= threshold
+
+
 def describe_speech(seconds: float, *, final: bool) -> str:
     """What the energy ears report: how long the visitor spoke (at least 0.1 s)."""
     seconds = max(seconds, 0.1)
@@ -108,14 +119,13 @@ class EnergyEars:
 
     def speaking_for(self) -> float:
         """Seconds the visitor has been speaking in the turn under way (0 between turns, and for a tone)."""
-        tone = bool(self._tones) and float(np.median(self._tones)) > TONE_SHARE
-        return 0.0 if tone else self.vad.spoken
+        return 0.0 if is_tone(self._tones) else self.vad.spoken
 
     def feed(self, samples: np.ndarray, rate: int) -> list[Heard]:
         events = self.vad.feed(samples, rate)
         if not self.vad.spoken:
             self._tones.clear()
-        elif len(samples) and np.sqrt(np.mean(np.square(samples, dtype=np.float64))) >= self.vad.threshold:
+        elif is_loud(samples, self.vad.threshold):
             self._tones.append(tonality(samples))
         heard = []
         for event in events:
@@ -171,8 +181,7 @@ class SpeechEars:
             self.recognizer.feed(samples, rate)
         else:
             self._keep(samples, rate)
-        loud = len(samples) and np.sqrt(np.mean(np.square(samples, dtype=np.float64))) >= self.vad.threshold
-        if loud:
+        if is_loud(samples, self.vad.threshold):
             self._tones.append(tonality(samples))
         heard = []
         for event in events:
@@ -210,8 +219,7 @@ class SpeechEars:
 
     def _may_be_words(self, duration: float) -> bool:
         """Long enough for a word, and not a tone."""
-        tone = bool(self._tones) and float(np.median(self._tones)) > TONE_SHARE
-        return duration >= MIN_WORD_SECONDS and not tone
+        return duration >= MIN_WORD_SECONDS and not is_tone(self._tones)
 
     def _keep(self, samples: np.ndarray, rate: int) -> None:
         self._preroll.append((samples, rate))
