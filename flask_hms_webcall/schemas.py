@@ -4,6 +4,7 @@ read by :mod:`flask_hms_webcall.events`, which must take odd fields defensively 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "WebCallResponseSchema",
     "WebhookEnvelopeSchema",
     "create_body_error",
+    "load_web_call_answer",
 ]
 
 MAX_CONTEXT_ENTRIES = 10
@@ -84,10 +86,17 @@ FEEDBACK_SCHEMA = FeedbackSchema()
 
 
 def _uuid_text(value: str) -> bool:
+    if not _is_uuid(value):
+        raise ValidationError("assistant_id must be a UUID")
+    return True
+
+
+@functools.lru_cache(maxsize=64)  # a site has a few assistants, and their ids come back on every create
+def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
-        raise ValidationError("assistant_id must be a UUID") from None
+        return False
     return True
 
 
@@ -136,6 +145,10 @@ def create_body_error(body: Any) -> str | None:
     """The detail HMS would answer 400 with for ``body``, or ``None`` when it is acceptable."""
     if not isinstance(body, dict):
         return "request body must be a JSON object"
+    # Reference mode, an assistant id alone, is what almost every create sends: it is accepted exactly when
+    # the schema would accept it, without the schema's load, which cost a create more than its other checks.
+    if len(body) == 1 and type(body.get("assistant_id")) is str and _is_uuid(body["assistant_id"]):
+        return None
     try:
         _CREATE_WEB_CALL_SCHEMA.load(body)
     except ValidationError as exc:
@@ -176,6 +189,35 @@ class WebCallResponseSchema(Schema):
 
 
 WEB_CALL_RESPONSE_SCHEMA = WebCallResponseSchema()
+_ANSWER_TEXT_LIMITS = {"call_id": (1, 200), "token": (1, 16384), "server_url": (1, 2048)}
+
+
+def load_web_call_answer(data: dict[str, Any]) -> dict[str, Any]:
+    """HMS's 200 answer as :class:`WebCallResponseSchema` loads it; raises its ``ValidationError``."""
+    # An answer as HMS writes it (its fields text of the right length, ``success`` a boolean) is taken
+    # without the schema, whose load cost a create more than its other checks; anything else goes through
+    # the schema, which coerces what it can and words the refusal.
+    room_name = data.get("room_name", "")
+    success = data.get("success", True)
+    if (
+        type(room_name) is str
+        and len(room_name) <= 200
+        and type(success) is bool
+        and all(
+            type(value := data.get(key)) is str and low <= len(value) <= high
+            for key, (low, high) in _ANSWER_TEXT_LIMITS.items()
+        )
+        and data["server_url"].startswith(("wss://", "ws://"))
+    ):
+        return {
+            "success": success,
+            "call_id": data["call_id"],
+            "room_name": room_name,
+            "token": data["token"],
+            "server_url": data["server_url"],
+        }
+    loaded: dict[str, Any] = WEB_CALL_RESPONSE_SCHEMA.load(data)
+    return loaded
 
 
 class WebhookEnvelopeSchema(Schema):
