@@ -43,10 +43,10 @@ from dataclasses import dataclass
 import numpy as np
 from own_words import BABBLE_DB, OWN_HELD_OUT, OWN_TUNING, VOICES, Sentence, babble, fast_rate
 
-from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules
+from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, Rule, parse_rules
 from flask_hms_webcall.sandbox.media import espeak, recognizer
 from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
-from flask_hms_webcall.sandbox.media.ears import SpeechEars
+from flask_hms_webcall.sandbox.media.ears import Heard, SpeechEars
 
 # (what is said, a `when` phrase of the rule it should trigger or None for the fallback, the tool's order_id)
 UTTERANCES: list[Sentence] = [
@@ -198,16 +198,16 @@ def recording(pcm: np.ndarray, condition: Condition, seed: int) -> np.ndarray:
     return np.clip(audio, -32768, 32767).astype(np.int16)
 
 
-def turns(ears: SpeechEars, audio: np.ndarray) -> list[str]:
-    """The words of each final turn the ears give for ``audio`` ("" for a turn without words)."""
+def turns(ears: SpeechEars, audio: np.ndarray) -> list[Heard]:
+    """Each final turn the ears give for ``audio`` (its ``words`` are "" for a turn without words)."""
     finals = []
     for offset in range(0, len(audio), FRAME_SAMPLES):
-        finals += [h.words for h in ears.feed(audio[offset : offset + FRAME_SAMPLES], SAMPLE_RATE) if h.final]
+        finals += [h for h in ears.feed(audio[offset : offset + FRAME_SAMPLES], SAMPLE_RATE) if h.final]
     return finals
 
 
 def hear(ears: SpeechEars, audio: np.ndarray) -> str:
-    return " ".join(w for w in turns(ears, audio) if w)
+    return " ".join(h.words for h in turns(ears, audio) if h.words)
 
 
 @dataclass
@@ -216,6 +216,7 @@ class Tally:
     words: int = 0
     right: int = 0
     said: int = 0
+    checked: int = 0
     wrong_tools: int = 0
     wrong_arguments: int = 0
     hang_ups: int = 0
@@ -225,6 +226,7 @@ class Tally:
         self.errors += distance
         self.words += words
         self.right += verdict.right
+        self.checked += verdict.checked
         self.said += 1
         self.wrong_tools += verdict.wrong_tool
         self.wrong_arguments += verdict.wrong_arguments
@@ -234,15 +236,15 @@ class Tally:
     @staticmethod
     def header(name: str) -> str:
         return (
-            f"{name:<20} {'WER':>6} {'right rule':>16} {'wrong tools':>11} {'wrong arguments':>15} "
-            f"{'unasked hang-ups':>16} {'split':>5}"
+            f"{name:<20} {'WER':>6} {'right rule':>16} {'checked':>7} {'wrong tools':>11} "
+            f"{'wrong arguments':>15} {'unasked hang-ups':>16} {'split':>5}"
         )
 
     def row(self, name: str) -> str:
         return (
             f"{name:<20} {self.errors / self.words:6.1%} {self.right:>4}/{self.said:<4} "
-            f"{self.right / self.said:6.1%} {self.wrong_tools:>11} {self.wrong_arguments:>15} "
-            f"{self.hang_ups:>16} {self.split:>5}"
+            f"{self.right / self.said:6.1%} {self.checked:>7} {self.wrong_tools:>11} "
+            f"{self.wrong_arguments:>15} {self.hang_ups:>16} {self.split:>5}"
         )
 
 
@@ -252,26 +254,40 @@ class Verdict:
     wrong_tool: bool  # a tool nobody asked for
     wrong_arguments: bool  # the tool asked for, with a misheard argument
     unasked_hang_up: bool  # the assistant hangs up on a visitor who did not say goodbye
+    # Not right at once, but the assistant asked back about the right number ("Order 529, is that right?"):
+    # a "yes" calls the tool with it. Counted apart from right.
+    checked: bool = False
 
     @property
     def shown(self) -> str:
         if self.right:
             return "ok"
+        if self.checked:
+            return "checked"
         if self.unasked_hang_up:
             return "HANGS UP"
         return "WRONG TOOL" if self.wrong_tool else "WRONG ARGUMENTS" if self.wrong_arguments else "missed"
 
 
-def judge(brain: Brain, heard: str, rule: str | None, order_id: str | None) -> Verdict:
-    """How the rules took one recognised sentence."""
-    decision = brain.decide(heard)
+def judge(
+    rules: list[Rule], heard: str, confidence: tuple[float, ...], rule: str | None, order_id: str | None
+) -> Verdict:
+    """How the rules take one recognised sentence as a call's first turn (a brain of its own: a question
+    one sentence asked back must not read the next as its answer), with the recogniser's confidence in
+    each word as a call passes it (``()``: none)."""
+    brain = Brain(rules)
+    decision = brain.decide(heard, confidence or None)
     meant = rule is not None and decision.rule is not None and rule in decision.rule.when
     right = decision.rule is None if rule is None else meant
+    checked = False
     if meant and order_id is not None:
         right = decision.tool == "lookup_order" and decision.arguments == {"order_id": order_id}
+        if decision.tool is None:
+            answer = brain.decide("yes")
+            checked = answer.tool == "lookup_order" and answer.arguments == {"order_id": order_id}
     called = decision.tool is not None and not right
     hang_up = decision.hang_up and rule != "goodbye"
-    return Verdict(right, called and not meant, called and meant, hang_up)
+    return Verdict(right, called and not meant, called and meant, hang_up, checked)
 
 
 @dataclass
@@ -299,7 +315,12 @@ SETS = {
 
 
 def measure(
-    sentence_set: SentenceSet, ears: SpeechEars, brain: Brain, clock: Clock, verbose: bool, only: str | None
+    sentence_set: SentenceSet,
+    ears: SpeechEars,
+    rules: list[Rule],
+    clock: Clock,
+    verbose: bool,
+    only: str | None,
 ) -> Tally:
     """Says every sentence in every condition, prints the misses (everything with ``verbose``; nothing for
     a held-out set) and a table."""
@@ -322,17 +343,17 @@ def measure(
             started = time.perf_counter()
             finals = turns(ears, audio)
             clock.recognising += time.perf_counter() - started
-            if sentence_set.first_turn:
-                heard = finals[0] if finals else ""
-            else:
-                heard = " ".join(w for w in finals if w)
+            kept = finals[:1] if sentence_set.first_turn else [h for h in finals if h.words]
+            heard = " ".join(h.words for h in kept)
+            # A confidence for every word of every turn kept, or none: as a call, which has one turn.
+            confidence = sum((h.confidence for h in kept), ()) if all(h.confidence for h in kept) else ()
             ref = said.split()
             distance = edit_distance(ref, heard.split())
-            verdict = judge(brain, heard, rule, order_id)
+            verdict = judge(rules, heard, confidence, rule, order_id)
             tally.add(distance, len(ref), verdict, len(finals) > 1)
             total.add(distance, len(ref), verdict, len(finals) > 1)
             if not sentence_set.held_out and (verbose or not verdict.right):
-                shown = " | ".join(finals) if len(finals) > 1 else heard
+                shown = " | ".join(h.words for h in finals) if len(finals) > 1 else heard
                 print(f"{condition.name:<20} {said:<58} {shown:<58} {verdict.shown}")
         per_condition[condition.name] = tally
     print(f"\n{Tally.header('condition')}")
@@ -354,14 +375,15 @@ def main() -> int:
     if not (espeak.available() and recognizer.available()):
         print("speech_wer: the speech packages are not installed (pip install -e '.[sandbox-speech]')")
         return 0
-    brain = Brain(parse_rules(DEFAULT_RULES))
+    rules = parse_rules(DEFAULT_RULES)
+    brain = Brain(rules)
     espeak.seed(0)  # the ears' warm-up sentence too: eSpeak's state carries over into the next sentence
     started = time.perf_counter()
     ears = SpeechEars(brain.phrases())
     load = time.perf_counter() - started
     clock = Clock()
     totals = {
-        s.title: measure(s, ears, brain, clock, args.verbose, args.condition)
+        s.title: measure(s, ears, rules, clock, args.verbose, args.condition)
         for name, s in SETS.items()
         if not args.only or name in args.only
     }

@@ -102,6 +102,11 @@ class NoiseGate:
         if self._levels:
             self.vad.threshold = max(self.base, min(self._levels) * 10 ** (GATE_DB / 20))
 
+    @property
+    def raised(self) -> bool:
+        """Whether the room is loud enough that the detector listens above it (a noisy room)."""
+        return self.vad.threshold > self.base
+
 
 class EnergyEars:
     recognizes_words = False
@@ -146,6 +151,7 @@ class SpeechEars:
         self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque()
         self._preroll_samples = 0
         self._in_turn = False
+        self._told = False  # whether the turn under way gave an interim transcript
         self._tones: list[float] = []  # the tonality of the turn's loud frames
 
     def _warm_up(self) -> None:
@@ -192,16 +198,22 @@ class SpeechEars:
                 self._preroll.clear()
                 self._preroll_samples = 0
                 self._in_turn = True
+                self._told = False
                 self._tones = self._tones[-1:]
             if event.kind == "end":
                 words = self.recognizer.finish() if self._in_turn else ""
                 sure = self.recognizer.confidence() if words else ()
                 if not self._may_be_words(event.duration):
                     words, sure = "", ()
+                # In a noisy room, a turn without a word that showed nothing and is no tone is taken for
+                # the room (a burst of the talk around the visitor), not the visitor.
+                room = self.gate.raised and not self._told and not is_tone(self._tones)
                 self._in_turn = False
                 self._tones = []
                 if words:
                     heard.append(Heard(words, True, event.duration, words, sure))
+                elif room:
+                    pass  # no transcript and no answer: it must not get in front of the sentence that follows
                 else:
                     # A beep, a cough: the transcript says how long, no word is made up for it, and the
                     # rules' fallback answers it (as the energy ears do; the visitor sees they were heard).
@@ -209,6 +221,7 @@ class SpeechEars:
             elif self._in_turn and self._may_be_words(event.duration):
                 words = self.recognizer.partial()
                 if words:
+                    self._told = True
                     heard.append(Heard(words, False, event.duration, words))
         return heard
 
