@@ -46,6 +46,12 @@ MAX_CHALLENGE_LENGTH = 4096
 MAX_CONSENT_LENGTH = 40
 MAX_COMMENT_LENGTH = 500
 RATINGS = ("up", "down")  # a visitor's rating of their call
+# HMS's answer to a create: the longest text each field may be.
+MAX_CALL_ID_LENGTH = 200
+MAX_ROOM_NAME_LENGTH = 200
+MAX_TOKEN_LENGTH = 16384
+MAX_SERVER_URL_LENGTH = 2048
+WEBSOCKET_SCHEMES = ("wss://", "ws://")
 # \Z, not $: "$" also matches before a trailing newline, which would let "page\n" through as a key.
 CONTEXT_KEY_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CONTEXT_KEY_LENGTH}}}\Z"
 
@@ -169,7 +175,7 @@ def _first_message(messages: Any) -> str:
 
 
 def _websocket_url(value: str) -> bool:
-    if not value.startswith(("wss://", "ws://")):
+    if not value.startswith(WEBSOCKET_SCHEMES):
         raise ValidationError("server_url must be a ws:// or wss:// URL")
     return True
 
@@ -182,14 +188,20 @@ class WebCallResponseSchema(Schema):
         unknown = EXCLUDE
 
     success = fields.Boolean(load_default=True)
-    call_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    room_name = fields.String(load_default="", validate=validate.Length(max=200))
-    token = fields.String(required=True, validate=validate.Length(min=1, max=16384))
-    server_url = fields.String(required=True, validate=[validate.Length(max=2048), _websocket_url])
+    call_id = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CALL_ID_LENGTH))
+    room_name = fields.String(load_default="", validate=validate.Length(max=MAX_ROOM_NAME_LENGTH))
+    token = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TOKEN_LENGTH))
+    server_url = fields.String(
+        required=True, validate=[validate.Length(max=MAX_SERVER_URL_LENGTH), _websocket_url]
+    )
 
 
 WEB_CALL_RESPONSE_SCHEMA = WebCallResponseSchema()
-_ANSWER_TEXT_LIMITS = {"call_id": (1, 200), "token": (1, 16384), "server_url": (1, 2048)}
+_ANSWER_TEXT_LIMITS = {
+    "call_id": MAX_CALL_ID_LENGTH,
+    "token": MAX_TOKEN_LENGTH,
+    "server_url": MAX_SERVER_URL_LENGTH,
+}
 
 
 def load_web_call_answer(data: dict[str, Any]) -> dict[str, Any]:
@@ -201,13 +213,13 @@ def load_web_call_answer(data: dict[str, Any]) -> dict[str, Any]:
     success = data.get("success", True)
     if (
         type(room_name) is str
-        and len(room_name) <= 200
+        and len(room_name) <= MAX_ROOM_NAME_LENGTH
         and type(success) is bool
         and all(
-            type(value := data.get(key)) is str and low <= len(value) <= high
-            for key, (low, high) in _ANSWER_TEXT_LIMITS.items()
+            type(value := data.get(key)) is str and 0 < len(value) <= longest
+            for key, longest in _ANSWER_TEXT_LIMITS.items()
         )
-        and data["server_url"].startswith(("wss://", "ws://"))
+        and data["server_url"].startswith(WEBSOCKET_SCHEMES)
     ):
         return {
             "success": success,

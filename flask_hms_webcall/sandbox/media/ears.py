@@ -212,9 +212,7 @@ class SpeechEars:
                 self._tones = []
                 if words:
                     heard.append(Heard(words, True, event.duration, words, sure))
-                elif room:
-                    pass  # no transcript and no answer: it must not get in front of the sentence that follows
-                else:
+                elif not room:  # the room's sound gets no transcript and no answer
                     # A beep, a cough: the transcript says how long, no word is made up for it, and the
                     # rules' fallback answers it (as the energy ears do; the visitor sees they were heard).
                     heard.append(Heard(describe_speech(event.duration, final=True), True, event.duration))
