@@ -10,7 +10,9 @@ microphone in real time:
   an interruption delay (onset of the visitor's speech → the assistant's audio stops, at the client). The
   turn latency's breakdown comes from the sandbox's log: the end of the turn (silence after the last voiced
   frame), recognition, the rule and synthesis; the rest (``transport``) is the network both ways, the
-  client's jitter buffer and the first audio packet.
+  client's jitter buffer and the first audio packet. An interruption's delay is split the same way: the
+  speech reaching the sandbox, the time until it took the floor (the assistant was asked to yield), and
+  the voice going quiet at the client.
 * **echo**: the assistant's voice as received is mixed back into the microphone 50, 150 and 300 ms late at
   -10 dB (a laptop's speaker and microphone, the browser's echo cancellation off), while the visitor asks
   one question and then listens: it must cause no interruption and no words. Then the same with the
@@ -82,6 +84,25 @@ def breakdown(log: str, spoken: list[Spoken], first_audio: list[float]) -> dict[
     return parts
 
 
+def interruption_breakdown(log: str, onsets: list[float], stopped: list[float]) -> dict[str, list[float]]:
+    """Each interruption's delay in its parts, from the sandbox's log: the visitor's speech reaching the
+    sandbox, the time until it took the floor (the assistant was asked to yield), and the voice going quiet
+    at the visitor (the audio already on its way, the client's jitter buffer, the quiet that counts)."""
+    took_floor = r"speech that reached the sandbox at ([\d.]+) took the floor at ([\d.]+)"
+    floors = [tuple(map(float, found)) for found in re.findall(took_floor, log)]
+    parts: dict[str, list[float]] = {"uplink": [], "taking the floor": [], "voice stops": []}
+    for onset, stop in zip(onsets, stopped, strict=True):
+        # The first utterance that reached the sandbox after this onset and took the floor before the stop.
+        taken = next(((at, took) for at, took in floors if onset <= at and took <= stop), None)
+        if taken is None:
+            continue
+        reached, took = taken
+        parts["uplink"].append(reached - onset)
+        parts["taking the floor"].append(took - reached)
+        parts["voice stops"].append(stop - took)
+    return parts
+
+
 async def call(sandbox: SandboxProcess, *, echo_delay: float = 0.0) -> Visitor:
     created = sandbox.create_call().json()
     visitor = Visitor()
@@ -98,6 +119,7 @@ class Talk:
     spoken: list[Spoken] = field(default_factory=list)
     first_audio: list[float] = field(default_factory=list)  # of each answer, at the visitor
     delays: list[float] = field(default_factory=list)  # interruptions: onset -> the voice stops
+    onsets: list[float] = field(default_factory=list)  # of the speech of each interruption
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -118,6 +140,7 @@ async def talk_over(visitor: Visitor, rounds: int) -> Talk:
                 talk.problems.append(f"round {n}: the answer was not interrupted")
             else:
                 talk.delays.append(stopped - spoken.onset)
+                talk.onsets.append(spoken.onset)
         # The answer's first audio: after the state turned to speaking for it (the line talked over may
         # still be heard when the visitor stops, if it was not interrupted).
         speaking = await visitor.wait_for(
@@ -155,6 +178,9 @@ async def main(rounds: int) -> None:
             print(f"  {name:<13} median {median(values)}")
         print(f"interruption, onset of speech -> the assistant's audio stops: median {median(talk.delays)}")
         print(f"  {len(talk.delays)} interruptions: " + " ".join(f"{x:.2f}" for x in talk.delays))
+        stops = [onset + delay for onset, delay in zip(talk.onsets, talk.delays, strict=True)]
+        for name, values in interruption_breakdown(sandbox.output(), talk.onsets, stops).items():
+            print(f"  {name:<16} median {median(values)}")
         for problem in talk.problems:
             print(f"  PROBLEM: {problem}")
 

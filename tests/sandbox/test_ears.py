@@ -141,3 +141,17 @@ def test_each_word_of_a_final_turn_comes_with_how_sure_the_recogniser_is(speech,
     assert len(final.confidence) == len(final.words.split()), final
     assert all(0.0 <= p <= 1.0 for p in final.confidence)
     assert final.confidence[final.words.split().index("order")] > 0.5, final
+
+
+def test_a_burst_shown_while_it_lasted_is_told_to_its_end_even_in_a_noisy_room(speech, brain):
+    # The listener showed the turn ("…", the visitor took the floor over the assistant) before the ears gave
+    # any of it: its end must come, or the transcript would keep a line open.
+    ears = SpeechEars(brain.phrases())
+    room = 32767 * 10 ** (-45 / 20)
+    before = listen(ears, np.clip(hiss(4.0, room, seed=2), -32768, 32767).astype(np.int16))
+    burst = np.clip(hiss(0.15, room * 10, seed=1), -32768, 32767).astype(np.int16)
+    heard = listen(ears, burst[: len(burst) // 2])
+    ears.shown()
+    heard += listen(ears, burst[len(burst) // 2 :])
+    heard += listen(ears, np.clip(hiss(1.0, room, seed=3), -32768, 32767).astype(np.int16))
+    assert before == [] and [(h.final, h.words) for h in heard] == [(True, "")], heard

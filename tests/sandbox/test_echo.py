@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules
 from flask_hms_webcall.sandbox.calls import Call
-from flask_hms_webcall.sandbox.media import espeak
+from flask_hms_webcall.sandbox.media import espeak, recognizer
 from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
-from flask_hms_webcall.sandbox.media.ears import EnergyEars
+from flask_hms_webcall.sandbox.media.ears import EnergyEars, SpeechEars
 from flask_hms_webcall.sandbox.media.echo import EchoGuard
-from flask_hms_webcall.sandbox.media.listener import Listener
+from flask_hms_webcall.sandbox.media.listener import MIN_INTERRUPTION_SECONDS, Listener
 from tests.conftest import require
 
 GREETING = "Hello! This is the sandbox assistant. How can I help you today?"
@@ -57,7 +58,9 @@ class Link:
         self.packets.append(packet)
 
 
-def converse(lines, *, echo_delay: float, echo_db: float | None, visitor=None, visitor_at=0.0, yields=True):
+def converse(
+    lines, *, echo_delay: float, echo_db: float | None, visitor=None, visitor_at=0.0, yields=True, ears=None
+):
     """The assistant says ``lines`` one after the other (a second apart); the microphone hears them back
     ``echo_delay`` (+ the network) later at ``echo_db`` (None: no echo), plus ``visitor`` speaking from
     ``visitor_at`` seconds. Returns (floor, turns, link)."""
@@ -84,7 +87,7 @@ def converse(lines, *, echo_delay: float, echo_db: float | None, visitor=None, v
         guard=guard,
         on_turn=turns.append,
     )
-    listener.use(EnergyEars())
+    listener.use(ears or EnergyEars())
     starts, t = [], 0.0
     for line in lines:
         starts.append((t, t + len(line) / SAMPLE_RATE))
@@ -136,3 +139,20 @@ def test_speech_that_may_not_interrupt_and_ends_under_the_voice_is_not_a_turn(vo
     )
     assert floor.interrupted_at is None
     assert turns == [] and link.packets == []
+
+
+def test_over_the_voice_the_visitor_takes_the_floor_before_the_recogniser_names_a_word(voice):
+    # The recogniser's first word comes half a second or more into the speech; the assistant yields once
+    # the visitor has spoken MIN_INTERRUPTION_SECONDS (on this test's own clock, not the machine's).
+    require(recognizer.available(), "pocketsphinx is not installed (pip install -e .[sandbox-speech])")
+    greeting, answer = voice
+    over = espeak.synthesize(INTERRUPTION).pcm
+    answer_starts = (len(greeting) + SAMPLE_RATE) / SAMPLE_RATE
+    onset = answer_starts + 1.0 + np.argmax(np.abs(over) > 32767 * 10 ** (-36 / 20)) / SAMPLE_RATE
+    ears = SpeechEars(Brain(parse_rules(DEFAULT_RULES)).phrases())
+    floor, turns, link = converse(
+        voice, echo_delay=0.15, echo_db=None, visitor=over, visitor_at=answer_starts + 1.0, ears=ears
+    )
+    assert floor.interrupted_at is not None, "the visitor's speech did not interrupt the assistant"
+    assert floor.interrupted_at - onset <= MIN_INTERRUPTION_SECONDS + 0.1, floor.interrupted_at - onset
+    assert len(turns) == 1 and "person" in turns[0].words.split(), turns

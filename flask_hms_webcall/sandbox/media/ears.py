@@ -126,6 +126,9 @@ class EnergyEars:
         """Seconds the visitor has been speaking in the turn under way (0 between turns, and for a tone)."""
         return 0.0 if is_tone(self._tones) else self.vad.spoken
 
+    def shown(self) -> None:
+        """The turn under way was shown before the ears gave any of it: every turn's end is told here."""
+
     def feed(self, samples: np.ndarray, rate: int) -> list[Heard]:
         events = self.vad.feed(samples, rate)
         if not self.vad.spoken:
@@ -222,6 +225,11 @@ class SpeechEars:
                     self._told = True
                     heard.append(Heard(words, False, event.duration, words))
         return heard
+
+    def shown(self) -> None:
+        """The turn under way was shown before the ears gave any of it (the visitor took the floor over the
+        assistant): its end is told even if it holds no word."""
+        self._told = True
 
     def speaking_for(self) -> float:
         """Seconds the visitor has been speaking in the turn under way (0 between turns, and for a tone)."""
