@@ -137,8 +137,6 @@ class Listener:
         if audible and len(samples) and np.sqrt(np.mean(np.square(samples, dtype=np.float64))) >= LOUD:
             if arrived - self._last_voiced > VAD_HANGOVER:
                 self._onset = arrived
-                if self._segment is None:
-                    self._near_frames = 0  # a sound that made no turn (a click) lends this one nothing
             self._last_voiced = arrived
             self._near_frames += near
         for heard in events:
