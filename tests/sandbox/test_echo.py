@@ -9,7 +9,7 @@ import pytest
 from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules
 from flask_hms_webcall.sandbox.calls import Call
 from flask_hms_webcall.sandbox.media import espeak, recognizer
-from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
+from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE, VAD_THRESHOLD
 from flask_hms_webcall.sandbox.media.ears import EnergyEars, SpeechEars
 from flask_hms_webcall.sandbox.media.echo import EchoGuard
 from flask_hms_webcall.sandbox.media.listener import MIN_INTERRUPTION_SECONDS, Listener
@@ -148,7 +148,7 @@ def test_over_the_voice_the_visitor_takes_the_floor_before_the_recogniser_names_
     greeting, answer = voice
     over = espeak.synthesize(INTERRUPTION).pcm
     answer_starts = (len(greeting) + SAMPLE_RATE) / SAMPLE_RATE
-    onset = answer_starts + 1.0 + np.argmax(np.abs(over) > 32767 * 10 ** (-36 / 20)) / SAMPLE_RATE
+    onset = answer_starts + 1.0 + np.argmax(np.abs(over) > VAD_THRESHOLD) / SAMPLE_RATE
     ears = SpeechEars(Brain(parse_rules(DEFAULT_RULES)).phrases())
     floor, turns, link = converse(
         voice, echo_delay=0.15, echo_db=None, visitor=over, visitor_at=answer_starts + 1.0, ears=ears

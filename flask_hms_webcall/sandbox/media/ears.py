@@ -154,7 +154,7 @@ class SpeechEars:
         self._preroll: collections.deque[tuple[np.ndarray, int]] = collections.deque()
         self._preroll_samples = 0
         self._in_turn = False
-        self._told = False  # whether the turn under way gave an interim transcript
+        self._told = False  # whether the turn under way was shown: an interim, or the listener's "…"
         self._tones: list[float] = []  # the tonality of the turn's loud frames
 
     def _warm_up(self) -> None:
