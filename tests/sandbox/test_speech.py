@@ -171,6 +171,16 @@ def test_a_high_voice_is_heard_with_its_formants_warped_from_its_first_turn(spee
         assert len(passes) == 2 and passes[1] == [turn, f"{warp:g}"], passes
 
 
+def test_a_turn_the_recogniser_found_nothing_in_ends_with_no_words(speech, brain):
+    # PocketSphinx has no hypothesis at all for a turn whose audio never reached it (a frame the level floor
+    # kept nothing of): the turn must still end, with no words and no confidence, not raise.
+    ears = recognizer.Recognizer(brain.phrases())
+    ears.start()
+    assert ears.finish() == "" and ears.confidence() == ()
+    ears.feed(np.zeros(SAMPLE_RATE // 50, dtype=np.int16), SAMPLE_RATE)
+    assert ears.finish() == "" and ears.confidence() == ()
+
+
 def test_a_killed_sandbox_leaves_no_model_files_behind(speech, tmp_path):
     script = (
         "import os, signal; from flask_hms_webcall.sandbox.brain import DEFAULT_RULES, Brain, parse_rules; "

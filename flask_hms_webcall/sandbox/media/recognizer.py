@@ -296,7 +296,7 @@ class Recognizer:
         said = self.partial().split()
         sure = [
             min(max(float(segment.prob), 0.0), 1.0)
-            for segment in self._decoder.seg()
+            for segment in self._decoder.seg() or ()  # None when the turn gave no hypothesis at all
             if not segment.word.startswith(("<", "[", "+"))  # silence, noise and filler "words"
         ]
         return tuple(sure) if len(sure) == len(said) else ()
