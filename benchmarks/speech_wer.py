@@ -270,13 +270,18 @@ class Verdict:
 
 
 def judge(
-    rules: list[Rule], heard: str, confidence: tuple[float, ...], rule: str | None, order_id: str | None
+    rules: list[Rule],
+    heard: str,
+    confidence: tuple[float, ...],
+    rule: str | None,
+    order_id: str | None,
+    alternatives: tuple[str, ...] = (),
 ) -> Verdict:
     """How the rules take one recognised sentence as a call's first turn (a brain of its own: a question
     one sentence asked back must not read the next as its answer), with the recogniser's confidence in
-    each word as a call passes it (``()``: none)."""
+    each word and its next best readings as a call passes them (``()``: none)."""
     brain = Brain(rules)
-    decision = brain.decide(heard, confidence or None)
+    decision = brain.decide(heard, confidence or None, alternatives)
     meant = rule is not None and decision.rule is not None and rule in decision.rule.when
     right = decision.rule is None if rule is None else meant
     checked = False
@@ -349,7 +354,8 @@ def measure(
             confidence = sum((h.confidence for h in kept), ()) if all(h.confidence for h in kept) else ()
             ref = said.split()
             distance = edit_distance(ref, heard.split())
-            verdict = judge(rules, heard, confidence, rule, order_id)
+            alternatives = kept[0].alternatives if len(kept) == 1 else ()  # a call's turn has its own
+            verdict = judge(rules, heard, confidence, rule, order_id, alternatives)
             tally.add(distance, len(ref), verdict, len(finals) > 1)
             total.add(distance, len(ref), verdict, len(finals) > 1)
             if not sentence_set.held_out and (verbose or not verdict.right):

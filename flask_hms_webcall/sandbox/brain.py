@@ -59,6 +59,12 @@ from .numbers import Reading
 
 log = logging.getLogger("flask_hms_webcall.sandbox")
 
+# The share of the recogniser's next best readings that must name one rule for it to be taken when the
+# words heard name none. Measured on the benchmark's own-words tuning set with ten readings: a third took 3
+# more sentences to the right rule and 1 to a check of the right number, and sent no off-topic question to
+# a rule; a fifth took 5 and 2, and sent one.
+AGREEING_SHARE = 1 / 3
+
 __all__ = ["DEFAULT_FALLBACK", "DEFAULT_RULES", "LOOKUP_ORDER_TOOL", "Brain", "Decision", "parse_rules"]
 
 
@@ -145,6 +151,11 @@ class Pending:
     repeated: bool = False  # the question was asked again once already: the next unclear answer moves on
 
 
+def _doubtful(text: str) -> Reading:
+    """``text`` read as words the recogniser was sure of none of (a reading it did not rank first)."""
+    return understand(text, (0.0,) * len(words(text)))
+
+
 def _fill(template: str, values: Mapping[str, Any]) -> str | None:
     """``template`` with ``{name}`` placeholders filled from ``values``; None if one is missing or bad."""
     try:
@@ -219,7 +230,9 @@ class Brain:
         ]
         return list(sentences(said, leads))
 
-    def decide(self, heard: str, confidence: Sequence[float] | None = None) -> Decision:
+    def decide(
+        self, heard: str, confidence: Sequence[float] | None = None, alternatives: Sequence[str] = ()
+    ) -> Decision:
         """The reply to one turn's recognised words (empty: nothing intelligible was heard).
 
         The first rule with a phrase among the words wins. A number fills the rule's ``{number}``: the first
@@ -227,6 +240,11 @@ class Brain:
         checked first ("Order 300, is that right?"), and so is a goodbye that may be a misheard thanks; the
         answer to such a question, or to the rule's ``ask``, is read with the question in mind.
         ``confidence`` (optional): the recogniser's probability (0..1) for each word of ``heard``.
+
+        ``alternatives`` (optional): the recogniser's next best readings of the turn, best first. When the
+        words name no rule, a rule that at least a third of them name is taken; when the rule needs a number
+        the words lack, the first reading with one gives it. Either way the reading is taken as one the
+        recogniser was sure of nothing in: its number is checked, its goodbye asked about, never acted on.
         """
         said = understand(heard, confidence)
         pending, self._pending = self._pending, None
@@ -236,8 +254,45 @@ class Brain:
                 return decision
         rule, end = self._match(said)
         if rule is None:
-            return Decision(text=self.fallback)
-        return self._act(rule, end, said)
+            agreed = self._agreed(alternatives)
+            if agreed is None:
+                return Decision(text=self.fallback)
+            rule, end, said = agreed
+        decision = self._act(rule, end, said)
+        if self._asking("number"):
+            return self._number_in(alternatives, rule) or decision
+        return decision
+
+    def _asking(self, kind: str) -> bool:
+        """Whether the decision just made asked the visitor a question of this kind."""
+        return self._pending is not None and self._pending.kind == kind
+
+    def _agreed(self, alternatives: Sequence[str]) -> tuple[Rule, int, Reading] | None:
+        """The rule named by the most of ``alternatives`` (the best ranked on a tie), if at least
+        AGREEING_SHARE of them name it; with where its phrase ends in the best reading naming it."""
+        readings = [_doubtful(text) for text in alternatives if text]
+        named: dict[int, list[tuple[Rule, int, Reading]]] = {}
+        for said in readings:
+            rule, end = self._match(said)
+            if rule is not None:
+                named.setdefault(id(rule), []).append((rule, end, said))
+        if not named:
+            return None
+        most = max(named.values(), key=len)  # max keeps the first of equals: the best ranked
+        return most[0] if len(most) >= AGREEING_SHARE * len(readings) else None
+
+    def _number_in(self, alternatives: Sequence[str], rule: Rule) -> Decision | None:
+        """The check of the number the first of ``alternatives`` naming ``rule`` has ("Order 619, is that
+        right?"), when the words heard had none; None (the rule's ``ask`` stands) if none has one."""
+        for text in alternatives:
+            said = _doubtful(text)
+            matched, end = self._match(said)
+            if matched is rule:
+                decision = self._use(rule, end, said)
+                if self._asking("confirm"):
+                    return decision
+        self._pending = Pending("number", rule)
+        return None
 
     def _match(self, said: Reading) -> tuple[Rule | None, int]:
         """The first rule with a phrase in ``said``, and where the phrase ends; a rule that hangs up only if

@@ -100,6 +100,7 @@ def test_speech_ears_give_interim_words_then_the_final_sentence(speech, brain):
     assert heard[-1] is finals[0] and heard[0].final is False
     assert finals[0].text == "what are your opening hours"
     assert brain.decide(finals[0].words).text.startswith("We are open")
+    assert finals[0].alternatives == ears.recognizer.alternatives()  # the next best readings, for the rules
 
 
 REWORDED = "Hi, could you tell me where my order one twenty three is?"
@@ -171,14 +172,27 @@ def test_a_high_voice_is_heard_with_its_formants_warped_from_its_first_turn(spee
         assert len(passes) == 2 and passes[1] == [turn, f"{warp:g}"], passes
 
 
+def test_the_recogniser_gives_its_next_best_readings_of_a_turn_and_never_the_words_again(speech, brain):
+    espeak.seed(3)
+    pcm = padded(espeak.synthesize("Could you tell me your opening hours, please?", ["en-us"]).pcm)
+    ears = recognizer.Recognizer(brain.phrases())
+    ears.start()
+    ears.feed(pcm, SAMPLE_RATE)
+    heard = ears.finish()
+    others = ears.alternatives()
+    assert 0 < len(others) <= recognizer.ALTERNATIVES and heard not in others, (heard, others)
+    assert all(text and text == text.strip() and "opening hours" in text for text in others), others
+    assert ears.finish() == "" and ears.alternatives() == ()  # that turn is over: no readings are left over
+
+
 def test_a_turn_the_recogniser_found_nothing_in_ends_with_no_words(speech, brain):
     # PocketSphinx has no hypothesis at all for a turn whose audio never reached it (a frame the level floor
     # kept nothing of): the turn must still end, with no words and no confidence, not raise.
     ears = recognizer.Recognizer(brain.phrases())
     ears.start()
-    assert ears.finish() == "" and ears.confidence() == ()
+    assert ears.finish() == "" and ears.confidence() == () and ears.alternatives() == ()
     ears.feed(np.zeros(SAMPLE_RATE // 50, dtype=np.int16), SAMPLE_RATE)
-    assert ears.finish() == "" and ears.confidence() == ()
+    assert ears.finish() == "" and ears.confidence() == () and ears.alternatives() == ()
 
 
 def test_a_killed_sandbox_leaves_no_model_files_behind(speech, tmp_path):

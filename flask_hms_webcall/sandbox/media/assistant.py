@@ -207,7 +207,7 @@ class ScriptedAssistant:
             heard = await self.next_turn()
             await self._set_state("thinking")
             began = time.perf_counter()
-            decision = self.brain.decide(heard.words, heard.confidence or None)
+            decision = self.brain.decide(heard.words, heard.confidence or None, heard.alternatives)
             log.info("call %s: rule %.0f ms", self.call.call_id, (time.perf_counter() - began) * 1000)
             text = decision.text if decision.tool is None else await self._use_tool(decision)
             said = await self.say(text)

@@ -49,6 +49,8 @@ class Heard:
     words: str = ""  # the recognised words ("" from EnergyEars, or when nothing was recognised)
     # How sure the recogniser is of each word of ``words`` (0 to 1), on a final turn; () when unknown.
     confidence: tuple[float, ...] = ()
+    # The recogniser's next best readings of a final turn's words, best first (see Recognizer.alternatives).
+    alternatives: tuple[str, ...] = ()
 
 
 def tonality(samples: np.ndarray) -> float:
@@ -214,7 +216,9 @@ class SpeechEars:
                 self._in_turn = False
                 self._tones = []
                 if words:
-                    heard.append(Heard(words, True, event.duration, words, sure))
+                    heard.append(
+                        Heard(words, True, event.duration, words, sure, self.recognizer.alternatives())
+                    )
                 elif not room:  # the room's sound gets no transcript and no answer
                     # A beep, a cough: the transcript says how long, no word is made up for it, and the
                     # rules' fallback answers it (as the energy ears do; the visitor sees they were heard).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import functools
 import io
+import itertools
 import logging
 import tempfile
 import threading
@@ -40,6 +41,13 @@ _VOICED_RMS = 300.0  # about -40 dBFS: quieter frames are not judged
 _PITCHES_TO_JUDGE = 20  # voiced frames (0.4 s) before the voice is judged
 _PITCHES_KEPT = 400  # the voice is judged on its last 8 s of voiced frames
 _REDECODE_SECONDS = 30.0  # a longer turn is not kept to decode again: a new warp applies from the next turn
+# How much the language model weighs against the acoustics in the last pass over a turn's word lattice
+# (PocketSphinx's default is 9.5). With more weight, a word the acoustics barely favour ("going" heard for
+# "nine") gives way to the word the sentence makes likely: on the benchmark's own-words tuning set the word
+# error rate fell from 21.7 % to 19.5 %, and more numbers were heard right (at 7 it rose to 24.9 %; at 20 and
+# 25, 19.8 % and 21.1 %).
+BESTPATH_LM_WEIGHT = 15.0
+ALTERNATIVES = 10  # the next best readings of a turn kept for the rules (see Recognizer.alternatives)
 
 
 @functools.lru_cache(maxsize=1)
@@ -107,7 +115,13 @@ def _decoder(corpus: tuple[str, ...]) -> Any:
         lm, words = Path(directory, "model.arpa"), Path(directory, "model.dict")
         lm.write_text(arpa, encoding="utf-8")
         words.write_text(dictionary, encoding="utf-8")
-        return Decoder(samprate=MODEL_RATE, lm=str(lm), dict=str(words), loglevel="FATAL")
+        return Decoder(
+            samprate=MODEL_RATE,
+            lm=str(lm),
+            dict=str(words),
+            bestpathlw=BESTPATH_LM_WEIGHT,
+            loglevel="FATAL",
+        )
 
 
 def corpus_for(sentences: Iterable[str]) -> tuple[str, ...]:
@@ -235,6 +249,7 @@ class Recognizer:
         self._turn: list[np.ndarray] = []  # the utterance's audio, to decode again if the warp changes
         self._turn_samples = 0
         self._confidence: tuple[float, ...] = ()
+        self._alternatives: tuple[str, ...] = ()
 
     @property
     def warp(self) -> float:
@@ -265,7 +280,7 @@ class Recognizer:
 
     def finish(self) -> str:
         """End the utterance; its words (empty if nothing was recognised)."""
-        self._confidence = ()
+        self._confidence, self._alternatives = (), ()
         if not self._in_utterance:
             return ""
         self._decoder.end_utt()
@@ -281,7 +296,9 @@ class Recognizer:
                 self._decoder.process_raw(turn.tobytes(), False, True)
                 self._decoder.end_utt()
         self._confidence = self._word_posteriors()
-        return self.partial()
+        best = self.partial()
+        self._alternatives = self._next_best(best)
+        return best
 
     def confidence(self) -> tuple[float, ...]:
         """How sure the recogniser is of each word :meth:`finish` gave (0 to 1), in order.
@@ -291,6 +308,24 @@ class Recognizer:
         "right") well under a half. Empty if the words and the lattice disagree (it should not happen).
         """
         return self._confidence
+
+    def alternatives(self) -> tuple[str, ...]:
+        """The recogniser's next best readings of the turn :meth:`finish` ended, best first.
+
+        One per path through the word lattice among the ALTERNATIVES best, leaving out those that read as
+        the words :meth:`finish` gave: a reading that two paths share (they differ in pauses or noise
+        only) is there twice, as it is twice as likely. The rules look here when the words themselves
+        make no sense of the turn (``Brain.decide``).
+        """
+        return self._alternatives
+
+    def _next_best(self, best: str) -> tuple[str, ...]:
+        readings = []
+        for hypothesis in itertools.islice(self._decoder.nbest() or (), ALTERNATIVES):
+            text = hypothesis.hypstr.strip() if hypothesis is not None else ""
+            if text and text != best:
+                readings.append(text)
+        return tuple(readings)
 
     def _word_posteriors(self) -> tuple[float, ...]:
         said = self.partial().split()
