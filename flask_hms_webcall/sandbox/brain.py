@@ -25,7 +25,8 @@ length counts as misheard ("three one alright" for "three one four"), so the rul
 its tool with a wrong argument. A number that may be misheard ("three hundred and" with nothing after it)
 is checked with the rule's ``confirm`` line ("Order {number}, is that right?") and the tool called on a
 yes. A ``hang_up`` rule ends the call only on a turn that is a goodbye (see ``courtesy``); one that may be a
-misheard thanks is checked with its ``confirm`` line ("Anything else I can help with?"). A tool's result is
+misheard thanks, or that ends a sentence about something else, is checked with its ``confirm`` line
+("Anything else I can help with?"). A tool's result is
 read out through ``say``: the fields of a JSON object result (and the arguments) fill its placeholders, a
 text result fills ``{result}`` or is said as it is. ``examples`` (optional) are more sentences the ears
 should expect for the rule; ``also`` (optional) more phrases that trigger it, which the ears are not told
@@ -296,15 +297,26 @@ class Brain:
 
     def _match(self, said: Reading) -> tuple[Rule | None, int]:
         """The first rule with a phrase in ``said``, and where the phrase ends; a rule that hangs up only if
-        the turn is about saying goodbye (a "bye" in a sentence about something else is not one)."""
+        the turn is about saying goodbye, or ends with its phrase (a "bye" inside a sentence about something
+        else is not one; "right, let you go, bye" may be: see :meth:`_act`)."""
         for rule in self.rules:
             hits = rule.hits(said.words)
-            if hits and (not rule.hang_up or courtesy.about_goodbye(said.words, hits)):
+            if hits and (not rule.hang_up or self._goodbye(said, hits) is not None):
                 return rule, hits[0][1]
         return None, 0
 
+    @staticmethod
+    def _goodbye(said: Reading, hits: Sequence[tuple[int, int]]) -> bool | None:
+        """Whether a turn with a hang-up rule's phrase at ``hits`` surely is a goodbye (True), may be one
+        (False: checked with the rule's ``confirm`` line) or is about something else (None)."""
+        if courtesy.about_goodbye(said.words, hits):
+            return courtesy.goodbye_meant(said, hits)
+        # Its other words are not a goodbye's, but it ends with one: the ears may have misheard them
+        # ("right i'll let you go bye" heard as "right i live you bye"); never hung up on, only asked.
+        return False if courtesy.said_last(said.words, hits) else None
+
     def _act(self, rule: Rule, end: int, said: Reading) -> Decision:
-        if rule.hang_up and not courtesy.goodbye_meant(said, rule.hits(said.words)):
+        if rule.hang_up and not self._goodbye(said, rule.hits(said.words)):
             self._pending = Pending("closing", rule)
             return Decision(text=rule.confirm_line, rule=rule)
         if rule.tool is None:
@@ -341,7 +353,10 @@ class Brain:
         """The reply to the answer to the assistant's own question; None: the turn is not an answer."""
         words = said.words
         if pending.kind == "closing":
-            if courtesy.is_nothing_else(words) or self._match(said)[0] is pending.rule:
+            # A goodbye the turn is about (not one it merely ends with: the visitor was asked if there
+            # is anything else, and may be asking it, misheard).
+            hits = pending.rule.hits(words)
+            if courtesy.is_nothing_else(words) or (hits and courtesy.about_goodbye(words, hits)):
                 return Decision(text=pending.rule.say, rule=pending.rule, hang_up=True)
             return Decision(text=GO_ON) if courtesy.is_yes(words) else None
         rule, end = self._match(said)

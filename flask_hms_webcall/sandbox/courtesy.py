@@ -5,7 +5,8 @@ words it knows ("bye") for the end of words it does not ("thank you kindly", "a 
 goodbye ends the call only when the whole turn is a goodbye: its other words are words people say around
 one (:data:`AROUND_GOODBYE`), and it does not rest on one short word after a thanks ("thank you ... bye"),
 unless the recogniser said it was sure of that word. Anything else is a sentence about something else, or a
-goodbye worth checking ("Anything else I can help with?").
+goodbye worth checking ("Anything else I can help with?"): one that ends the turn although the other words
+are not a goodbye's is checked, never acted on (the ears may have misheard those words).
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ def about_goodbye(words: Sequence[str], hits: Sequence[tuple[int, int]]) -> bool
     # The ears split a "goodbye" they did not quite catch: "alright look bye then", "of bye".
     split = {start - 1 for start, end in hits if end - start == 1}
     return bool(hits) and all(k in inside or k in split or w in AROUND_GOODBYE for k, w in enumerate(words))
+
+
+def said_last(words: Sequence[str], hits: Sequence[tuple[int, int]]) -> bool:
+    """Whether the last of ``hits`` (word ranges) ends the turn: "... let you go, bye"."""
+    return bool(hits) and hits[-1][1] == len(words)
 
 
 def goodbye_meant(said: Reading, hits: Sequence[tuple[int, int]]) -> bool:

@@ -245,6 +245,25 @@ def test_a_bye_inside_a_sentence_about_something_else_does_not_end_the_call(hear
     assert not decision.hang_up
 
 
+@pytest.mark.parametrize(
+    "heard", ["right i live you bye", "no not really goodbye", "the bus stop is nearby bye"]
+)
+def test_a_goodbye_that_ends_a_sentence_about_something_else_is_checked_never_hung_up_on(heard):
+    # "right i'll let you go bye" and "no that's everything goodbye" as the ears heard eSpeak voices say them.
+    for confidence in (None, [1.0] * len(heard.split())):  # even with every word sure
+        brain = fresh()
+        check = brain.decide(heard, confidence)
+        assert not check.hang_up and check.text == "Anything else I can help with?"
+        assert brain.decide("no thanks").hang_up
+
+
+def test_after_anything_else_a_question_that_ends_with_a_bye_is_not_a_goodbye():
+    brain = fresh()
+    brain.decide("right i live you bye")
+    answer = brain.decide("yes is there a restaurant nearby bye")
+    assert not answer.hang_up
+
+
 def test_thank_you_then_a_short_bye_is_checked_and_no_then_ends_the_call():
     brain = fresh()
     check = brain.decide("thank you bye")  # also what the ears make of "thank you kindly"
