@@ -244,13 +244,15 @@ class Brain:
 
         ``alternatives`` (optional): the recogniser's next best readings of the turn, best first. When the
         words name no rule, a rule that at least a third of them name is taken; when the rule needs a number
-        the words lack, the first reading with one gives it. Either way the reading is taken as one the
+        the words lack (or the turn answers the rule's question for it), the first reading with one gives it. Either way the reading is taken as one the
         recogniser was sure of nothing in: its number is checked, its goodbye asked about, never acted on.
         """
         said = understand(heard, confidence)
         pending, self._pending = self._pending, None
         if pending is not None:
             decision = self._answer_to(pending, said)
+            if decision is not None and pending.kind == "number" and self._asking("number"):
+                return self._number_in(alternatives, pending.rule, answering=True) or decision
             if decision is not None:
                 return decision
         rule, end = self._match(said)
@@ -282,13 +284,16 @@ class Brain:
         most = max(named.values(), key=len)  # max keeps the first of equals: the best ranked
         return most[0] if len(most) >= AGREEING_SHARE * len(readings) else None
 
-    def _number_in(self, alternatives: Sequence[str], rule: Rule) -> Decision | None:
+    def _number_in(
+        self, alternatives: Sequence[str], rule: Rule, *, answering: bool = False
+    ) -> Decision | None:
         """The check of the number the first of ``alternatives`` naming ``rule`` has ("Order 619, is that
-        right?"), when the words heard had none; None (the rule's ``ask`` stands) if none has one."""
+        right?"), when the words heard had none; None (the rule's ``ask`` stands) if none has one.
+        ``answering``: the turn answers the rule's ``ask``, so a reading that names no rule counts too."""
         for text in alternatives:
             said = _doubtful(text)
             matched, end = self._match(said)
-            if matched is rule:
+            if matched is rule or (answering and matched is None):
                 decision = self._use(rule, end, said)
                 if self._asking("confirm"):
                     return decision

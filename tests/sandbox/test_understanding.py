@@ -207,6 +207,14 @@ def test_a_number_only_a_next_reading_has_is_checked_never_looked_up():
     assert looked_up(brain.decide("yes")) == "149"
 
 
+def test_the_number_asked_for_may_come_from_a_next_reading_and_is_checked():
+    brain = fresh()
+    assert brain.decide("where is my order").text.startswith("Which order?")
+    decision = brain.decide("six one going", alternatives=["six what going", "six one nine"])
+    assert decision.tool is None and decision.text == "Order 619, is that right?"
+    assert looked_up(brain.decide("yes")) == "619"
+
+
 def test_a_next_reading_of_another_rule_gives_no_number():
     brain = fresh()
     decision = brain.decide("my order is late", alternatives=["my order is eight", "hours one two three"])
