@@ -244,8 +244,9 @@ class Brain:
 
         ``alternatives`` (optional): the recogniser's next best readings of the turn, best first. When the
         words name no rule, a rule that at least a third of them name is taken; when the rule needs a number
-        the words lack (or the turn answers the rule's question for it), the first reading with one gives it. Either way the reading is taken as one the
-        recogniser was sure of nothing in: its number is checked, its goodbye asked about, never acted on.
+        the words lack (or the turn answers the rule's question for it), the first reading with one gives
+        it. Either way the reading is taken as one the recogniser was sure of nothing in: its number is
+        checked, its goodbye asked about, never acted on.
         """
         said = understand(heard, confidence)
         pending, self._pending = self._pending, None
