@@ -304,7 +304,7 @@ class Brain:
     def _match(self, said: Reading) -> tuple[Rule | None, int]:
         """The first rule with a phrase in ``said``, and where the phrase ends; a rule that hangs up only if
         the turn is about saying goodbye, or ends with its phrase (a "bye" inside a sentence about something
-        else is not one; "right, let you go, bye" may be: see :meth:`_act`)."""
+        else is not one; "right, let you go, bye" may be: see :meth:`_goodbye`)."""
         for rule in self.rules:
             hits = rule.hits(said.words)
             if hits and (not rule.hang_up or self._goodbye(said, hits) is not None):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from flask_hms_webcall.sandbox.language import words
 from flask_hms_webcall.sandbox.media import espeak, recognizer
 from tests.conftest import require
 from tests.livekit_visitor import Visitor, reachable_network
@@ -172,4 +173,10 @@ def test_its_own_voice_coming_back_interrupts_nothing_and_is_not_heard(speech, s
     greeting, answer = [t.text for t in visitor.assistant_lines(final=True)]
     assert greeting.endswith("How can I help you today?") and answer == ANSWER
     [asked] = [t.text for t in visitor.visitor_lines(final=True)]  # and nothing else
-    assert "opening hours" in asked
+    # The line is the visitor's question, with none of the assistant's own words that came back in it (its
+    # longer ones: a short word may be one of the question's, misheard). The question's last words are the
+    # recogniser's to get right or wrong: on a busy machine "hours" was once heard as "about it", and the
+    # rules still understood the question from the recogniser's next best readings.
+    assert asked.startswith("what are your"), asked
+    echoed = {w for w in words(f"{greeting} {answer}") if len(w) >= 5} - set(words(QUESTION))
+    assert echoed and echoed.isdisjoint(words(asked)), (asked, echoed)
