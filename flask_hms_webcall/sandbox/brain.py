@@ -46,8 +46,6 @@ from typing import Any, Literal
 
 from . import courtesy
 from .default_rules import (
-    DEFAULT_ASK,
-    DEFAULT_CLOSING_CHECK,
     DEFAULT_CONFIRM,
     DEFAULT_FALLBACK,
     DEFAULT_RULES,
@@ -57,6 +55,7 @@ from .default_rules import (
 )
 from .language import normalise, sentences, understand, words
 from .numbers import Reading
+from .rules import Rule, parse_rules, rules_error
 
 log = logging.getLogger("flask_hms_webcall.sandbox")
 
@@ -66,64 +65,22 @@ log = logging.getLogger("flask_hms_webcall.sandbox")
 # a rule; a fifth took 5 and 2, and sent one.
 AGREEING_SHARE = 1 / 3
 
-__all__ = ["DEFAULT_FALLBACK", "DEFAULT_RULES", "LOOKUP_ORDER_TOOL", "Brain", "Decision", "parse_rules"]
-
-
-def _stem(word: str) -> str:
-    """A plural or third-person "s" dropped, so "hours" is "hour" and "opens" is "open"."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+__all__ = [
+    "DEFAULT_FALLBACK",
+    "DEFAULT_RULES",
+    "LOOKUP_ORDER_TOOL",
+    "Brain",
+    "Decision",
+    "Rule",
+    "parse_rules",
+    "rules_error",
+]
 
 
 def _before_number(sentence: str) -> str:
     """``sentence`` up to its first number ("where is my order four five six" → "where is my order")."""
     said = words(sentence)
     return " ".join(itertools.takewhile(lambda w: not normalise(w).isdigit(), said))
-
-
-@dataclass(frozen=True)
-class Rule:
-    when: tuple[str, ...]
-    say: str = ""
-    tool: str | None = None
-    arguments: Mapping[str, str] = field(default_factory=dict)
-    ask: str = DEFAULT_ASK
-    on_error: str = DEFAULT_TOOL_ERROR
-    hang_up: bool = False
-    examples: tuple[str, ...] = ()
-    digits: int | None = None  # the length of the rule's numbers: one of another length was misheard
-    confirm: str | None = None  # the question that checks a doubtful number or goodbye before acting on it
-    also: tuple[str, ...] = ()  # more phrases, matched like ``when`` but not added to the ears' model
-
-    def matches(self, heard: str) -> bool:
-        return self.match_end(heard.split()) is not None
-
-    def hits(self, said: Sequence[str]) -> list[tuple[int, int]]:
-        """Where this rule's phrases are in ``said`` (normalised words), left to right, not overlapping."""
-        heard = [_stem(w) for w in said]
-        found = []
-        for phrase in (*self.when, *self.also):
-            wanted = [_stem(w) for w in normalise(phrase).split()]
-            n = len(wanted)
-            found += [(i, i + n) for i in range(len(heard) - n + 1) if heard[i : i + n] == wanted]
-        hits: list[tuple[int, int]] = []
-        for start, end in sorted(found, key=lambda hit: (hit[0], -hit[1])):
-            if not hits or start >= hits[-1][1]:
-                hits.append((start, end))
-        return hits
-
-    def match_end(self, said: Sequence[str]) -> int | None:
-        """Where the first of this rule's phrases heard in ``said`` (normalised words) ends, if any."""
-        return min((end for _, end in self.hits(said)), default=None)
-
-    @property
-    def confirm_line(self) -> str:
-        if self.confirm:
-            return self.confirm
-        return DEFAULT_CLOSING_CHECK if self.hang_up and self.tool is None else DEFAULT_CONFIRM
-
-    @property
-    def needs_number(self) -> bool:
-        return any("{number}" in template for template in self.arguments.values())
 
 
 @dataclass(frozen=True)
@@ -403,68 +360,3 @@ class Brain:
         assert decision.rule is not None
         tool = (decision.tool or "the tool").replace("_", " ")
         return _fill(decision.rule.on_error, {"tool": tool}) or DEFAULT_TOOL_ERROR.format(tool=tool)
-
-
-def parse_rules(value: Any) -> list[Rule]:
-    """Rules from their JSON form; ``ValueError`` naming the first problem."""
-    if not isinstance(value, list):
-        raise ValueError("llm_config.rules must be a list")
-    rules = []
-    for n, item in enumerate(value):
-        where = f"llm_config.rules[{n}]"
-        if not isinstance(item, Mapping):
-            raise ValueError(f"{where} must be an object")
-        when = item.get("when")
-        if isinstance(when, str):
-            when = [when]
-        if not isinstance(when, list) or not when or not all(isinstance(w, str) and words(w) for w in when):
-            raise ValueError(f"{where}.when must be a non-empty list of phrases")
-        texts = {k: item.get(k) for k in ("say", "tool", "ask", "on_error", "confirm")}
-        for key, text in texts.items():
-            if text is not None and not isinstance(text, str):
-                raise ValueError(f"{where}.{key} must be a string")
-        arguments = item.get("arguments", {})
-        if not isinstance(arguments, Mapping) or not all(isinstance(v, str) for v in arguments.values()):
-            raise ValueError(f"{where}.arguments must be an object of template strings")
-        examples = item.get("examples", [])
-        if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
-            raise ValueError(f"{where}.examples must be a list of sentences")
-        also = item.get("also", [])
-        if not isinstance(also, list) or not all(isinstance(w, str) and words(w) for w in also):
-            raise ValueError(f"{where}.also must be a list of phrases")
-        digits = item.get("digits")
-        if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < 1):
-            raise ValueError(f"{where}.digits must be a positive whole number")
-        if not texts["tool"] and not (texts["say"] or "").strip():
-            raise ValueError(f"{where} needs a 'say' line or a 'tool'")
-        rules.append(
-            Rule(
-                when=tuple(" ".join(words(w)) for w in when),
-                say=texts["say"] or "",
-                tool=texts["tool"] or None,
-                arguments=dict(arguments),
-                ask=texts["ask"] or DEFAULT_ASK,
-                on_error=texts["on_error"] or DEFAULT_TOOL_ERROR,
-                hang_up=bool(item.get("hang_up", False)),
-                examples=tuple(examples),
-                digits=digits,
-                confirm=texts["confirm"] or None,
-                also=tuple(" ".join(words(w)) for w in also),
-            )
-        )
-    return rules
-
-
-def rules_error(assistant: Mapping[str, Any]) -> str | None:
-    """Why an assistant's rules (if it has any) cannot be used, or None; for the assistants file."""
-    llm = assistant.get("llm_config")
-    if not isinstance(llm, Mapping) or "rules" not in llm:
-        return None
-    try:
-        parse_rules(llm["rules"])
-    except ValueError as exc:
-        return str(exc)
-    fallback = llm.get("fallback")
-    if fallback is not None and not isinstance(fallback, str):
-        return "llm_config.fallback must be a string"
-    return None
