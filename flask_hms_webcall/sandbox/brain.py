@@ -318,8 +318,7 @@ class Brain:
         if pending.kind == "closing":
             # A goodbye the turn is about (not one it merely ends with: the visitor was asked if there
             # is anything else, and may be asking it, misheard).
-            hits = pending.rule.hits(words)
-            if courtesy.is_nothing_else(words) or (hits and courtesy.about_goodbye(words, hits)):
+            if courtesy.is_nothing_else(words) or courtesy.about_goodbye(words, pending.rule.hits(words)):
                 return Decision(text=pending.rule.say, rule=pending.rule, hang_up=True)
             return Decision(text=GO_ON) if courtesy.is_yes(words) else None
         rule, end = self._match(said)

@@ -275,8 +275,7 @@ class Recognizer:
 
     def partial(self) -> str:
         """The best guess at the words so far."""
-        hyp = self._decoder.hyp()
-        return hyp.hypstr.strip() if hyp is not None else ""
+        return _text(self._decoder.hyp())
 
     def finish(self) -> str:
         """End the utterance; its words (empty if nothing was recognised)."""
@@ -322,7 +321,7 @@ class Recognizer:
     def _next_best(self, best: str) -> tuple[str, ...]:
         readings = []
         for hypothesis in itertools.islice(self._decoder.nbest() or (), ALTERNATIVES):
-            text = hypothesis.hypstr.strip() if hypothesis is not None else ""
+            text = _text(hypothesis)
             if text and text != best:
                 readings.append(text)
         return tuple(readings)
@@ -341,6 +340,11 @@ class Recognizer:
         self._decoder.config["warp_params"] = f"{factor:g}"
         self._decoder.reinit_feat()
         self._decoder.set_cmn(cmn)
+
+
+def _text(hypothesis: Any) -> str:
+    """A PocketSphinx hypothesis's words ("" for none)."""
+    return hypothesis.hypstr.strip() if hypothesis is not None else ""
 
 
 def recognize(samples: np.ndarray, rate: int, phrases: Iterable[str]) -> str:
