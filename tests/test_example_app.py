@@ -507,6 +507,23 @@ def test_the_signed_in_name_is_the_calls_user_and_its_limit(example_app_factory)
     assert "DNS-rebinding" not in app.output()
 
 
+def test_the_request_log_holds_no_anonymous_callers_token(example_app_factory):
+    app = example_app_factory()
+    created = _create_call(app, requests.Session())
+    assert created.status_code == 201, created.text
+    actions_url = created.json()["actions_url"]
+    path, _, token = actions_url.partition("?token=")
+    assert token
+    with requests.get(f"{app.url}{actions_url}", stream=True, timeout=30) as stream:
+        assert stream.status_code == 200
+        next(stream.iter_content(chunk_size=None))  # the stream is open: its request was logged
+    deadline = time.monotonic() + 10  # the app's output is read from its pipe a moment later
+    while f"GET {path} " not in app.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert f"GET {path} " in app.output()
+    assert token not in app.output()
+
+
 def test_a_busy_port_is_told_plainly_and_nothing_claims_to_be_ready(tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]

@@ -17,19 +17,30 @@ def app(example_app_factory, widget_built):
     return example_app_factory()
 
 
+def call_log(app, call_id: str) -> str:
+    """The sandbox's log lines about one call: what a failure needs to say whether the leave came."""
+    return "\n".join(line for line in app.output().splitlines() if call_id in line)
+
+
 def ended_reason(app, call_id: str) -> str:
-    calls = wait_for(
-        lambda: [c for c in app.sandbox_calls() if c["call_id"] == call_id and c["status"] == "ended"],
-        timeout=15,
-        what=f"the sandbox to end call {call_id}",
-    )
+    # Longer than the sandbox's departure timeout (20 s): a leave that never came still ends the call, and
+    # assert_hung_up_cleanly then says so with the call's log, rather than a bare timeout here.
+    try:
+        calls = wait_for(
+            lambda: [c for c in app.sandbox_calls() if c["call_id"] == call_id and c["status"] == "ended"],
+            timeout=30,
+            what=f"the sandbox to end call {call_id}",
+        )
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}; its log:\n{call_log(app, call_id)}") from None
     return calls[0]["ended_reason"]
 
 
-def hung_up_cleanly(app, call_id: str) -> bool:
+def assert_hung_up_cleanly(app, call_id: str) -> None:
     """The browser said goodbye (livekit's leave request) before the page went: a hang-up HMS can tell
     from a connection that just dropped (the sandbox reports both as user_hangup, so its log tells)."""
-    return f"call {call_id}: the browser left" in app.output()
+    left = f"call {call_id}: the browser left" in app.output()
+    assert left, f"call {call_id} ended without the browser's leave; its log:\n{call_log(app, call_id)}"
 
 
 def visitor_heard(page, selector: str) -> None:
@@ -98,7 +109,7 @@ def test_leaving_after_the_question_hangs_up_cleanly(browser, app):
     page.wait_for_url(f"{app.url}/calls")
     assert dialogs == ["beforeunload"]
     assert ended_reason(app, call_id) == "user_hangup"
-    assert hung_up_cleanly(app, call_id), app.output()[-3000:]
+    assert_hung_up_cleanly(app, call_id)
 
     # A reload mid-call asks too, and hangs up cleanly.
     page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
@@ -111,7 +122,7 @@ def test_leaving_after_the_question_hangs_up_cleanly(browser, app):
     )
     assert dialogs == ["beforeunload", "beforeunload"]
     assert ended_reason(app, call_id) == "user_hangup"
-    assert hung_up_cleanly(app, call_id)
+    assert_hung_up_cleanly(app, call_id)
     context.close()
 
 
@@ -126,7 +137,7 @@ def test_confirm_leave_false_a_link_and_a_reload(browser, app):
     page.locator('.nav a[href="/calls"]').click()
     page.wait_for_url(f"{app.url}/calls")
     assert ended_reason(app, call_id) == "user_hangup"
-    assert hung_up_cleanly(app, call_id)
+    assert_hung_up_cleanly(app, call_id)
 
     page.goto(f"{app.url}/")
     page.wait_for_function("document.querySelector('#hero-call')?.shadowRoot")
@@ -137,7 +148,7 @@ def test_confirm_leave_false_a_link_and_a_reload(browser, app):
         "document.readyState === 'complete' && !document.querySelector('#hero-call').callId"
     )
     assert ended_reason(app, call_id) == "user_hangup"
-    assert hung_up_cleanly(app, call_id)
+    assert_hung_up_cleanly(app, call_id)
     assert dialogs == []
     context.close()
 
