@@ -97,21 +97,17 @@ def hiss(seconds: float, rms: float, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(int(seconds * SAMPLE_RATE)) * rms
 
 
-@pytest.mark.parametrize(("room", "shown"), [(0.0, True), (32767 * 10 ** (-45 / 20), False)])
-def test_a_burst_without_words_is_the_visitors_turn_in_a_quiet_room_and_the_rooms_sound_in_a_noisy_one(
-    speech, brain, room, shown
-):
-    # A noisy room (a café: steady noise the gate listens above) makes bursts of its own; one must not get
-    # in front of the visitor's sentence as a turn answered by the fallback. In a quiet room, nothing else
-    # made it. The burst: 0.15 s of hiss, 20 dB over the room (and loud in a quiet one).
+@pytest.mark.parametrize("room", [0.0, 32767 * 10 ** (-45 / 20)], ids=["quiet room", "cafe"])
+def test_a_sound_too_short_for_a_word_is_no_turn_in_any_room(speech, brain, room):
+    # A noisy room (a café: steady noise the gate listens above) makes bursts of its own, and babble's
+    # loudest syllable comes just before or after the visitor's sentence; a knock or a breath does so in a
+    # quiet room. None may get in front of the visitor's sentence as a turn answered by the fallback (a beep,
+    # a tone, still is one: see above). The burst: 0.15 s of hiss, 20 dB over the room (loud in a quiet one).
     ears = SpeechEars(brain.phrases())
     burst = hiss(0.15, max(room, 32767 * 10 ** (-45 / 20)) * 10, seed=1)
     before, after = hiss(4.0, room, seed=2), hiss(1.0, room, seed=3)
     heard = listen(ears, np.clip(np.concatenate([before, burst, after]), -32768, 32767).astype(np.int16))
-    if shown:
-        assert [(h.final, h.words) for h in heard] == [(True, "")] and "s of speech]" in heard[0].text, heard
-    else:
-        assert heard == [], heard
+    assert heard == [], heard
 
 
 @pytest.mark.parametrize(

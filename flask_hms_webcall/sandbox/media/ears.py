@@ -210,9 +210,15 @@ class SpeechEars:
                 sure = self.recognizer.confidence() if words else ()
                 if not self._may_be_words(event.duration):
                     words, sure = "", ()
-                # In a noisy room, a turn without a word that showed nothing and is no tone is taken for
-                # the room (a burst of the talk around the visitor), not the visitor.
-                room = self.gate.raised and not self._told and not is_tone(self._tones)
+                # A turn without a word that showed nothing and is no tone is taken for the room, not the
+                # visitor, when the room is noisy (a burst of the talk around the visitor) or the sound too
+                # short for a word (a knock, a click, a breath; babble's loudest syllable just before or
+                # after the visitor's sentence, which would otherwise split it and get an answer of its own).
+                room = (
+                    (self.gate.raised or event.duration < MIN_WORD_SECONDS)
+                    and not self._told
+                    and not is_tone(self._tones)
+                )
                 self._in_turn = False
                 self._tones = []
                 if words:
