@@ -613,3 +613,32 @@ async def read_stream(packets: asyncio.Queue) -> dict[str, Any]:
             stream["trailer"] = dict(packet.stream_trailer.attributes)
             stream["text"] = "".join(stream["chunks"])
             return stream
+
+
+def test_a_peer_connection_that_never_closes_does_not_hold_up_the_calls_end(monkeypatch, caplog):
+    # aiortc's close can wait for ever on a transport that never answers: the session's close (after
+    # which the call ends and its report goes out) waits for it only so long.
+    from flask_hms_webcall.sandbox.media import session_peers
+
+    monkeypatch.setattr(session_peers, "PEER_CLOSE_SECONDS", 0.2)
+
+    async def scenario() -> float:
+        peers = session_peers.SessionPeers("call-1", v0=True, loopback_only=True)
+        closed: list[str] = []
+
+        async def never() -> None:
+            await asyncio.Event().wait()
+
+        async def at_once() -> None:
+            closed.append("subscriber")
+
+        monkeypatch.setattr(peers.publisher, "close", never)
+        monkeypatch.setattr(peers.subscriber, "close", at_once)
+        started = asyncio.get_running_loop().time()
+        await peers.close()
+        assert closed == ["subscriber"]  # the next connection is still closed
+        return asyncio.get_running_loop().time() - started
+
+    with caplog.at_level("WARNING", logger="flask_hms_webcall.sandbox.media"):
+        assert run(scenario()) < 5
+    assert "call call-1: the publisher connection did not close in time" in caplog.text

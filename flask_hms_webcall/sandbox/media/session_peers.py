@@ -7,7 +7,7 @@ connection the server offers, carrying the assistant's audio and the data channe
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +24,9 @@ __all__ = ["SessionPeers"]
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
 Peer = AnsweringPeer | OfferingPeer
+# aiortc's close can wait for ever on a transport that never answers (aiortc#283): the call's end, which
+# waits for its session to close, must not.
+PEER_CLOSE_SECONDS = 5.0
 
 
 class SessionPeers:
@@ -121,6 +124,13 @@ class SessionPeers:
 
     async def close(self) -> None:
         for peer in (self.publisher, self.subscriber):
-            if peer is not None:
-                with contextlib.suppress(Exception):
-                    await peer.close()
+            if peer is None:
+                continue
+            try:
+                await asyncio.wait_for(peer.close(), PEER_CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning("call %s: the %s connection did not close in time", self._call_id, peer.name)
+            except Exception:  # a peer connection that failed half-way closes as far as it can
+                log.debug(
+                    "call %s: closing the %s connection failed", self._call_id, peer.name, exc_info=True
+                )
