@@ -224,6 +224,21 @@ class Brain:
             return self._number_in(alternatives, rule) or decision
         return decision
 
+    @property
+    def closing(self) -> bool:
+        """Whether the assistant just asked "anything else?" about a goodbye it was not sure of."""
+        return self._asking("closing")
+
+    def unanswered(self) -> Decision | None:
+        """The reply when the visitor says nothing to the assistant's last question: after "anything
+        else?", the goodbye it asked about (a person who said goodbye and then nothing is gone); to any
+        other question, none (it waits on)."""
+        pending = self._pending
+        if pending is None or pending.kind != "closing":
+            return None
+        self._pending = None
+        return Decision(text=pending.rule.say, rule=pending.rule, hang_up=True)
+
     def _asking(self, kind: str) -> bool:
         """Whether the decision just made asked the visitor a question of this kind."""
         return self._pending is not None and self._pending.kind == kind

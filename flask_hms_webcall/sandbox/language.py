@@ -110,7 +110,7 @@ def words_to_digits(text: str) -> str:
 def spoken_numbers() -> tuple[str, ...]:
     """Ways to say order-like numbers, for the language model: every pair of digits once in three-digit
     runs, longer runs, and the groupings people use ("four fifty six", "six oh two", "double five two",
-    "one hundred and five", "twelve thirty four").
+    "one hundred and five", "twelve thirty four", "triple seven", "nine nought one").
     """
     runs = [" ".join(DIGIT_WORDS[(a + k * b) % 10] for k in range(3)) for a in range(10) for b in range(10)]
     longer = [
@@ -129,6 +129,9 @@ def spoken_numbers() -> tuple[str, ...]:
     )
     doubles = [f"double {units[k]} {units[(k * 4 + 2) % 9]}" for k in range(9)] + [
         f"{units[(k * 2 + 1) % 9]} double {units[k]}" for k in range(9)
+    ]
+    doubles += [f"triple {units[k]}" for k in range(9)] + [
+        f"{units[(k * 5 + 2) % 9]} triple {units[k]}" for k in range(3)
     ]
     noughts = [f"{units[k * 2]} nought {units[(k * 3 + 1) % 9]}" for k in range(4)]
     hundreds += [f"{units[k % 9]} hundred and {_TEEN_WORDS[(k * 7) % 10]}" for k in range(9)]

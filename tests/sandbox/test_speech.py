@@ -114,6 +114,29 @@ def test_the_recogniser_understands_a_reworded_question_with_the_number_grouped(
 
 
 @pytest.mark.parametrize(
+    ("said", "words", "order"),
+    [("Can you check order triple two?", "triple two", "222"), ("Order four nought six.", "nought", "406")],
+)
+def test_a_number_said_with_triple_or_nought_is_heard(speech, brain, said, words, order):
+    # Both are ways people say numbers that the rules read ("triple two" is 222, "nought" is 0): the ears
+    # must know the words (PocketSphinx's dictionary spells "nought" only as "naught"). Heard as in a call:
+    # by ears that have heard a sentence before (the warm-up).
+    ears = SpeechEars(brain.phrases())
+    pcm = padded(espeak.synthesize(said).pcm, 1.0)
+    finals = [
+        h
+        for offset in range(0, len(pcm), FRAME_SAMPLES)
+        for h in ears.feed(pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
+        if h.final
+    ]
+    heard = finals[0].words
+    assert words in heard
+    decision = brain.decide(heard)
+    checked = f"Order {order}, is that right?" in decision.text
+    assert decision.arguments == {"order_id": order} or checked, heard
+
+
+@pytest.mark.parametrize(
     ("said", "reply"),
     [
         ("Bye for now.", "Goodbye"),

@@ -28,6 +28,7 @@ from livekit.protocol import models
 from flask_hms_webcall.sandbox import SandboxConfig, create_app
 from flask_hms_webcall.sandbox.config import DEFAULT_FIRST_MESSAGE
 from flask_hms_webcall.sandbox.media import espeak, recognizer
+from flask_hms_webcall.sandbox.media.assistant import CLOSING_SILENCE_SECONDS
 from flask_hms_webcall.sandbox.media.chat import MAX_CHAT_BYTES, MAX_CHAT_CHARS, STREAM_SECONDS, ChatReceiver
 from flask_hms_webcall.sandbox.media.turns import TYPED_BACKLOG, TurnInbox
 from tests.conftest import free_port, require
@@ -173,6 +174,27 @@ def test_a_typed_order_question_is_answered_with_the_tool_and_reported(veth, spe
             assert ("user", QUESTION) in spoken, report["messages"]
             assert spoken.index(("user", QUESTION)) < spoken.index(("assistant", ANSWER))
             assert any(m.get("tool_calls") for m in report["messages"])
+
+    run(scenario())
+
+
+def test_a_visitor_who_says_nothing_after_anything_else_is_said_goodbye_to(veth, speech):
+    async def scenario() -> None:
+        async with visit() as visitor:
+            await visitor.until(lambda: visitor.agent_state() == "listening", "listening after the greeting")
+            # A goodbye at the end of a sentence about something else: checked, never hung up on at once.
+            await visitor.room.local_participant.send_text("The weather is nice, bye.", topic="lk.chat")
+            await visitor.until(
+                lambda: "Anything else I can help with?" in visitor.assistant_lines(), "the closing check"
+            )
+            checked = asyncio.get_running_loop().time()
+            # The visitor says nothing more: after a few seconds the assistant says goodbye and hangs up.
+            goodbye = "Thanks for calling. Goodbye!"
+            await visitor.until(lambda: visitor.assistant_lines()[-1] == goodbye, "the assistant's goodbye")
+            waited = asyncio.get_running_loop().time() - checked
+            assert waited >= CLOSING_SILENCE_SECONDS - 1, waited  # not at once: the visitor had time
+            report = await visitor.until(visitor.report, "the end-of-call report")
+            assert report["endedReason"] == "agent_hangup", report
 
     run(scenario())
 

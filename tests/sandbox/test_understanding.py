@@ -282,6 +282,18 @@ def test_thank_you_then_a_short_bye_is_checked_and_no_then_ends_the_call():
     assert goodbye.hang_up and "Goodbye" in goodbye.text
 
 
+def test_nothing_said_after_anything_else_is_the_goodbye_and_after_another_question_nothing():
+    brain = fresh()
+    assert brain.unanswered() is None and not brain.closing  # nothing asked: nothing to give up on
+    brain.decide("thank you bye")
+    assert brain.closing
+    goodbye = brain.unanswered()
+    assert goodbye is not None and goodbye.hang_up and "Goodbye" in goodbye.text
+    assert not brain.closing and brain.unanswered() is None  # given up once
+    brain.decide("can you look up my order")  # "Which order?": the visitor may be looking for the number
+    assert not brain.closing and brain.unanswered() is None
+
+
 def test_after_anything_else_a_question_is_answered_and_a_yes_invited():
     brain = fresh()
     brain.decide("thank you bye")

@@ -49,6 +49,9 @@ from .turns import TurnInbox, Typed
 log = logging.getLogger("flask_hms_webcall.sandbox.media")
 
 HANGUP_GRACE_SECONDS = 0.5  # lets the last word's audio reach the browser before the room closes
+# After "anything else?" about a goodbye it was not sure of, this long without a word from the visitor
+# (counted from the question's end, and not while they speak) is taken for the goodbye.
+CLOSING_SILENCE_SECONDS = 6.0
 DATA_CHANNEL_WAIT_SECONDS = 5.0
 
 # Sends one tool call to the app and returns its answer: (call, tool_call_id, name, arguments).
@@ -204,15 +207,23 @@ class ScriptedAssistant:
 
     async def _converse(self) -> None:
         while True:
-            heard = await self.next_turn()
-            await self._set_state("thinking")
-            began = time.perf_counter()
-            decision = self.brain.decide(heard.words, heard.confidence or None, heard.alternatives)
-            log.info("call %s: rule %.0f ms", self.call.call_id, (time.perf_counter() - began) * 1000)
+            silence = CLOSING_SILENCE_SECONDS if self.brain.closing else None
+            heard = await self.next_turn(silence=silence)
+            if heard is None:
+                decision = self.brain.unanswered()
+                why = f"nothing said for {silence:.0f} s after 'anything else?'"
+            else:
+                await self._set_state("thinking")
+                began = time.perf_counter()
+                decision = self.brain.decide(heard.words, heard.confidence or None, heard.alternatives)
+                log.info("call %s: rule %.0f ms", self.call.call_id, (time.perf_counter() - began) * 1000)
+                why = f"the visitor said {heard.words!r}"
+            if decision is None:
+                continue
             text = decision.text if decision.tool is None else await self._use_tool(decision)
             said = await self.say(text)
             if decision.hang_up and said:  # a goodbye talked over is not the end: the visitor has more
-                await self._say_goodbye(f"the visitor said {heard.words!r}")
+                await self._say_goodbye(why)
                 return
 
     async def _say_goodbye(self, why: str) -> None:
@@ -325,11 +336,18 @@ class ScriptedAssistant:
             return
         self.interrupt()
 
-    async def next_turn(self) -> Heard:
-        """Wait for the visitor's next turn (one already in the inbox is taken at once)."""
+    async def next_turn(self, *, silence: float | None = None) -> Heard | None:
+        """Wait for the visitor's next turn (one already in the inbox is taken at once); with ``silence``,
+        None once that many seconds passed without one begun."""
         await self._set_state("listening")
-        turn = await self.turns.next()
-        return self._typed_turn(turn) if isinstance(turn, Typed) else turn
+        while True:
+            try:
+                turn = await asyncio.wait_for(self.turns.next(), silence)
+            except TimeoutError:
+                if self.ears.vad.in_speech:
+                    continue  # they are speaking: their turn is on its way
+                return None
+            return self._typed_turn(turn) if isinstance(turn, Typed) else turn
 
     def _typed_turn(self, text: Typed) -> Heard:
         """A typed message as a final turn: in the transcript, and published on ``lk.transcription`` like a

@@ -48,6 +48,9 @@ _REDECODE_SECONDS = 30.0  # a longer turn is not kept to decode again: a new war
 # 25, 19.8 % and 21.1 %).
 BESTPATH_LM_WEIGHT = 15.0
 ALTERNATIVES = 10  # the next best readings of a turn kept for the rules (see Recognizer.alternatives)
+# Words the assistant listens for that PocketSphinx's dictionary lacks, and a word it has that sounds the
+# same: "nought" (British for zero in a number, "nine nought one") is there only as "naught".
+SAME_SOUND = {"nought": "naught"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,9 +98,18 @@ def _language_model(corpus: tuple[str, ...]) -> tuple[str, str]:
     arpa = io.StringIO()
     model.write(arpa)
     words = {word for line in corpus for word in line.split()}
+    # A word the dictionary lacks is heard as the word it sounds like (its entries under its own name).
+    twins = {twin: word for word, twin in SAME_SOUND.items() if word in words}
     full = Path(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")
+    entries = []
     with full.open(encoding="utf-8") as source:  # "word PH O N ES", alternatives as "word(2) ..."
-        entries = [line for line in source if line.split(" ", 1)[0].split("(", 1)[0] in words]
+        for line in source:
+            name, _, phones = line.partition(" ")
+            word = name.split("(", 1)[0]
+            if word in words:
+                entries.append(line)
+            if word in twins:
+                entries.append(f"{twins[word]}{name[len(word) :]} {phones}")
     return arpa.getvalue(), "".join(entries)
 
 
