@@ -48,6 +48,7 @@ HTTP_ERROR_CODES = {
 # several times the encoding of a small body; an encoder keeps no state between calls.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 WIDGET_ENDPOINTS = frozenset(f"{EXTENSION_KEY}.{n}" for n in ("static_file", "widget"))
+WEBHOOK_ENDPOINT = f"{EXTENSION_KEY}.webhooks"
 
 
 def json_response(body: dict[str, Any], status: int, retry_after: int | None = None) -> Response:
@@ -145,8 +146,14 @@ def _unexpected_error(exc: Exception) -> Response:
 
 
 def _headers(response: Response) -> Response:
-    response.headers["X-Content-Type-Options"] = "nosniff"  # setdefault raises and catches when it is absent
     endpoint = request.endpoint
+    if endpoint == WEBHOOK_ENDPOINT and response.status_code < 300:
+        # A delivery answered with success was signed with the webhook secret: the answer goes to HMS's
+        # servers alone, never to a browser, and a cache keeps no answer to a POST that gives no freshness.
+        # The browser's headers would only cost each delivery (a third of what the extension adds to a bare
+        # HMAC view: docs/deployment.md). Refusals, which anyone can get, carry them.
+        return response
+    response.headers["X-Content-Type-Options"] = "nosniff"  # setdefault raises and catches when it is absent
     # Errors too: a 404 is cacheable by default, and a chunk missing during a deploy must not stay missing.
     if endpoint not in WIDGET_ENDPOINTS or response.status_code >= 400:
         # Tokens and errors are per visitor and per moment: no cache may keep them.

@@ -93,8 +93,8 @@ def test_a_signed_status_update_is_dispatched():
     response = deliver(app, message("status-update", status="in-progress"))
     assert response.status_code == 200
     assert response.json == {"ok": True}
-    assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    # Signed, so answered to HMS's servers alone: none of the headers a browser needs.
+    assert "Cache-Control" not in response.headers and "X-Content-Type-Options" not in response.headers
     [event] = seen.typed
     assert isinstance(event, StatusUpdate)
     assert (event.call_id, event.call_type, event.status) == (CALL_ID, "web_call", "in-progress")
@@ -187,6 +187,18 @@ def test_missing_malformed_wrong_or_stale_signatures_are_401(case):
     response = deliver(app, message(), secret=case.get("secret", SECRET), ts=ts, headers=case.get("headers"))
     assert_error(response, 401, "invalid_signature")
     assert seen.typed == seen.every == []
+
+
+def test_a_refusal_anyone_can_get_carries_the_browsers_headers():
+    app, _ = make_app()
+    for response in (
+        deliver(app, message(), secret="whsec_wrong"),
+        app.test_client().post("/hms/webhooks", data=b"x" * 70_000),
+        app.test_client().get("/hms/webhooks"),
+    ):
+        assert response.status_code >= 400
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
 
 
 def test_a_tampered_body_is_401():

@@ -411,7 +411,7 @@ def talk(monkeypatch, turns: list[Heard]) -> tuple[list[str], list[tuple[str, di
         speech=False,
     )
 
-    async def next_turn():
+    async def next_turn(*, silence=None):
         if not turns:
             raise EOFError  # the visitor has nothing more to say: the test's conversation is over
         return turns.pop(0)
