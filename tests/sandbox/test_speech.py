@@ -20,6 +20,7 @@ from flask_hms_webcall.sandbox.media.audio import FRAME_SAMPLES, SAMPLE_RATE
 from flask_hms_webcall.sandbox.media.ears import SpeechEars
 from flask_hms_webcall.sandbox.webhooks import ToolAnswer, build_payload, parse_tool_reply
 from tests.conftest import require
+from tests.sandbox.test_ears import listen
 
 QUESTION = "What is the status of order one two three?"
 
@@ -122,13 +123,7 @@ def test_a_number_said_with_triple_or_nought_is_heard(speech, brain, said, words
     # must know the words (PocketSphinx's dictionary spells "nought" only as "naught"). Heard as in a call:
     # by ears that have heard a sentence before (the warm-up).
     ears = SpeechEars(brain.phrases())
-    pcm = padded(espeak.synthesize(said).pcm, 1.0)
-    finals = [
-        h
-        for offset in range(0, len(pcm), FRAME_SAMPLES)
-        for h in ears.feed(pcm[offset : offset + FRAME_SAMPLES], SAMPLE_RATE)
-        if h.final
-    ]
+    finals = [h for h in listen(ears, padded(espeak.synthesize(said).pcm, 1.0)) if h.final]
     heard = finals[0].words
     assert words in heard
     decision = brain.decide(heard)

@@ -306,8 +306,8 @@ class Recognizer:
                 self._decoder.start_utt()
                 self._decoder.process_raw(turn.tobytes(), False, True)
                 self._decoder.end_utt()
-        self._confidence = self._word_posteriors()
         best = self.partial()
+        self._confidence = self._word_posteriors(best)
         self._alternatives = self._next_best(best)
         return best
 
@@ -338,8 +338,8 @@ class Recognizer:
                 readings.append(text)
         return tuple(readings)
 
-    def _word_posteriors(self) -> tuple[float, ...]:
-        said = self.partial().split()
+    def _word_posteriors(self, best: str) -> tuple[float, ...]:
+        said = best.split()
         sure = [
             min(max(float(segment.prob), 0.0), 1.0)
             for segment in self._decoder.seg() or ()  # None when the turn gave no hypothesis at all
