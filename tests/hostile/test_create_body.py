@@ -266,6 +266,20 @@ def test_a_chunked_web_call_over_the_apps_max_content_length_is_413(hms):
     assert hms.count == 0 and slots(app) == 0
 
 
+def test_a_body_shorter_than_its_declared_length_starts_no_call(hms):
+    # Whole JSON, but the client declared more than it sent: the request was cut off, so none of it counts.
+    app, _, _ = hostile_app()
+    body = b'{"assistant": "sales"}'
+    headers = {"Content-Type": "application/json"}
+    stream = Endless(data=body, size=len(body))
+    response = post_stream(app, "/hms/web-calls", stream, headers, content_length=len(body) + 10)
+    assert_refused(response, "invalid_request")
+    assert hms.count == 0 and slots(app) == 0
+    # The same body with its true length starts one.
+    stream = Endless(data=body, size=len(body))
+    assert post_stream(app, "/hms/web-calls", stream, headers, content_length=len(body)).status_code == 201
+
+
 def test_an_assistant_name_with_a_trailing_newline_is_refused_at_startup():
     with pytest.raises(ConfigurationError, match="HMS_ASSISTANTS"):
         hostile_app(HMS_ASSISTANTS={"sales\n": SALES_ID})

@@ -227,3 +227,13 @@ def test_a_chunked_delivery_over_the_apps_max_content_length_is_413():
     stream = Endless(data=body, size=len(body))
     assert_refused(post_stream(app, "/hms/webhooks", stream, signed(prefix)), "payload_too_large")
     assert seen == []
+
+
+def test_a_declared_delivery_over_the_apps_max_content_length_is_413_unread():
+    app, _, seen = hostile_app(MAX_CONTENT_LENGTH=2048)
+    body = encode({"message": {"type": "end-of-call-report", "summary": "s" * 3000}}, True)
+    stream = Endless(data=body, size=len(body))
+    response = post_stream(app, "/hms/webhooks", stream, signed(body), content_length=len(body))
+    assert_refused(response, "payload_too_large")
+    assert stream.served == 0
+    assert seen == []
