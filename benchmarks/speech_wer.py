@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -321,7 +322,7 @@ SETS = {
 
 def measure(
     sentence_set: SentenceSet,
-    ears: SpeechEars,
+    new_ears: Callable[[], SpeechEars],
     rules: list[Rule],
     clock: Clock,
     verbose: bool,
@@ -339,6 +340,10 @@ def measure(
     for condition in conditions:
         c = sentence_set.conditions.index(condition)
         tally = Tally()
+        # Each condition is another caller: new ears, which learn the voice (its warp) and the room afresh,
+        # as a call's do. Shared ears carried both from the sentences before, so a figure depended on which
+        # sets and conditions ran ahead of it.
+        ears = new_ears()
         for u, (said, rule, order_id) in enumerate(sentences):
             espeak.seed(seed + c * 1000 + u)
             plan = espeak.synthesize(said, [condition.voice], rate=condition.rate, pitch=condition.pitch)
@@ -383,13 +388,17 @@ def main() -> int:
         return 0
     rules = parse_rules(DEFAULT_RULES)
     brain = Brain(rules)
-    espeak.seed(0)  # the ears' warm-up sentence too: eSpeak's state carries over into the next sentence
+
+    def new_ears() -> SpeechEars:
+        espeak.seed(0)  # the ears' warm-up sentence too: eSpeak's state carries over into the next sentence
+        return SpeechEars(brain.phrases())
+
     started = time.perf_counter()
-    ears = SpeechEars(brain.phrases())
+    ears = new_ears()
     load = time.perf_counter() - started
     clock = Clock()
     totals = {
-        s.title: measure(s, ears, rules, clock, args.verbose, args.condition)
+        s.title: measure(s, new_ears, rules, clock, args.verbose, args.condition)
         for name, s in SETS.items()
         if not args.only or name in args.only
     }

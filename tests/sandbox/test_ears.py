@@ -82,6 +82,15 @@ def test_other_people_talking_is_not_the_visitors_turn(ears):
     assert listen(ears, np.clip(noise, -32768, 32767).astype(np.int16)) == []
 
 
+def test_other_people_talking_is_not_the_visitors_turn_when_they_all_pause_at_once(ears):
+    # Now and then all six draw breath together: one 20 ms frame of the room alone, every 2 s. The gate must
+    # not take that one frame for the room's level, drop, and let the next burst of talk through as a turn.
+    noise = babble(8.0, 32767 * 10 ** (-40 / 20))
+    for start in range(SAMPLE_RATE, len(noise), 2 * SAMPLE_RATE):
+        noise[start : start + FRAME_SAMPLES] = 0.0
+    assert listen(ears, np.clip(noise, -32768, 32767).astype(np.int16)) == []
+
+
 def test_a_turn_without_words_is_shown_as_its_length_with_no_words(ears):
     # A beep (Chromium's fake microphone) is loud enough to be a turn but holds no words: the transcript says
     # how long it was, no word is made up for it (the rules answer with their fallback).

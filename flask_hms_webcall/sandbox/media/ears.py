@@ -38,7 +38,12 @@ TONE_SHARE = 0.9
 # so their loudest moments reach about 15 dB over that floor (at 15 dB, 2 of 24 trials heard a word in the
 # babble); a visitor speaking 20 dB over them stays well above the gate.
 GATE_DB = 17.0
-GATE_SECONDS = 3.0  # the quietest 20 ms frame of the last 3 s is the room's floor (a pause between words)
+GATE_SECONDS = 3.0  # the room's floor is heard over the last 3 s: the pauses between the visitor's words
+# The floor is the level the quietest 2 % of those 20 ms frames (60 ms) stay under, not the single quietest
+# frame: now and then the six talkers all draw breath at once, and one frame 20 dB or more under their level
+# left the gate down in a room full of talk, whose next burst became a turn of its own before the visitor's
+# sentence. A sentence's pauses still hold far more than 60 ms of the room alone.
+GATE_FLOOR_PERCENT = 2.0
 
 
 @dataclass(frozen=True)
@@ -82,11 +87,12 @@ def describe_speech(seconds: float, *, final: bool) -> str:
 
 
 class NoiseGate:
-    """Raises the detector's threshold over a noisy room: GATE_DB above the quietest frame of the last
-    GATE_SECONDS, never below the detector's own threshold.
+    """Raises the detector's threshold over a noisy room: GATE_DB above the floor of the last GATE_SECONDS
+    (their quietest GATE_FLOOR_PERCENT), never below the detector's own threshold.
 
-    The floor is the minimum, not an average, so the visitor's own speech does not lift it: any sentence has
-    short pauses, where only the room is heard. In a quiet room (or digital silence) it changes nothing.
+    The floor is taken from the quietest moments, not an average, so the visitor's own speech does not lift
+    it: any sentence has short pauses, where only the room is heard. In a quiet room (or digital silence) it
+    changes nothing.
     """
 
     def __init__(self, vad: VoiceActivityDetector) -> None:
@@ -102,7 +108,8 @@ class NoiseGate:
             chunk = x[start : start + frame]
             self._levels.append(float(np.sqrt(np.mean(chunk * chunk))))
         if self._levels:
-            self.vad.threshold = max(self.base, min(self._levels) * 10 ** (GATE_DB / 20))
+            floor = float(np.percentile(np.fromiter(self._levels, float), GATE_FLOOR_PERCENT))
+            self.vad.threshold = max(self.base, floor * 10 ** (GATE_DB / 20))
 
     @property
     def raised(self) -> bool:
