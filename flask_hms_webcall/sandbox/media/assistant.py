@@ -343,7 +343,7 @@ class ScriptedAssistant:
         while True:
             try:
                 turn = await asyncio.wait_for(self.turns.next(), silence)
-            except TimeoutError:
+            except asyncio.TimeoutError:  # not yet the built-in TimeoutError on Python 3.10
                 if self.ears.vad.in_speech:
                     continue  # they are speaking: their turn is on its way
                 return None

@@ -128,7 +128,7 @@ class SessionPeers:
                 continue
             try:
                 await asyncio.wait_for(peer.close(), PEER_CLOSE_SECONDS)
-            except TimeoutError:
+            except asyncio.TimeoutError:  # not yet the built-in TimeoutError on Python 3.10
                 log.warning("call %s: the %s connection did not close in time", self._call_id, peer.name)
             except Exception:  # a peer connection that failed half-way closes as far as it can
                 log.debug(
